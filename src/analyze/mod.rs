@@ -1,0 +1,344 @@
+//! Analyze: text → tokens → words → sentences, with byte offsets into the original text.
+//!
+//! Owns normalisation (NFKC), pre-tokenisation, lowercasing, stemming, the word rules that
+//! make "U.S." equal "US", drop possessive "'s" and treat hyphens as spaces, and sentence
+//! boundaries. It knows no lexicon and counts nothing: the tagger reads `Analysis` only.
+//! Lexicon terms go through this same code (house rule 3), which is why those word rules live
+//! here and not in the tagger.
+//!
+//! Offsets are never changed by any step: every `Token` and `Word` carries the byte range of
+//! the original text it came from (house rule 2).
+
+mod sentence;
+mod splitter;
+
+pub use splitter::{PreTokenizer, RawToken, TokenizersSplitter};
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// A word written in capitals (two letters or more): acronyms such as `US`, `EU`, `MITI`.
+pub const CAPS: u8 = 1;
+/// First character is uppercase.
+pub const INIT_CAP: u8 = 2;
+/// Punctuation that phrases must not cross (comma, period, brackets...) or a sentence start
+/// lies between this word and the previous one.
+pub const BARRIER_BEFORE: u8 = 4;
+/// Letters joined by dots ("U.S.") merged into one word.
+pub const DOTTED: u8 = 8;
+/// The word starts a sentence (its capital says nothing about it being a name).
+pub const SENTENCE_START: u8 = 16;
+
+/// A word: one or more pre-tokens merged by the word rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word {
+    /// Byte range in the original text.
+    pub start: u32,
+    pub end: u32,
+    /// NFKC form with original case (dots removed for dotted acronyms), in `Analysis::buf`.
+    pub surface: (u32, u32),
+    /// Lowercased `surface`, in `Analysis::buf`.
+    pub lower: (u32, u32),
+    /// Stem of `lower`, in `Analysis::buf`.
+    pub stem: (u32, u32),
+    pub flags: u8,
+    /// Index of the sentence holding the word.
+    pub sentence: u32,
+}
+
+/// Sentence byte span in the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sentence {
+    pub start: u32,
+    pub end: u32,
+}
+
+/// The analysis of one text. Reused across documents by one thread so buffers and the stem
+/// cache are allocated once, not per token.
+#[derive(Default)]
+pub struct Analysis {
+    pub tokens: Vec<RawToken>,
+    pub words: Vec<Word>,
+    pub sentences: Vec<Sentence>,
+    /// Normalised token forms from the splitter followed by word forms.
+    pub buf: String,
+    stem_cache: HashMap<Box<str>, Box<str>>,
+}
+
+impl Analysis {
+    pub fn surface(&self, w: &Word) -> &str {
+        &self.buf[w.surface.0 as usize..w.surface.1 as usize]
+    }
+    pub fn lower(&self, w: &Word) -> &str {
+        &self.buf[w.lower.0 as usize..w.lower.1 as usize]
+    }
+    pub fn stem(&self, w: &Word) -> &str {
+        &self.buf[w.stem.0 as usize..w.stem.1 as usize]
+    }
+    pub fn token_norm(&self, t: &RawToken) -> &str {
+        &self.buf[t.norm.0 as usize..t.norm.1 as usize]
+    }
+    pub fn span(w: &Word) -> Range<usize> {
+        w.start as usize..w.end as usize
+    }
+}
+
+/// Which pre-tokeniser an analyzer uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalyzerKind {
+    /// The HuggingFace `tokenizers` NFKC normaliser and BERT pre-tokeniser: the reference.
+    Tokenizers,
+}
+
+/// Built once per run and shared by reference across threads.
+pub struct Analyzer {
+    splitter: Box<dyn PreTokenizer>,
+    stemmer: Stemmer,
+}
+
+/// Cap on the per-thread stem cache so a corpus with endless distinct words (ids, numbers)
+/// cannot grow it without bound.
+const STEM_CACHE_MAX: usize = 500_000;
+
+impl Analyzer {
+    pub fn new(kind: AnalyzerKind, language: Algorithm) -> Analyzer {
+        let splitter: Box<dyn PreTokenizer> = match kind {
+            AnalyzerKind::Tokenizers => Box::new(TokenizersSplitter::new()),
+        };
+        Analyzer {
+            splitter,
+            stemmer: Stemmer::create(language),
+        }
+    }
+
+    /// Analyses `text` into `out`, replacing its previous content.
+    pub fn analyze(&self, text: &str, out: &mut Analysis) {
+        out.tokens.clear();
+        out.words.clear();
+        out.sentences.clear();
+        out.buf.clear();
+        self.splitter.split(text, &mut out.tokens, &mut out.buf);
+        self.build_words(text, out);
+        if out.stem_cache.len() > STEM_CACHE_MAX {
+            out.stem_cache.clear();
+        }
+    }
+
+    fn build_words(&self, text: &str, out: &mut Analysis) {
+        let bytes = text.as_bytes();
+        let ntok = out.tokens.len();
+        let mut sentence: u32 = 0;
+        let mut sentence_start: Option<u32> = None;
+        let mut last_end: u32 = 0;
+        let mut barrier = true;
+        let mut new_sentence = true;
+        let mut i = 0;
+        while i < ntok {
+            let t = out.tokens[i];
+            // A blank line between two tokens is a paragraph break, hence a sentence break.
+            if i > 0 && sentence::paragraph_gap(&bytes[out.tokens[i - 1].end as usize..t.start as usize]) {
+                close_sentence(out, &mut sentence_start, last_end, &mut sentence, &mut new_sentence);
+                barrier = true;
+            }
+            if t.punct {
+                let c = first_char(&out.buf, &t);
+                if sentence::is_terminal(c) {
+                    last_end = t.end;
+                    // Closing quotes and brackets after the terminal belong to the sentence.
+                    let mut k = i + 1;
+                    while k < ntok
+                        && out.tokens[k].punct
+                        && sentence::is_closer(first_char(&out.buf, &out.tokens[k]))
+                    {
+                        last_end = out.tokens[k].end;
+                        k += 1;
+                    }
+                    if sentence::ends_sentence(text, out, i, k) {
+                        if sentence_start.is_none() {
+                            sentence_start = Some(t.start);
+                        }
+                        close_sentence(out, &mut sentence_start, last_end, &mut sentence, &mut new_sentence);
+                        barrier = true;
+                        i = k;
+                    } else {
+                        // An abbreviation's dot ("U.S. Trade Representative") joins, like a
+                        // space; a stray one after punctuation still separates.
+                        if !out.words.last().is_some_and(|w| w.end == t.start || w.end == t.end) {
+                            barrier = true;
+                        }
+                        i += 1;
+                    }
+                    continue;
+                }
+                if !is_joiner(c) {
+                    barrier = true;
+                }
+                if sentence_start.is_some() {
+                    last_end = t.end;
+                }
+                i += 1;
+                continue;
+            }
+            // A word token, possibly the start of a dotted acronym.
+            let (consumed, end, dotted) = dotted_acronym(&out.tokens, &out.buf, i);
+            let surface_start = out.buf.len() as u32;
+            if dotted {
+                for k in (i..i + consumed).step_by(2) {
+                    let tk = out.tokens[k];
+                    let s = out.buf[tk.norm.0 as usize..tk.norm.1 as usize].to_string();
+                    out.buf.push_str(&s);
+                }
+            } else {
+                let s = out.buf[t.norm.0 as usize..t.norm.1 as usize].to_string();
+                out.buf.push_str(&s);
+            }
+            let surface_end = out.buf.len() as u32;
+            let mut flags = 0u8;
+            {
+                let surface = &out.buf[surface_start as usize..surface_end as usize];
+                if surface.chars().next().is_some_and(char::is_uppercase) {
+                    flags |= INIT_CAP;
+                }
+                let letters = surface.chars().filter(|c| c.is_alphabetic()).count();
+                if letters >= 2 && !surface.chars().any(char::is_lowercase) {
+                    flags |= CAPS;
+                }
+            }
+            if dotted {
+                flags |= DOTTED;
+            }
+            if barrier {
+                flags |= BARRIER_BEFORE;
+            }
+            if new_sentence {
+                flags |= SENTENCE_START | BARRIER_BEFORE;
+            }
+            let lower_start = out.buf.len() as u32;
+            let lower = out.buf[surface_start as usize..surface_end as usize].to_lowercase();
+            out.buf.push_str(&lower);
+            let lower_end = out.buf.len() as u32;
+            let stem_start = out.buf.len() as u32;
+            match out.stem_cache.get(lower.as_str()) {
+                Some(s) => out.buf.push_str(s),
+                None => {
+                    let s: Box<str> = self.stemmer.stem(&lower).into_owned().into_boxed_str();
+                    out.buf.push_str(&s);
+                    out.stem_cache.insert(lower.into_boxed_str(), s);
+                }
+            }
+            let stem_end = out.buf.len() as u32;
+            if sentence_start.is_none() {
+                sentence_start = Some(t.start);
+            }
+            out.words.push(Word {
+                start: t.start,
+                end,
+                surface: (surface_start, surface_end),
+                lower: (lower_start, lower_end),
+                stem: (stem_start, stem_end),
+                flags,
+                sentence,
+            });
+            last_end = end;
+            barrier = false;
+            new_sentence = false;
+            i += consumed;
+            // Possessive 's / ’s: dropped so "China's" is the word "China".
+            if i + 1 < ntok {
+                let ap = out.tokens[i];
+                let s = out.tokens[i + 1];
+                if ap.punct
+                    && ap.start == end
+                    && is_apostrophe(first_char(&out.buf, &ap))
+                    && !s.punct
+                    && s.start == ap.end
+                    && matches!(&out.buf[s.norm.0 as usize..s.norm.1 as usize], "s" | "S")
+                {
+                    last_end = s.end;
+                    i += 2;
+                }
+            }
+        }
+        if sentence_start.is_some() {
+            close_sentence(out, &mut sentence_start, last_end, &mut sentence, &mut new_sentence);
+        }
+    }
+}
+
+fn close_sentence(
+    out: &mut Analysis,
+    start: &mut Option<u32>,
+    end: u32,
+    sentence: &mut u32,
+    new_sentence: &mut bool,
+) {
+    if let Some(s) = start.take() {
+        // Only sentences that hold a word get an index; punctuation alone is not a sentence.
+        if out.words.last().is_some_and(|w| w.sentence == *sentence) {
+            out.sentences.push(Sentence { start: s, end: end.max(s) });
+            *sentence += 1;
+        }
+    }
+    *new_sentence = true;
+}
+
+fn first_char(buf: &str, t: &RawToken) -> char {
+    buf[t.norm.0 as usize..t.norm.1 as usize]
+        .chars()
+        .next()
+        .unwrap_or(' ')
+}
+
+/// Punctuation that joins words rather than separating clauses: hyphens and dashes inside
+/// compounds ("rare-earth", "US-China"), apostrophes, slashes and ampersands.
+fn is_joiner(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2212}' | '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '/' | '&'
+    )
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+/// Single letters joined by dots with no space ("U.S.", "U.S", "E.U."): returns how many
+/// tokens the acronym spans (letters and inner dots), the end offset (including an adjacent
+/// final dot) and whether it is one.
+fn dotted_acronym(tokens: &[RawToken], buf: &str, i: usize) -> (usize, u32, bool) {
+    let single_letter = |t: &RawToken| {
+        let s = &buf[t.norm.0 as usize..t.norm.1 as usize];
+        let mut cs = s.chars();
+        matches!((cs.next(), cs.next()), (Some(c), None) if c.is_alphabetic())
+    };
+    let is_dot = |t: &RawToken| t.punct && &buf[t.norm.0 as usize..t.norm.1 as usize] == ".";
+    let t = tokens[i];
+    if !single_letter(&t) {
+        return (1, t.end, false);
+    }
+    let mut k = i; // index of the last letter in the acronym
+    while k + 2 < tokens.len()
+        && is_dot(&tokens[k + 1])
+        && tokens[k + 1].start == tokens[k].end
+        && !tokens[k + 2].punct
+        && tokens[k + 2].start == tokens[k + 1].end
+        && single_letter(&tokens[k + 2])
+    {
+        k += 2;
+    }
+    if k == i {
+        return (1, t.end, false);
+    }
+    let mut end = tokens[k].end;
+    // The final dot belongs to the acronym's span ("U.S.") but stays a token for the
+    // sentence splitter to judge.
+    if k + 1 < tokens.len() && is_dot(&tokens[k + 1]) && tokens[k + 1].start == end {
+        end = tokens[k + 1].end;
+    }
+    (k - i + 1, end, true)
+}
+
+#[cfg(test)]
+mod tests;
