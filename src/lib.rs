@@ -2,3 +2,5 @@
 //! mentions topics and actors over time. Module list and re-exports only; no logic here.
 
 pub mod analyze;
+pub mod tag;
+pub mod config;
