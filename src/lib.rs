@@ -1,6 +1,15 @@
 //! newstrack: batch-process folders of news articles into trend reports of how coverage
-//! mentions topics and actors over time. Module list and re-exports only; no logic here.
+//! mentions topics and actors over time. Module list only; no logic here.
+//!
+//! The flow of one article: `ingest` → `analyze` → `tag` → `aggregate` → `report`, driven by
+//! `pipeline` on rayon threads; `config` compiles the pipeline file every stage reads.
 
+pub mod aggregate;
 pub mod analyze;
-pub mod tag;
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod ingest;
+pub mod pipeline;
+pub mod report;
+pub mod tag;

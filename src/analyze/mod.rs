@@ -148,8 +148,10 @@ impl Analyzer {
                     last_end = t.end;
                     // Closing quotes and brackets after the terminal belong to the sentence.
                     let mut k = i + 1;
+                    // Only when glued to it: a quote after a space opens the next sentence.
                     while k < ntok
                         && out.tokens[k].punct
+                        && out.tokens[k].start == out.tokens[k - 1].end
                         && sentence::is_closer(first_char(&out.buf, &out.tokens[k]))
                     {
                         last_end = out.tokens[k].end;

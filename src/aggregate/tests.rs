@@ -1,0 +1,115 @@
+use super::*;
+use proptest::prelude::*;
+
+fn doc(i: u32, day: Option<u32>, counts: &[(u32, u32)]) -> DocSummary {
+    DocSummary {
+        id: format!("doc-{i:03}"),
+        path: format!("p/{i}.txt"),
+        date: day.map(|d| NaiveDate::from_ymd_opt(2025, 6, d).unwrap()),
+        date_source: if day.is_some() { DateSource::Metadata } else { DateSource::None },
+        title: format!("Title {i}"),
+        hash: [i as u8; 16],
+        counts: counts.to_vec(),
+        cooc_sentences: counts.iter().filter(|(e, _)| *e >= 2).flat_map(|(a, n)| counts.iter().filter(|(t, _)| *t < 2).map(move |(t, m)| (*a, *t, (*n).min(*m)))).collect(),
+        pairs: counts.iter().filter(|(e, _)| *e >= 2).flat_map(|(a, _)| counts.iter().filter(|(t, _)| *t < 2).map(move |(t, _)| (*a, *t))).collect(),
+        groups: counts.iter().filter(|(e, _)| *e == 2).map(|(_, n)| (2, *n)).collect(),
+        evidence: counts
+            .iter()
+            .map(|(e, n)| Evidence {
+                entity: *e,
+                score: *n,
+                doc: format!("doc-{i:03}"),
+                path: format!("p/{i}.txt"),
+                date: None,
+                start: i * 10,
+                end: i * 10 + 5,
+                text: format!("sentence {i}"),
+                highlight: (0, 8),
+            })
+            .collect(),
+        warnings: vec![],
+    }
+}
+
+fn docs() -> Vec<DocSummary> {
+    vec![
+        doc(1, Some(9), &[(0, 2), (2, 1)]),
+        doc(2, Some(9), &[(1, 1)]),
+        doc(3, Some(10), &[(0, 1), (1, 3), (2, 2), (3, 1)]),
+        doc(4, None, &[(2, 5)]),
+        doc(5, Some(17), &[]),
+        doc(6, Some(17), &[(0, 4), (3, 2)]),
+    ]
+}
+
+fn fold(ds: &[DocSummary]) -> Aggregate {
+    let mut a = Aggregate::new(2);
+    for d in ds {
+        a.add_doc(d.clone());
+    }
+    a.finish();
+    a
+}
+
+#[test]
+fn totals_and_cells() {
+    let a = fold(&docs());
+    assert_eq!(a.articles(), 6);
+    assert_eq!(a.totals[&0], Counts { mentions: 7, documents: 3 });
+    assert_eq!(a.totals[&2], Counts { mentions: 8, documents: 3 }, "undated docs count in totals");
+    let d9 = NaiveDate::from_ymd_opt(2025, 6, 9).unwrap();
+    assert_eq!(a.cells[&(d9, 0)], Counts { mentions: 2, documents: 1 });
+    assert_eq!(a.day_articles[&d9], 2);
+    assert_eq!(a.undated.len(), 1);
+    assert!(a.evidence.values().all(|v| v.len() <= 2), "evidence capped");
+    assert_eq!(a.evidence[&2][0].doc, "doc-004", "highest score first");
+}
+
+#[test]
+fn any_split_gives_the_same_aggregate() {
+    let ds = docs();
+    let whole = fold(&ds);
+    // (split points) table: every way of cutting the list into contiguous parts, merged in
+    // both directions.
+    let splits: &[&[usize]] = &[&[1], &[3], &[5], &[1, 2, 3, 4, 5], &[2, 4]];
+    for cuts in splits {
+        let mut parts = Vec::new();
+        let mut prev = 0;
+        for &c in cuts.iter().chain(std::iter::once(&ds.len())) {
+            parts.push(fold(&ds[prev..c]));
+            prev = c;
+        }
+        let mut fwd = Aggregate::new(2);
+        for p in parts.iter().cloned() {
+            fwd.merge(p);
+        }
+        let mut rev = Aggregate::new(2);
+        for p in parts.into_iter().rev() {
+            rev.merge(p);
+        }
+        assert_eq!(fwd, whole, "forward merge of {cuts:?}");
+        assert_eq!(rev, whole, "reverse merge of {cuts:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn merge_is_associative_and_commutative(order in Just(docs()).prop_shuffle(), a in 0usize..6, b in 0usize..6) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (x, y, z) = (fold(&order[..lo]), fold(&order[lo..hi]), fold(&order[hi..]));
+        let mut left = x.clone();
+        left.merge(y.clone());
+        left.merge(z.clone());
+        let mut yz = y.clone();
+        yz.merge(z.clone());
+        let mut right = x.clone();
+        right.merge(yz);
+        let mut swapped = z;
+        swapped.merge(x);
+        swapped.merge(y);
+        let whole = fold(&docs());
+        prop_assert_eq!(&left, &whole);
+        prop_assert_eq!(&right, &whole);
+        prop_assert_eq!(&swapped, &whole);
+    }
+}

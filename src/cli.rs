@@ -1,0 +1,86 @@
+//! Command-line types (clap derive) only: no file I/O and no defaults that need the disk.
+//! `app` resolves these raw arguments into what the library runs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Period;
+
+pub const DEFAULT_PIPELINE: &str = "pipelines/rare-earths.toml";
+pub const DEFAULT_CORPUS: &str = "corpus";
+
+#[derive(Debug, Parser)]
+#[command(name = "newstrack", version, about = "Trend reports of how news coverage mentions topics and actors over time", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tag every article under PATH... and write the trend report.
+    Run(RunArgs),
+    /// Print the mentions found in each article, with byte offsets and sentences.
+    Tag(TagArgs),
+    /// Validate a pipeline and its lexicon; prints every error at once.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArg {
+    /// Pipeline file (TOML with the lexicon).
+    #[arg(long, short = 'p', value_name = "FILE", default_value = DEFAULT_PIPELINE)]
+    pub pipeline: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// Output folder [default: reports/<pipeline name>/].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Reporting period [default: the pipeline's, else week].
+    #[arg(long, value_enum)]
+    pub period: Option<Period>,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Exit with status 1 when any file failed or any record was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Files or folders (walked recursively) [default: corpus/].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TagFormat {
+    Text,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: TagFormat,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Files or folders (walked recursively).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+}

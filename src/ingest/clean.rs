@@ -1,0 +1,465 @@
+//! Byte decoding and offset-preserving cleaning shared by every format parser.
+//!
+//! Owns: turning file bytes into a `String` without shifting offsets (invalid UTF-8 bytes
+//! become one `?` each; UTF-16 is decoded, with a warning that offsets then refer to the
+//! decoded text), the same-length `clean_text` rules (control characters, stray carriage
+//! returns, byte-order marks and boilerplate lines become spaces), the content hash used for
+//! exact-duplicate detection, and binary-file sniffing.
+//!
+//! Must not touch: format structure (front matter, JSON fields, HTML tags, SGML records) —
+//! the parsers blank those themselves with [`blank`] — and it must never change the byte
+//! length of a text, since every offset reported later points into the original text.
+
+/// Lines that carry no article content on news pages; a line whose trimmed text equals one of
+/// these (ASCII case-insensitive) is blanked in the clean text.
+pub const BOILERPLATE: &[&str] = &[
+    "advertisement",
+    "tags",
+    "share this",
+    "share this article",
+    "share",
+    "related",
+    "related articles",
+    "read more",
+    "subscribe",
+    "sign up",
+    "click here",
+    "skip to content",
+    "comments",
+    "tweet",
+    "email",
+    "print",
+    "follow us",
+    "listen to this article",
+    "most read",
+    "recommended",
+];
+
+/// The encoding a file was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// A decoded file: the text, and what had to be repaired to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: Encoding,
+    /// Bytes (UTF-8) or code units (UTF-16) that were not valid and became `?`.
+    pub replaced: usize,
+    /// Offset of the first replaced byte (UTF-8: file offset; UTF-16: offset in `text`).
+    pub first_invalid: Option<usize>,
+}
+
+impl Decoded {
+    /// The warnings a caller should record for this decoding (none for clean UTF-8).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match self.encoding {
+            Encoding::Utf8 => {}
+            Encoding::Utf16Le | Encoding::Utf16Be => {
+                let name = if self.encoding == Encoding::Utf16Le {
+                    "UTF-16LE"
+                } else {
+                    "UTF-16BE"
+                };
+                out.push(format!(
+                    "file is {name}: decoded to UTF-8, so offsets refer to the decoded text, \
+                     not to file bytes"
+                ));
+            }
+        }
+        if self.replaced > 0 {
+            let first = self.first_invalid.unwrap_or(0);
+            out.push(match self.encoding {
+                Encoding::Utf8 => invalid_utf8_warning(self.replaced, first),
+                _ => format!(
+                    "{} invalid UTF-16 code unit(s) replaced with '?' at text offset {first} \
+                     (first)",
+                    self.replaced
+                ),
+            });
+        }
+        out
+    }
+}
+
+/// The warning text for invalid UTF-8 bytes replaced one-for-one.
+pub fn invalid_utf8_warning(count: usize, first_offset: usize) -> String {
+    format!("{count} invalid UTF-8 byte(s) replaced with '?' at byte offset {first_offset} (first)")
+}
+
+/// Decodes UTF-8 so that the result has exactly the byte length of the input: each invalid
+/// byte becomes one `?`. Returns the text and the number of bytes replaced.
+pub fn decode_preserving(bytes: &[u8]) -> (String, usize) {
+    let (text, replaced, _) = decode_utf8(bytes);
+    (text, replaced)
+}
+
+/// Decodes a whole file: UTF-16 when it starts with a UTF-16 byte-order mark, otherwise UTF-8
+/// with [`decode_preserving`]'s one-for-one repair. A UTF-8 BOM is kept in the text (it is
+/// blanked in the clean text) so offsets remain file offsets.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return decode_utf16(rest, Encoding::Utf16Le);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return decode_utf16(rest, Encoding::Utf16Be);
+    }
+    let (text, replaced, first_invalid) = decode_utf8(bytes);
+    Decoded {
+        text,
+        encoding: Encoding::Utf8,
+        replaced,
+        first_invalid,
+    }
+}
+
+fn decode_utf8(bytes: &[u8]) -> (String, usize, Option<usize>) {
+    let mut out = String::with_capacity(bytes.len());
+    let mut replaced = 0;
+    let mut first = None;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        match std::str::from_utf8(&bytes[pos..]) {
+            Ok(s) => {
+                out.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                // `valid_up_to` guarantees this prefix is UTF-8, so the lossy call copies it.
+                out.push_str(&String::from_utf8_lossy(&bytes[pos..pos + valid]));
+                // An incomplete sequence at the end has no error_len: all of it is invalid.
+                let bad = e.error_len().unwrap_or(bytes.len() - pos - valid);
+                first.get_or_insert(pos + valid);
+                for _ in 0..bad {
+                    out.push('?');
+                }
+                replaced += bad;
+                pos += valid + bad;
+            }
+        }
+    }
+    (out, replaced, first)
+}
+
+fn flush_utf16(
+    good: &mut Vec<u16>,
+    text: &mut String,
+    replaced: &mut usize,
+    first: &mut Option<usize>,
+) {
+    for c in char::decode_utf16(good.drain(..)) {
+        match c {
+            Ok(c) => text.push(c),
+            Err(_) => {
+                first.get_or_insert(text.len());
+                text.push('?');
+                *replaced += 1;
+            }
+        }
+    }
+}
+
+fn decode_utf16(bytes: &[u8], encoding: Encoding) -> Decoded {
+    let units = bytes.chunks(2).map(|c| match (c, encoding) {
+        ([a, b], Encoding::Utf16Le) => Ok(u16::from_le_bytes([*a, *b])),
+        ([a, b], _) => Ok(u16::from_be_bytes([*a, *b])),
+        // A dangling odd byte cannot form a code unit.
+        _ => Err(()),
+    });
+    let mut text = String::with_capacity(bytes.len());
+    let mut replaced = 0;
+    let mut first = None;
+    let mut good = Vec::new();
+    for u in units {
+        match u {
+            Ok(u) => good.push(u),
+            Err(()) => {
+                flush_utf16(&mut good, &mut text, &mut replaced, &mut first);
+                first.get_or_insert(text.len());
+                text.push('?');
+                replaced += 1;
+            }
+        }
+    }
+    flush_utf16(&mut good, &mut text, &mut replaced, &mut first);
+    Decoded {
+        text,
+        encoding,
+        replaced,
+        first_invalid: first,
+    }
+}
+
+/// The text the analyzer sees: same byte length as `text`, char boundaries unchanged.
+/// Control characters (other than newline and tab) and U+FEFF become spaces; a lone `\r`
+/// becomes `\n` (old Mac line ends) and a `\r` before `\n` a space; lines that are only
+/// boilerplate (`boilerplate`, given lowercased, or [`BOILERPLATE`]) are blanked, newline kept.
+pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' => out.push(if chars.peek() == Some(&'\n') { ' ' } else { '\n' }),
+            c if c.is_control() || c == '\u{FEFF}' => push_spaces(&mut out, c.len_utf8()),
+            c => out.push(c),
+        }
+    }
+    blank_boilerplate_lines(&mut out, boilerplate);
+    out
+}
+
+fn push_spaces(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+fn is_boilerplate(line: &str, extra: &[String]) -> bool {
+    let t = line.trim();
+    !t.is_empty()
+        && (BOILERPLATE.iter().any(|b| t.eq_ignore_ascii_case(b))
+            || extra.iter().any(|b| t.eq_ignore_ascii_case(b.trim())))
+}
+
+fn blank_boilerplate_lines(clean: &mut String, extra: &[String]) {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for line in clean.split('\n') {
+        if is_boilerplate(line, extra) {
+            ranges.push((start, start + line.len()));
+        }
+        start += line.len() + 1;
+    }
+    for (s, e) in ranges {
+        blank(clean, s, e);
+    }
+}
+
+/// Replaces `clean[start..end]` by spaces, byte for byte. Out-of-range or non-boundary
+/// ranges are ignored rather than panicking: callers compute them from input data.
+pub fn blank(clean: &mut String, start: usize, end: usize) {
+    if start >= end
+        || end > clean.len()
+        || !clean.is_char_boundary(start)
+        || !clean.is_char_boundary(end)
+    {
+        return;
+    }
+    clean.replace_range(start..end, &" ".repeat(end - start));
+}
+
+/// Like [`blank`], but keeps newlines so the line structure of the text survives (front
+/// matter, HTML comments in Markdown).
+pub fn blank_keep_newlines(clean: &mut String, start: usize, end: usize) {
+    if start >= end
+        || end > clean.len()
+        || !clean.is_char_boundary(start)
+        || !clean.is_char_boundary(end)
+    {
+        return;
+    }
+    let replacement: String = clean[start..end]
+        .chars()
+        .flat_map(|c| {
+            let fill = if c == '\n' { '\n' } else { ' ' };
+            std::iter::repeat_n(fill, c.len_utf8())
+        })
+        .collect();
+    clean.replace_range(start..end, &replacement);
+}
+
+/// Hash for exact-duplicate detection: blake3 of the text with whitespace runs collapsed to
+/// one space, trimmed and lowercased, so re-wrapped or re-indented copies still match.
+pub fn content_hash(clean: &str) -> [u8; 16] {
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = [0u8; 4];
+    for (i, word) in clean.split_whitespace().enumerate() {
+        if i > 0 {
+            hasher.update(b" ");
+        }
+        for c in word.chars().flat_map(char::to_lowercase) {
+            hasher.update(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    let digest = hasher.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest.as_bytes()[..16]);
+    out
+}
+
+/// Names the kind of binary data `bytes` hold, if they are not text. Known magic numbers are
+/// named; otherwise a file whose first 8 KiB are more than 10% control bytes is binary. A few
+/// stray NUL bytes in text do not make it binary (cleaning blanks them).
+pub fn looks_binary(bytes: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "binary data (PNG image)"),
+        (b"PK\x03\x04", "binary data (ZIP archive)"),
+        (b"PK\x05\x06", "binary data (ZIP archive)"),
+        (b"\x1f\x8b", "binary data (gzip archive)"),
+        (b"%PDF-", "binary data (PDF document)"),
+        (b"\xff\xd8\xff", "binary data (JPEG image)"),
+        (b"GIF87a", "binary data (GIF image)"),
+        (b"GIF89a", "binary data (GIF image)"),
+        (b"\x7fELF", "binary data (ELF executable)"),
+    ];
+    if let Some((_, name)) = MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
+        return Some(name);
+    }
+    // UTF-16 text is half NUL bytes; the decoder handles it.
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return None;
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.is_empty() {
+        return None;
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C)) || b == 0x7F)
+        .count();
+    if control * 10 > head.len() {
+        return Some("binary data (too many control bytes)");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_preserving_keeps_length_and_counts() {
+        let cases: &[(&[u8], &str, usize)] = &[
+            (b"plain", "plain", 0),
+            (b"a\xffb", "a?b", 1),
+            (b"a\xe2\x82b", "a??b", 2),
+            (b"end\xe2\x82", "end??", 2),
+            ("caf\u{e9}".as_bytes(), "caf\u{e9}", 0),
+            (b"\x80\x80", "??", 2),
+            (b"", "", 0),
+        ];
+        for (input, want, n) in cases {
+            let (s, count) = decode_preserving(input);
+            assert_eq!(s, *want, "input {input:?}");
+            assert_eq!(s.len(), input.len());
+            assert_eq!(count, *n);
+        }
+    }
+
+    #[test]
+    fn decode_reports_first_offset() {
+        let d = decode(b"good \xff and \xfe");
+        assert_eq!(d.replaced, 2);
+        assert_eq!(d.first_invalid, Some(5));
+        assert_eq!(
+            d.warnings(),
+            vec!["2 invalid UTF-8 byte(s) replaced with '?' at byte offset 5 (first)".to_string()]
+        );
+    }
+
+    #[test]
+    fn decode_utf16_both_orders() {
+        let text = "Hi \u{e9}!";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for u in text.encode_utf16() {
+            le.extend(u.to_le_bytes());
+            be.extend(u.to_be_bytes());
+        }
+        for (bytes, enc) in [(le, Encoding::Utf16Le), (be, Encoding::Utf16Be)] {
+            let d = decode(&bytes);
+            assert_eq!(d.text, text);
+            assert_eq!(d.encoding, enc);
+            assert_eq!(d.replaced, 0);
+            assert_eq!(d.warnings().len(), 1);
+            assert!(d.warnings()[0].contains("offsets refer to the decoded text"));
+        }
+        // An unpaired surrogate and a dangling byte are repaired, not fatal.
+        let d = decode(&[0xFF, 0xFE, 0x00, 0xD8, b'a', 0, 7]);
+        assert_eq!(d.text, "?a?");
+        assert_eq!(d.replaced, 2);
+    }
+
+    #[test]
+    fn utf8_bom_kept_in_text_blanked_in_clean() {
+        let d = decode(b"\xef\xbb\xbfTitle\n");
+        assert_eq!(d.text, "\u{FEFF}Title\n");
+        let c = clean_for_analysis(&d.text, &[]);
+        assert_eq!(c, "   Title\n");
+    }
+
+    #[test]
+    fn clean_rules() {
+        let cases: &[(&str, &str)] = &[
+            ("a\r\nb", "a \nb"),
+            ("a\rb\rc", "a\nb\nc"),
+            ("a\u{0}b\u{7}c", "a b c"),
+            ("tab\there", "tab\there"),
+            ("x\u{85}y", "x  y"),
+            ("Body\nAdvertisement\nMore", "Body\n             \nMore"),
+            ("Body\n  SHARE THIS  \r\nMore", "Body\n               \nMore"),
+            ("Read more about it", "Read more about it"),
+            ("Body\nCustom Footer\n", "Body\n             \n"),
+        ];
+        let extra = vec!["custom footer".to_string()];
+        for (input, want) in cases {
+            let got = clean_for_analysis(input, &extra);
+            assert_eq!(got, *want, "input {input:?}");
+            assert_eq!(got.len(), input.len());
+        }
+    }
+
+    #[test]
+    fn blank_is_safe_on_bad_ranges() {
+        let mut s = "h\u{e9}llo".to_string();
+        blank(&mut s, 1, 2); // inside the two-byte char: ignored
+        assert_eq!(s, "h\u{e9}llo");
+        blank(&mut s, 3, 99);
+        assert_eq!(s, "h\u{e9}llo");
+        blank(&mut s, 1, 3);
+        assert_eq!(s, "h  llo");
+        let mut t = "a\nb\nc".to_string();
+        blank_keep_newlines(&mut t, 0, 4);
+        assert_eq!(t, " \n \nc");
+    }
+
+    #[test]
+    fn content_hash_ignores_case_and_spacing() {
+        assert_eq!(
+            content_hash("  Hello\n  World "),
+            content_hash("hello world")
+        );
+        assert_ne!(content_hash("hello world"), content_hash("hello  worlds"));
+    }
+
+    #[test]
+    fn binary_sniffing() {
+        let mut mostly_nul = vec![0u8; 100];
+        mostly_nul.extend(b"abc");
+        let mut few_nul = b"a normal line of text that goes on for a while\n".repeat(10);
+        few_nul[20] = 0;
+        few_nul[200] = 0;
+        let cases: &[(&[u8], Option<&str>)] = &[
+            (b"\x89PNG\r\n\x1a\nxxxx", Some("binary data (PNG image)")),
+            (b"PK\x03\x04rest", Some("binary data (ZIP archive)")),
+            (b"\x1f\x8b\x08", Some("binary data (gzip archive)")),
+            (b"%PDF-1.7", Some("binary data (PDF document)")),
+            (b"\xff\xd8\xff\xe0", Some("binary data (JPEG image)")),
+            (b"GIF89a..", Some("binary data (GIF image)")),
+            (b"\x7fELF\x02", Some("binary data (ELF executable)")),
+            (&mostly_nul, Some("binary data (too many control bytes)")),
+            (&few_nul, None),
+            (b"plain text\r\n", None),
+            (b"", None),
+            (b"\xff\xfeH\x00i\x00", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(looks_binary(input), *want, "input {:?}", &input[..input.len().min(8)]);
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! JSON (`.json`: one object or an array of objects) and JSON Lines (`.jsonl`: one object
+//! per line) article files.
+//!
+//! Owns: the field aliases — text `text|body|content` (the first non-blank string), title
+//! `title|headline`, date `date|published|published_at` (a string, or a number of Unix
+//! seconds; numbers of 10^11 or more are taken as milliseconds), `source`, `url`, `id`
+//! (string or number); keys match exactly first, then ASCII case-insensitively. Every other
+//! field whose value is a string or an array of strings goes to `meta` under its lowercased
+//! name. Also owns record numbering (1-based line for JSONL, 0-based index for an array) and
+//! the per-record rejection reasons.
+//!
+//! Must not touch: the text value itself — it is the article's original text and every offset
+//! refers to it — nor any other record of the file when one record is bad.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate};
+use serde_json::{Map, Value};
+
+use super::{clean, date, Article, FileOutcome, Rejected};
+
+const TEXT_KEYS: &[&str] = &["text", "body", "content"];
+const TITLE_KEYS: &[&str] = &["title", "headline"];
+const DATE_KEYS: &[&str] = &["date", "published", "published_at"];
+const NO_TEXT: &str = "no text field (expected one of text, body, content)";
+
+/// Where a record sits in its file, for ids, `record` and reasons.
+#[derive(Clone, Copy)]
+enum Place {
+    Whole,
+    Index(u64),
+    Line(u64),
+}
+
+impl Place {
+    fn record(self) -> Option<u64> {
+        match self {
+            Place::Whole => None,
+            Place::Index(n) | Place::Line(n) => Some(n),
+        }
+    }
+
+    fn default_id(self, display: &str) -> String {
+        match self {
+            Place::Whole => display.to_string(),
+            Place::Index(n) | Place::Line(n) => format!("{display}#{n}"),
+        }
+    }
+
+    fn prefix(self) -> String {
+        match self {
+            Place::Whole => String::new(),
+            Place::Index(n) => format!("item {n}: "),
+            Place::Line(n) => format!("line {n}: "),
+        }
+    }
+}
+
+struct Ctx<'a> {
+    display: &'a str,
+    file_date: Option<NaiveDate>,
+    boilerplate: &'a [String],
+}
+
+/// Parses a `.json` file: one article object, or an array of them.
+pub fn parse_json(
+    bytes: &[u8],
+    display: &str,
+    file_date: Option<NaiveDate>,
+    boilerplate: &[String],
+    outcome: &mut FileOutcome,
+) {
+    if let Some(reason) = clean::looks_binary(bytes) {
+        outcome.failed = Some(reason.to_string());
+        return;
+    }
+    let text = decode_whole(bytes, &mut outcome.warnings);
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+    if text.trim().is_empty() {
+        reject(outcome, display, None, "empty file".into());
+        return;
+    }
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            outcome.failed = Some(format!(
+                "invalid JSON at line {} column {}: {}",
+                e.line(),
+                e.column(),
+                serde_message(&e)
+            ));
+            return;
+        }
+    };
+    let ctx = Ctx {
+        display,
+        file_date,
+        boilerplate,
+    };
+    match value {
+        Value::Object(obj) => record(&ctx, &obj, Place::Whole, outcome),
+        Value::Array(items) => {
+            if items.is_empty() {
+                outcome.warnings.push("the JSON array is empty".into());
+            }
+            for (i, item) in items.iter().enumerate() {
+                let place = Place::Index(i as u64);
+                match item {
+                    Value::Object(obj) => record(&ctx, obj, place, outcome),
+                    other => reject(
+                        outcome,
+                        display,
+                        place.record(),
+                        format!("{}expected a JSON object, found {}", place.prefix(), kind(other)),
+                    ),
+                }
+            }
+        }
+        other => {
+            outcome.failed = Some(format!(
+                "expected a JSON object or an array of objects, found {}",
+                kind(&other)
+            ));
+        }
+    }
+}
+
+/// Parses a `.jsonl` file: one article object per line; blank lines are ignored and a bad
+/// line is rejected on its own.
+pub fn parse_jsonl(
+    bytes: &[u8],
+    display: &str,
+    file_date: Option<NaiveDate>,
+    boilerplate: &[String],
+    outcome: &mut FileOutcome,
+) {
+    if let Some(reason) = clean::looks_binary(bytes) {
+        outcome.failed = Some(reason.to_string());
+        return;
+    }
+    let ctx = Ctx {
+        display,
+        file_date,
+        boilerplate,
+    };
+    // UTF-16 has to be decoded before lines can be found; UTF-8 is split first so that one
+    // bad byte is reported against its own line.
+    let decoded;
+    let bytes = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        decoded = clean::decode(bytes);
+        outcome.warnings.extend(decoded.warnings());
+        decoded.text.as_bytes()
+    } else {
+        bytes
+    };
+    let mut any = false;
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let n = i as u64 + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let raw = if i == 0 {
+            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+        } else {
+            raw
+        };
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        any = true;
+        let line = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => {
+                outcome
+                    .warnings
+                    .push(format!("line {n}: invalid UTF-8 replaced with U+FFFD"));
+                String::from_utf8_lossy(raw)
+            }
+        };
+        let place = Place::Line(n);
+        match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(obj)) => record(&ctx, &obj, place, outcome),
+            Ok(other) => reject(
+                outcome,
+                display,
+                Some(n),
+                format!("line {n}: expected a JSON object, found {}", kind(&other)),
+            ),
+            Err(e) => reject(
+                outcome,
+                display,
+                Some(n),
+                format!(
+                    "line {n}: invalid JSON: {} at column {}",
+                    serde_message(&e),
+                    e.column()
+                ),
+            ),
+        }
+    }
+    if !any {
+        reject(outcome, display, None, "empty file".into());
+    }
+}
+
+fn decode_whole(bytes: &[u8], warnings: &mut Vec<String>) -> String {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let d = clean::decode(bytes);
+        warnings.extend(d.warnings());
+        return d.text;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(e) => {
+            warnings.push(format!(
+                "invalid UTF-8 replaced with U+FFFD (first at byte offset {})",
+                e.valid_up_to()
+            ));
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+fn reject(outcome: &mut FileOutcome, display: &str, record: Option<u64>, reason: String) {
+    outcome.rejected.push(Rejected {
+        path: display.to_string(),
+        record,
+        reason,
+    });
+}
+
+/// serde_json's message without its trailing position, which is reported separately (and
+/// for JSONL would count lines within the line).
+fn serde_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    full.strip_suffix(&suffix).unwrap_or(&full).to_string()
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The value of the first alias present: exact key first, then case-insensitive.
+fn field<'v>(obj: &'v Map<String, Value>, aliases: &[&str]) -> Vec<&'v Value> {
+    let mut out = Vec::new();
+    for alias in aliases {
+        if let Some(v) = obj.get(*alias) {
+            out.push(v);
+        } else if let Some((_, v)) = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(alias)) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn first_string(obj: &Map<String, Value>, aliases: &[&str]) -> Option<String> {
+    field(obj, aliases)
+        .into_iter()
+        .filter_map(Value::as_str)
+        .find(|s| !s.trim().is_empty())
+        .map(str::to_string)
+}
+
+fn date_value(obj: &Map<String, Value>) -> Option<String> {
+    field(obj, DATE_KEYS).into_iter().find_map(|v| match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(unix_date(n)),
+        _ => None,
+    })
+}
+
+/// A Unix timestamp as a `YYYY-MM-DD` string; out-of-range values stay as written so the
+/// date warning can name them.
+fn unix_date(n: &serde_json::Number) -> String {
+    let Some(secs) = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)) else {
+        return n.to_string();
+    };
+    // Milliseconds: 10^11 seconds is the year 5138, no news date.
+    let secs = if secs.unsigned_abs() >= 100_000_000_000 {
+        secs / 1000
+    } else {
+        secs
+    };
+    match DateTime::from_timestamp(secs, 0) {
+        Some(dt) => dt.date_naive().to_string(),
+        None => n.to_string(),
+    }
+}
+
+fn id_value(obj: &Map<String, Value>) -> Option<String> {
+    field(obj, &["id"]).into_iter().find_map(|v| match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn is_known_key(k: &str) -> bool {
+    TEXT_KEYS
+        .iter()
+        .chain(TITLE_KEYS)
+        .chain(DATE_KEYS)
+        .chain(&["source", "url", "id"])
+        .any(|a| k.eq_ignore_ascii_case(a))
+}
+
+fn meta_of(obj: &Map<String, Value>) -> BTreeMap<String, Vec<String>> {
+    let mut meta: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in obj {
+        if is_known_key(k) {
+            continue;
+        }
+        let values: Vec<String> = match v {
+            Value::String(s) if !s.is_empty() => vec![s.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !values.is_empty() {
+            meta.entry(k.to_lowercase()).or_default().extend(values);
+        }
+    }
+    meta
+}
+
+fn record(ctx: &Ctx, obj: &Map<String, Value>, place: Place, outcome: &mut FileOutcome) {
+    let Some(text) = first_string(obj, TEXT_KEYS) else {
+        reject(
+            outcome,
+            ctx.display,
+            place.record(),
+            format!("{}{NO_TEXT}", place.prefix()),
+        );
+        return;
+    };
+    let clean_text = clean::clean_for_analysis(&text, ctx.boilerplate);
+    let title = match first_string(obj, TITLE_KEYS) {
+        Some(t) => collapse(&t),
+        None => clean_text
+            .lines()
+            .map(collapse)
+            .find(|l| !l.is_empty())
+            .unwrap_or_default(),
+    };
+    let mut warnings = Vec::new();
+    let meta_date = date_value(obj);
+    let (date, date_source) =
+        date::resolve(meta_date.as_deref(), ctx.file_date, &clean_text, &mut warnings);
+    outcome.articles.push(Article {
+        id: id_value(obj).unwrap_or_else(|| place.default_id(ctx.display)),
+        path: ctx.display.to_string(),
+        record: place.record(),
+        title,
+        date,
+        date_source,
+        source: first_string(obj, &["source"]),
+        url: first_string(obj, &["url"]),
+        text,
+        clean_text,
+        meta: meta_of(obj),
+        warnings,
+    });
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::DateSource;
+
+    fn run_json(bytes: &[u8]) -> FileOutcome {
+        let mut o = FileOutcome::default();
+        parse_json(bytes, "f.json", None, &[], &mut o);
+        o
+    }
+
+    fn run_jsonl(bytes: &[u8]) -> FileOutcome {
+        let mut o = FileOutcome::default();
+        parse_jsonl(bytes, "f.jsonl", None, &[], &mut o);
+        o
+    }
+
+    #[test]
+    fn field_aliases() {
+        // (object, text, title, date, source, url, id)
+        type Case = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>, &'static str);
+        let cases: &[Case] = &[
+            (r#"{"text":"T1","title":"Head","date":"2025-06-10","source":"S","url":"U","id":"a1"}"#, "T1", "Head", Some("2025-06-10"), Some("S"), Some("U"), "a1"),
+            (r#"{"body":"B","headline":"H","published":"Tue, 10 Jun 2025 08:00:00 +0000","id":42}"#, "B", "H", Some("2025-06-10"), None, None, "42"),
+            (r#"{"text":"  ","content":"First line\nsecond","published_at":1749542400}"#, "First line\nsecond", "First line", Some("2025-06-10"), None, None, "f.json"),
+            (r#"{"Text":"X","Title":"  Spaced   title ","date":1749542400000}"#, "X", "Spaced title", Some("2025-06-10"), None, None, "f.json"),
+            (r#"{"text":"X","date":"soon"}"#, "X", "X", None, None, None, "f.json"),
+        ];
+        for (src, text, title, date, source, url, id) in cases {
+            let o = run_json(src.as_bytes());
+            assert!(o.failed.is_none() && o.rejected.is_empty(), "{src}: {o:?}");
+            let a = &o.articles[0];
+            assert_eq!(a.text, *text, "{src}");
+            assert_eq!(a.title, *title, "{src}");
+            assert_eq!(a.date.map(|d| d.to_string()).as_deref(), *date, "{src}");
+            assert_eq!(a.source.as_deref(), *source, "{src}");
+            assert_eq!(a.url.as_deref(), *url, "{src}");
+            assert_eq!(a.id, *id, "{src}");
+            assert_eq!(a.record, None);
+            assert_eq!(a.clean_text.len(), a.text.len());
+        }
+        let o = run_json(br#"{"text":"X","date":"soon"}"#);
+        assert_eq!(o.articles[0].date_source, DateSource::None);
+        assert_eq!(
+            o.articles[0].warnings,
+            vec!["date \"soon\" is not a date form newstrack reads; ignored"]
+        );
+    }
+
+    #[test]
+    fn meta_fields() {
+        let o = run_json(br#"{"text":"x","Tags":["a",1,"b"],"author":"Ann","n":5,"empty":[],"body":"ignored"}"#);
+        let m = &o.articles[0].meta;
+        assert_eq!(m.get("tags"), Some(&vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(m.get("author"), Some(&vec!["Ann".to_string()]));
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn json_array_and_errors() {
+        let o = run_json(br#"[{"text":"a"},{"title":"no text"},"str",{"text":"d","id":"x"}]"#);
+        let ids: Vec<_> = o.articles.iter().map(|a| (a.id.as_str(), a.record)).collect();
+        assert_eq!(ids, [("f.json#0", Some(0)), ("x", Some(3))]);
+        let rej: Vec<_> = o.rejected.iter().map(|r| (r.record, r.reason.as_str())).collect();
+        assert_eq!(
+            rej,
+            [
+                (Some(1), "item 1: no text field (expected one of text, body, content)"),
+                (Some(2), "item 2: expected a JSON object, found a string"),
+            ]
+        );
+
+        let cases: &[(&str, Option<&str>, Option<&str>)] = &[
+            ("[{\"text\": \"a\"},\n  {\"text\": ", Some("invalid JSON at line 2 column 11: EOF while parsing a value"), None),
+            ("{\"text\": \"a\",}", Some("invalid JSON at line 1 column 14: trailing comma"), None),
+            ("42", Some("expected a JSON object or an array of objects, found a number"), None),
+            ("  \n", None, Some("empty file")),
+            ("{\"title\":\"t\"}", None, Some("no text field (expected one of text, body, content)")),
+        ];
+        for (src, failed, rejected) in cases {
+            let o = run_json(src.as_bytes());
+            assert_eq!(o.failed.as_deref(), *failed, "{src}");
+            assert_eq!(o.rejected.first().map(|r| r.reason.as_str()), *rejected, "{src}");
+            assert!(o.articles.is_empty());
+        }
+    }
+
+    #[test]
+    fn jsonl_lines() {
+        let src = b"\xEF\xBB\xBF{\"text\":\"one\"}\r\n\r\n{\"text\":\"three\",\"id\":7}\n{bad\n[1,2]\n{\"title\":\"t\"}\n{\"text\":\"caf\xe9\"}\n";
+        let o = run_jsonl(src);
+        let got: Vec<_> = o.articles.iter().map(|a| (a.id.as_str(), a.record, a.text.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("f.jsonl#1", Some(1), "one"),
+                ("7", Some(3), "three"),
+                ("f.jsonl#7", Some(7), "caf\u{FFFD}"),
+            ]
+        );
+        let rej: Vec<_> = o.rejected.iter().map(|r| (r.record, r.reason.as_str())).collect();
+        assert_eq!(
+            rej,
+            [
+                (Some(4), "line 4: invalid JSON: key must be a string at column 2"),
+                (Some(5), "line 5: expected a JSON object, found an array"),
+                (Some(6), "line 6: no text field (expected one of text, body, content)"),
+            ]
+        );
+        assert_eq!(o.warnings, vec!["line 7: invalid UTF-8 replaced with U+FFFD"]);
+        assert!(o.failed.is_none());
+    }
+
+    #[test]
+    fn jsonl_empty_and_binary() {
+        let o = run_jsonl(b"\n \n");
+        assert_eq!(o.rejected[0].reason, "empty file");
+        let o = run_jsonl(b"\x1f\x8b\x08\x00");
+        assert_eq!(o.failed.as_deref(), Some("binary data (gzip archive)"));
+    }
+}

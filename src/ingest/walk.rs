@@ -1,0 +1,283 @@
+//! Input discovery: which files newstrack reads from the paths the user gave.
+//!
+//! Owns: walking each root recursively (following symbolic links; a loop is a failure, not a
+//! hang), the skip rules (hidden names — a leading `.` — below a root, unsupported
+//! extensions), the user-facing `display` path (root as given joined with the relative path,
+//! `/`-separated), de-duplication (one file named twice, through two roots or a link, is read
+//! once: the first naming wins) and the sorted order of files.
+//!
+//! Must not touch: file contents. It only looks at names and metadata; reading and parsing
+//! belong to the format parsers. A root that names a file is taken as is, even when hidden;
+//! only an unsupported extension skips it.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use walkdir::WalkDir;
+
+use super::Format;
+
+/// The extensions named in skip reasons (the aliases `.text`, `.markdown`, `.ndjson`, `.sgml`
+/// are read too).
+pub const SUPPORTED: &str = ".txt .md .json .jsonl .html .htm .sgm";
+
+/// A file to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// The path as shown to the user and recorded in articles.
+    pub display: String,
+}
+
+/// A path that was not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The result of walking the roots: files to read, paths deliberately skipped, and paths
+/// that could not be examined (missing roots, unreadable entries, symlink loops).
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub files: Vec<InputFile>,
+    pub skipped: Vec<Skipped>,
+    pub failed: Vec<Skipped>,
+}
+
+/// Walks `roots` and sorts what it finds into files, skipped and failed paths.
+pub fn collect(roots: &[PathBuf]) -> Collected {
+    let mut out = Collected::default();
+    let mut seen = HashSet::new();
+    for root in roots {
+        let root_display = display_of(root, Path::new(""));
+        match std::fs::metadata(root) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.failed.push(Skipped {
+                path: root_display,
+                reason: "no such file or directory".into(),
+            }),
+            Err(e) => out.failed.push(Skipped {
+                path: root_display,
+                reason: e.to_string(),
+            }),
+            Ok(m) if m.is_dir() => walk_dir(root, &mut out, &mut seen),
+            Ok(m) if m.is_file() => consider_file(root, root_display, &mut out, &mut seen),
+            Ok(_) => out.skipped.push(Skipped {
+                path: root_display,
+                reason: "not a regular file or directory".into(),
+            }),
+        }
+    }
+    out.files.sort_by(|a, b| a.display.cmp(&b.display));
+    for list in [&mut out.skipped, &mut out.failed] {
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+        list.dedup();
+    }
+    out
+}
+
+fn walk_dir(root: &Path, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
+    let mut it = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(next) = it.next() {
+        let entry = match next {
+            Ok(e) => e,
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map_or_else(|| display_of(root, Path::new("")), |p| display_under(root, p));
+                let reason = match (err.loop_ancestor(), err.io_error()) {
+                    (Some(anc), _) => format!("symlink loop (leads back to {})", display_under(root, anc)),
+                    (None, Some(io)) => io.to_string(),
+                    (None, None) => err.to_string(),
+                };
+                out.failed.push(Skipped { path, reason });
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let display = display_under(root, entry.path());
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            if hidden {
+                out.skipped.push(Skipped {
+                    path: display,
+                    reason: "hidden directory".into(),
+                });
+                it.skip_current_dir();
+            }
+            continue;
+        }
+        if hidden {
+            out.skipped.push(Skipped {
+                path: display,
+                reason: "hidden file".into(),
+            });
+        } else if kind.is_file() {
+            consider_file(entry.path(), display, out, seen);
+        } else {
+            out.skipped.push(Skipped {
+                path: display,
+                reason: "not a regular file".into(),
+            });
+        }
+    }
+}
+
+fn consider_file(path: &Path, display: String, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
+    if Format::from_path(path).is_none() {
+        let reason = match path.extension() {
+            Some(ext) => format!(
+                "unsupported extension '.{}' (newstrack reads {SUPPORTED})",
+                ext.to_string_lossy()
+            ),
+            None => format!("no file extension (newstrack reads {SUPPORTED})"),
+        };
+        out.skipped.push(Skipped {
+            path: display,
+            reason,
+        });
+        return;
+    }
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if seen.insert(key) {
+        out.files.push(InputFile {
+            path: path.to_path_buf(),
+            display,
+        });
+    }
+}
+
+/// `root` as the user wrote it, joined with `rel`, `/`-separated.
+fn display_of(root: &Path, rel: &Path) -> String {
+    let mut s = root.to_string_lossy().into_owned();
+    if std::path::MAIN_SEPARATOR != '/' {
+        s = s.replace(std::path::MAIN_SEPARATOR, "/");
+    }
+    while s.len() > 1 && s.ends_with('/') {
+        s.pop();
+    }
+    for part in rel.components() {
+        if !s.ends_with('/') {
+            s.push('/');
+        }
+        s.push_str(&part.as_os_str().to_string_lossy());
+    }
+    s
+}
+
+fn display_under(root: &Path, path: &Path) -> String {
+    display_of(root, path.strip_prefix(root).unwrap_or(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::Builder::new().prefix("walk").tempdir().unwrap();
+        let d = dir.path();
+        for f in [
+            "b.md",
+            "a.txt",
+            "sub/c.json",
+            "sub/d.jsonl",
+            "e.html",
+            "f.HTM",
+            "g.sgm",
+            "img.png",
+            "noext",
+            ".hidden.txt",
+            ".git/config.txt",
+            "sub/.cache/x.txt",
+        ] {
+            let p = d.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "x").unwrap();
+        }
+        dir
+    }
+
+    fn rel(root: &Path, shown: &str) -> String {
+        let r = display_of(root, Path::new(""));
+        shown.strip_prefix(&r).unwrap_or(shown).trim_start_matches('/').to_string()
+    }
+
+    #[test]
+    fn walks_sorts_and_skips() {
+        let dir = tree();
+        let root = dir.path().to_path_buf();
+        let c = collect(&[root.clone(), root.join("a.txt"), root.join("missing")]);
+        let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
+        assert_eq!(files, ["a.txt", "b.md", "e.html", "f.HTM", "g.sgm", "sub/c.json", "sub/d.jsonl"]);
+        let skipped: Vec<_> = c.skipped.iter().map(|s| (rel(&root, &s.path), s.reason.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                (".git".to_string(), "hidden directory"),
+                (".hidden.txt".to_string(), "hidden file"),
+                (
+                    "img.png".to_string(),
+                    "unsupported extension '.png' (newstrack reads .txt .md .json .jsonl .html .htm .sgm)"
+                ),
+                ("noext".to_string(), "no file extension (newstrack reads .txt .md .json .jsonl .html .htm .sgm)"),
+                ("sub/.cache".to_string(), "hidden directory"),
+            ]
+        );
+        let failed: Vec<_> = c.failed.iter().map(|s| (rel(&root, &s.path), s.reason.as_str())).collect();
+        assert_eq!(failed, [("missing".to_string(), "no such file or directory")]);
+    }
+
+    #[test]
+    fn explicit_file_roots() {
+        let dir = tree();
+        let root = dir.path();
+        let c = collect(&[root.join(".hidden.txt"), root.join("img.png"), root.join("sub/c.json")]);
+        let files: Vec<_> = c.files.iter().map(|f| rel(root, &f.display)).collect();
+        assert_eq!(files, [".hidden.txt", "sub/c.json"]);
+        assert_eq!(c.skipped.len(), 1);
+        assert!(c.skipped[0].reason.starts_with("unsupported extension '.png'"));
+    }
+
+    #[test]
+    fn display_joins_root_as_given() {
+        let cases = [
+            ("corpus", "a/b.txt", "corpus/a/b.txt"),
+            ("corpus/", "b.txt", "corpus/b.txt"),
+            ("./corpus//", "b.txt", "./corpus/b.txt"),
+            (".", "b.txt", "./b.txt"),
+            ("/", "b.txt", "/b.txt"),
+            ("file.txt", "", "file.txt"),
+        ];
+        for (root, rel, want) in cases {
+            assert_eq!(display_of(Path::new(root), Path::new(rel)), want);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_loops_and_duplicates() {
+        let dir = tree();
+        let root = dir.path().to_path_buf();
+        std::os::unix::fs::symlink(&root, root.join("sub/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.txt"), root.join("z-link.txt")).unwrap();
+        std::os::unix::fs::symlink(root.join("gone.txt"), root.join("broken.txt")).unwrap();
+        let c = collect(&[root.clone(), root.clone()]);
+        let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
+        // z-link.txt is a.txt again: read once.
+        assert_eq!(files, ["a.txt", "b.md", "e.html", "f.HTM", "g.sgm", "sub/c.json", "sub/d.jsonl"]);
+        let failed: Vec<_> = c.failed.iter().map(|s| (rel(&root, &s.path), s.reason.clone())).collect();
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert_eq!(failed[0].0, "broken.txt");
+        assert!(failed[0].1.contains("No such file"), "{failed:?}");
+        assert_eq!(failed[1].0, "sub/loop");
+        assert!(failed[1].1.starts_with("symlink loop"), "{failed:?}");
+    }
+}

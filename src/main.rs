@@ -1,0 +1,19 @@
+//! The `newstrack` binary: parse arguments, call the library, print an error once, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use newstrack::app::{self, Outcome};
+use newstrack::cli::Cli;
+
+fn main() -> ExitCode {
+    match app::execute(Cli::parse()) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::InputsFailed) => ExitCode::from(1),
+        Err(e) => {
+            let code = e.exit_code();
+            eprintln!("newstrack: error: {:#}", anyhow::Error::from(e));
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `trends.csv` (`period,entity,kind,mentions,documents`) and `documents.csv`
+//! (`doc,path,date,date_source,title,entity,mentions`), through the `csv` crate so quoting is
+//! right for titles with commas and quotes.
+
+use crate::aggregate::Aggregate;
+
+use super::trends::View;
+use super::ReportContext;
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    // Writing into a Vec cannot fail except on a bug; an empty file beats a panic.
+    w.into_inner().unwrap_or_default()
+}
+
+/// One row per period and entity with at least one mention, in period then entity-id order.
+pub fn trends(cx: &ReportContext, view: &View) -> Vec<u8> {
+    let p = cx.pipeline;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["period", "entity", "kind", "mentions", "documents"]);
+    let mut ids: Vec<u32> = (0..p.entities.len() as u32).collect();
+    ids.sort_by(|a, b| p.entities[*a as usize].id.cmp(&p.entities[*b as usize].id));
+    for (i, row) in view.periods.iter().enumerate() {
+        for e in &ids {
+            let Some(series) = view.series.get(e) else { continue };
+            let c = series[i];
+            if c.mentions == 0 {
+                continue;
+            }
+            let ent = &p.entities[*e as usize];
+            let _ = w.write_record([row.label.as_str(), &ent.id, ent.kind.as_str(), &c.mentions.to_string(), &c.documents.to_string()]);
+        }
+    }
+    finish(w)
+}
+
+/// One row per document and entity it mentions; a document without mentions gets one row
+/// with an empty entity and 0, so every counted article is listed.
+pub fn documents(cx: &ReportContext, agg: &Aggregate) -> Vec<u8> {
+    let p = cx.pipeline;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["doc", "path", "date", "date_source", "title", "entity", "mentions"]);
+    for d in &agg.docs {
+        let date = d.date.map(|x| x.to_string()).unwrap_or_default();
+        let mut counts: Vec<(&str, u32)> = d.counts.iter().map(|(e, n)| (p.entities[*e as usize].id.as_str(), *n)).collect();
+        counts.sort();
+        if counts.is_empty() {
+            counts.push(("", 0));
+        }
+        for (id, n) in counts {
+            let _ = w.write_record([d.doc.as_str(), &d.path, &date, d.date_source.as_str(), &d.title, id, &n.to_string()]);
+        }
+    }
+    finish(w)
+}

@@ -1,0 +1,59 @@
+//! Report: turns a finished `Aggregate` into files people read and tools load.
+//!
+//! Owns output formats, one file per format (`markdown`, `csv`, `summary`), and the
+//! period-bucketed view they share (`trends`). Reads aggregates and the compiled pipeline
+//! only; never re-reads articles. Everything is written in a fixed order so the same
+//! aggregate always gives byte-identical files.
+
+pub mod csv_out;
+pub mod markdown;
+pub mod summary;
+pub mod trends;
+
+use std::path::{Path, PathBuf};
+
+use crate::aggregate::Aggregate;
+use crate::config::{Period, Pipeline};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot create the output folder {path}: {source}; choose another with --out")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}; check free space and permissions, or choose another --out")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// What the report is about, besides the aggregate.
+pub struct ReportContext<'a> {
+    pub pipeline: &'a Pipeline,
+    pub period: Period,
+    /// Input paths as the user gave them.
+    pub inputs: &'a [String],
+}
+
+pub(crate) fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError> {
+    // Write then rename, so a reader never sees a half-written report.
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, content)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|source| ReportError::Write { path: path.to_path_buf(), source })
+}
+
+/// Writes every report file into `out` and returns their paths.
+pub fn write_all(cx: &ReportContext, agg: &Aggregate, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir { path: out.to_path_buf(), source })?;
+    let view = trends::View::new(cx.pipeline, agg, cx.period);
+    let mut written = Vec::new();
+    let files: [(&str, Vec<u8>); 4] = [
+        ("report.md", markdown::render(cx, agg, &view).into_bytes()),
+        ("trends.csv", csv_out::trends(cx, &view)),
+        ("documents.csv", csv_out::documents(cx, agg)),
+        ("summary.json", summary::render(cx, agg).into_bytes()),
+    ];
+    for (name, content) in files {
+        let path = out.join(name);
+        write_file(&path, &content)?;
+        written.push(path);
+    }
+    Ok(written)
+}
