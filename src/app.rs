@@ -64,22 +64,39 @@ fn check_inputs(paths: &[PathBuf]) -> Result<(), AppError> {
 
 fn run(a: RunArgs) -> Result<Outcome, AppError> {
     let pipeline = config::load(&a.pipeline.pipeline)?;
-    let paths = if a.paths.is_empty() { vec![PathBuf::from(crate::cli::DEFAULT_CORPUS)] } else { a.paths };
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(crate::cli::DEFAULT_CORPUS)]
+    } else {
+        a.paths
+    };
     check_inputs(&paths)?;
-    let out = a.out.unwrap_or_else(|| PathBuf::from("reports").join(&pipeline.name));
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("reports").join(&pipeline.name));
     let period = a.period.unwrap_or(pipeline.period);
     let progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let opts = RunOptions { threads: a.threads.map(usize::from), progress };
+    let opts = RunOptions {
+        threads: a.threads.map(usize::from),
+        progress,
+    };
     let agg = pipeline::run(&pipeline, &paths, &opts)?;
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let cx = ReportContext { pipeline: &pipeline, period, inputs: &inputs };
+    let cx = ReportContext {
+        pipeline: &pipeline,
+        period,
+        inputs: &inputs,
+    };
     let written = report::write_all(&cx, &agg, &out)?;
     if !a.quiet {
         print_run_summary(&agg, &out, &written);
     }
     let acc = &agg.accounting;
     let failed = !acc.files_failed.is_empty() || !acc.records_rejected.is_empty();
-    Ok(if a.strict && failed { Outcome::InputsFailed } else { Outcome::Ok })
+    Ok(if a.strict && failed {
+        Outcome::InputsFailed
+    } else {
+        Outcome::Ok
+    })
 }
 
 fn print_run_summary(agg: &Aggregate, out: &std::path::Path, written: &[PathBuf]) {
@@ -106,8 +123,16 @@ fn print_run_summary(agg: &Aggregate, out: &std::path::Path, written: &[PathBuf]
         agg.undated.len(),
         acc.warnings.len()
     );
-    let names: Vec<String> = written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
-    eprintln!("newstrack: report written to {}/ ({})", out.display(), names.join(", "));
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    eprintln!(
+        "newstrack: report written to {}/ ({})",
+        out.display(),
+        names.join(", ")
+    );
 }
 
 #[derive(Serialize)]
@@ -137,7 +162,10 @@ fn render_jsonl(p: &Pipeline, article: &Article, mentions: &[Mention]) -> String
             label: &e.label,
             start: m.start,
             end: m.end,
-            text: article.text.get(m.start as usize..m.end as usize).unwrap_or(""),
+            text: article
+                .text
+                .get(m.start as usize..m.end as usize)
+                .unwrap_or(""),
             sentence: m.sentence,
             date: date.clone(),
         };
@@ -153,11 +181,24 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn render_text(p: &Pipeline, article: &Article, analysis: &Analysis, mentions: &[Mention]) -> String {
+fn render_text(
+    p: &Pipeline,
+    article: &Article,
+    analysis: &Analysis,
+    mentions: &[Mention],
+) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let date = article.date.map_or("undated".to_string(), |d| format!("{d} ({})", article.date_source.as_str()));
-    let _ = writeln!(out, "== {} — {} — {}", article.id, date, one_line(&article.title));
+    let date = article.date.map_or("undated".to_string(), |d| {
+        format!("{d} ({})", article.date_source.as_str())
+    });
+    let _ = writeln!(
+        out,
+        "== {} — {} — {}",
+        article.id,
+        date,
+        one_line(&article.title)
+    );
     if article.path != article.id {
         let _ = writeln!(out, "   file: {}", article.path);
     }
@@ -166,13 +207,37 @@ fn render_text(p: &Pipeline, article: &Article, analysis: &Analysis, mentions: &
     }
     for m in mentions {
         let e = &p.entities[m.entity as usize];
-        let text = article.text.get(m.start as usize..m.end as usize).unwrap_or("");
-        let kind = if e.kind == EntityKind::Topic { "topic" } else { "actor" };
-        let _ = writeln!(out, "   {kind} {:<24} {:>7}..{:<7} sentence {:<4} \"{}\"", e.id, m.start, m.end, m.sentence, one_line(text));
+        let text = article
+            .text
+            .get(m.start as usize..m.end as usize)
+            .unwrap_or("");
+        let kind = if e.kind == EntityKind::Topic {
+            "topic"
+        } else {
+            "actor"
+        };
+        let _ = writeln!(
+            out,
+            "   {kind} {:<24} {:>7}..{:<7} sentence {:<4} \"{}\"",
+            e.id,
+            m.start,
+            m.end,
+            m.sentence,
+            one_line(text)
+        );
         if let Some(s) = analysis.sentences.get(m.sentence as usize) {
             let (ss, se) = (s.start as usize, s.end as usize);
-            if let (Some(before), Some(after)) = (article.text.get(ss..m.start as usize), article.text.get(m.end as usize..se)) {
-                let _ = writeln!(out, "      > {}[{}]{}", one_line_keep(before, true), one_line(text), one_line_keep(after, false));
+            if let (Some(before), Some(after)) = (
+                article.text.get(ss..m.start as usize),
+                article.text.get(m.end as usize..se),
+            ) {
+                let _ = writeln!(
+                    out,
+                    "      > {}[{}]{}",
+                    one_line_keep(before, true),
+                    one_line(text),
+                    one_line_keep(after, false)
+                );
             }
         }
     }
@@ -183,7 +248,11 @@ fn render_text(p: &Pipeline, article: &Article, analysis: &Analysis, mentions: &
 /// Collapses whitespace but keeps a separating space next to the marked mention.
 fn one_line_keep(s: &str, before: bool) -> String {
     let core = one_line(s);
-    let space = if before { s.ends_with(char::is_whitespace) } else { s.starts_with(char::is_whitespace) };
+    let space = if before {
+        s.ends_with(char::is_whitespace)
+    } else {
+        s.starts_with(char::is_whitespace)
+    };
     match (space, before) {
         (true, true) => format!("{core} "),
         (true, false) => format!(" {core}"),
@@ -230,7 +299,11 @@ fn tag(a: TagArgs) -> Result<Outcome, AppError> {
 
 fn check(a: CheckArgs) -> Result<Outcome, AppError> {
     let p = config::load(&a.pipeline.pipeline)?;
-    let topics = p.entities.iter().filter(|e| e.kind == EntityKind::Topic).count();
+    let topics = p
+        .entities
+        .iter()
+        .filter(|e| e.kind == EntityKind::Topic)
+        .count();
     let actors = p.entities.len() - topics;
     let terms: usize = p.entities.iter().map(|e| e.terms.len()).sum();
     println!(

@@ -8,6 +8,7 @@
 //! number of threads (house rule 4).
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -54,8 +55,15 @@ impl Worker {
     /// Analyses and tags one article; the mentions are left in `self.mentions`.
     pub fn tag(&mut self, pipeline: &Pipeline, article: &Article) {
         self.mentions.clear();
-        pipeline.analyzer.analyze(&article.clean_text, &mut self.analysis);
-        tag::tag(&pipeline.lexicon, &self.analysis, &mut self.scratch, &mut self.mentions);
+        pipeline
+            .analyzer
+            .analyze(&article.clean_text, &mut self.analysis);
+        tag::tag(
+            &pipeline.lexicon,
+            &self.analysis,
+            &mut self.scratch,
+            &mut self.mentions,
+        );
     }
 }
 
@@ -69,13 +77,64 @@ struct FileResult {
 }
 
 fn process_file(pipeline: &Pipeline, worker: &mut Worker, file: &walk::InputFile) -> FileResult {
-    let outcome = ingest::read_file(&file.path, &file.display, &pipeline.boilerplate);
+    // A bug met on one input must cost that input only (house rule 5): a panic in a parser
+    // fails the file, a panic in analysis rejects the one article.
+    let read = catch_unwind(AssertUnwindSafe(|| {
+        ingest::read_file(&file.path, &file.display, &pipeline.boilerplate)
+    }));
+    let outcome = match read {
+        Ok(o) => o,
+        Err(p) => {
+            return FileResult {
+                path: file.display.clone(),
+                failed: Some(format!(
+                    "internal error while parsing ({}); please report it with this file",
+                    panic_message(&p)
+                )),
+                rejected: Vec::new(),
+                warnings: Vec::new(),
+                docs: Vec::new(),
+            }
+        }
+    };
     let mut docs = Vec::with_capacity(outcome.articles.len());
+    let mut rejected = outcome.rejected;
     for article in &outcome.articles {
-        worker.tag(pipeline, article);
-        docs.push(summarize(article, &worker.analysis, &worker.mentions, pipeline));
+        let done = catch_unwind(AssertUnwindSafe(|| {
+            worker.tag(pipeline, article);
+            summarize(article, &worker.analysis, &worker.mentions, pipeline)
+        }));
+        match done {
+            Ok(d) => docs.push(d),
+            Err(p) => {
+                // The worker's buffers may be half-written: start it afresh.
+                *worker = Worker::default();
+                rejected.push(Rejected {
+                    path: article.path.clone(),
+                    record: article.record,
+                    reason: format!(
+                        "internal error while analysing {} ({}); please report it with this file",
+                        article.id,
+                        panic_message(&p)
+                    ),
+                });
+            }
+        }
     }
-    FileResult { path: outcome.path, failed: outcome.failed, rejected: outcome.rejected, warnings: outcome.warnings, docs }
+    FileResult {
+        path: outcome.path,
+        failed: outcome.failed,
+        rejected,
+        warnings: outcome.warnings,
+        docs,
+    }
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
 }
 
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, PipelineError> {
@@ -91,20 +150,42 @@ fn progress_bar(enabled: bool, len: usize) -> Option<ProgressBar> {
         return None;
     }
     let pb = ProgressBar::new(len as u64);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files {msg}") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files {msg}",
+    ) {
         pb.set_style(style.progress_chars("=> "));
     }
     Some(pb)
 }
 
 /// Runs the whole pipeline over `roots` and returns the finished aggregate.
-pub fn run(pipeline: &Pipeline, roots: &[PathBuf], opts: &RunOptions) -> Result<Aggregate, PipelineError> {
+pub fn run(
+    pipeline: &Pipeline,
+    roots: &[PathBuf],
+    opts: &RunOptions,
+) -> Result<Aggregate, PipelineError> {
     let walked = walk::collect(roots);
     let mut agg = Aggregate::new(pipeline.evidence_per_entity);
     let acc = &mut agg.accounting;
     acc.files_seen = (walked.files.len() + walked.skipped.len() + walked.failed.len()) as u64;
-    acc.files_skipped = walked.skipped.iter().map(|s| Rejected { path: s.path.clone(), record: None, reason: s.reason.clone() }).collect();
-    acc.files_failed = walked.failed.iter().map(|s| Rejected { path: s.path.clone(), record: None, reason: s.reason.clone() }).collect();
+    acc.files_skipped = walked
+        .skipped
+        .iter()
+        .map(|s| Rejected {
+            path: s.path.clone(),
+            record: None,
+            reason: s.reason.clone(),
+        })
+        .collect();
+    acc.files_failed = walked
+        .failed
+        .iter()
+        .map(|s| Rejected {
+            path: s.path.clone(),
+            record: None,
+            reason: s.reason.clone(),
+        })
+        .collect();
     let pool = thread_pool(opts.threads)?;
     let pb = progress_bar(opts.progress, walked.files.len());
     let mut seen: HashMap<[u8; 16], String> = HashMap::new();
@@ -136,16 +217,28 @@ fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileR
     let acc = &mut agg.accounting;
     acc.records_read += (r.docs.len() + r.rejected.len()) as u64;
     for w in r.warnings {
-        acc.warnings.push(Warning { path: r.path.clone(), record: None, message: w });
+        acc.warnings.push(Warning {
+            path: r.path.clone(),
+            record: None,
+            message: w,
+        });
     }
     match r.failed {
-        Some(reason) => acc.files_failed.push(Rejected { path: r.path.clone(), record: None, reason }),
+        Some(reason) => acc.files_failed.push(Rejected {
+            path: r.path.clone(),
+            record: None,
+            reason,
+        }),
         None => acc.files_read += 1,
     }
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
         if let Some(first) = seen.get(&d.hash) {
-            agg.accounting.duplicates.push(DocRef { doc: d.id, path: d.path, same_as: Some(first.clone()) });
+            agg.accounting.duplicates.push(DocRef {
+                doc: d.id,
+                path: d.path,
+                same_as: Some(first.clone()),
+            });
             continue;
         }
         seen.insert(d.hash, d.id.clone());
@@ -156,7 +249,13 @@ fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileR
 /// Tags every article under `roots`: `render` runs on the worker threads for each article,
 /// `emit` receives the rendered text in file order, batch by batch, so output streams.
 /// Returns every file and record problem met.
-pub fn tag_files<F, E>(pipeline: &Pipeline, roots: &[PathBuf], threads: Option<usize>, render: F, mut emit: E) -> Result<Vec<Rejected>, PipelineError>
+pub fn tag_files<F, E>(
+    pipeline: &Pipeline,
+    roots: &[PathBuf],
+    threads: Option<usize>,
+    render: F,
+    mut emit: E,
+) -> Result<Vec<Rejected>, PipelineError>
 where
     F: Fn(&Article, &Analysis, &[Mention]) -> String + Sync,
     E: FnMut(&str),
@@ -166,7 +265,11 @@ where
         .skipped
         .iter()
         .chain(&walked.failed)
-        .map(|s| Rejected { path: s.path.clone(), record: None, reason: s.reason.clone() })
+        .map(|s| Rejected {
+            path: s.path.clone(),
+            record: None,
+            reason: s.reason.clone(),
+        })
         .collect();
     let pool = thread_pool(threads)?;
     for batch in walked.files.chunks(BATCH_FILES) {
@@ -182,7 +285,11 @@ where
                     }
                     let mut probs = outcome.rejected;
                     if let Some(reason) = outcome.failed {
-                        probs.push(Rejected { path: outcome.path.clone(), record: None, reason });
+                        probs.push(Rejected {
+                            path: outcome.path.clone(),
+                            record: None,
+                            reason,
+                        });
                     }
                     (out, probs)
                 })

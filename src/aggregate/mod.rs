@@ -203,28 +203,45 @@ fn keep_best(list: &mut Vec<Evidence>, cap: usize) {
 
 impl Aggregate {
     pub fn new(evidence_cap: usize) -> Aggregate {
-        Aggregate { evidence_cap, ..Default::default() }
+        Aggregate {
+            evidence_cap,
+            ..Default::default()
+        }
     }
 
     /// Folds one counted (non-duplicate) document in.
     pub fn add_doc(&mut self, d: DocSummary) {
         self.accounting.articles += 1;
         for w in &d.warnings {
-            self.accounting.warnings.push(Warning { path: d.path.clone(), record: None, message: format!("{}: {w}", d.id) });
+            self.accounting.warnings.push(Warning {
+                path: d.path.clone(),
+                record: None,
+                message: format!("{}: {w}", d.id),
+            });
         }
         match d.date {
             Some(day) => *self.day_articles.entry(day).or_default() += 1,
-            None => self.undated.push(DocRef { doc: d.id.clone(), path: d.path.clone(), same_as: None }),
+            None => self.undated.push(DocRef {
+                doc: d.id.clone(),
+                path: d.path.clone(),
+                same_as: None,
+            }),
         }
         for &(e, n) in &d.counts {
-            let c = Counts { mentions: n as u64, documents: 1 };
+            let c = Counts {
+                mentions: n as u64,
+                documents: 1,
+            };
             self.totals.entry(e).or_default().add(c);
             if let Some(day) = d.date {
                 self.cells.entry((day, e)).or_default().add(c);
             }
         }
         for &(g, n) in &d.groups {
-            self.group_totals.entry(g).or_default().add(Counts { mentions: n as u64, documents: 1 });
+            self.group_totals.entry(g).or_default().add(Counts {
+                mentions: n as u64,
+                documents: 1,
+            });
         }
         for &(a, t, n) in &d.cooc_sentences {
             *self.cooc_sentences.entry((a, t)).or_default() += n as u64;
@@ -250,7 +267,14 @@ impl Aggregate {
                 }
             }
         }
-        self.docs.push(DocRow { doc: d.id, path: d.path, date: d.date, date_source: d.date_source, title: d.title, counts: d.counts });
+        self.docs.push(DocRow {
+            doc: d.id,
+            path: d.path,
+            date: d.date,
+            date_source: d.date_source,
+            title: d.title,
+            counts: d.counts,
+        });
     }
 
     /// Associative, commutative merge.
@@ -285,7 +309,8 @@ impl Aggregate {
     /// equal values (and byte-identical reports) whatever the order documents arrived in.
     pub fn finish(&mut self) {
         self.undated.sort();
-        self.docs.sort_by(|a, b| a.doc.cmp(&b.doc).then_with(|| a.path.cmp(&b.path)));
+        self.docs
+            .sort_by(|a, b| a.doc.cmp(&b.doc).then_with(|| a.path.cmp(&b.path)));
         let cap = self.evidence_cap;
         for list in self.evidence.values_mut() {
             keep_best(list, cap);

@@ -14,7 +14,12 @@ use super::{DocSummary, Evidence};
 /// Longest evidence text kept, in bytes; longer sentences are cut around the mention.
 const EVIDENCE_MAX: usize = 400;
 
-pub fn summarize(article: &Article, analysis: &Analysis, mentions: &[Mention], pipeline: &Pipeline) -> DocSummary {
+pub fn summarize(
+    article: &Article,
+    analysis: &Analysis,
+    mentions: &[Mention],
+    pipeline: &Pipeline,
+) -> DocSummary {
     let ents = &pipeline.entities;
     let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
     let mut groups: BTreeMap<u32, u32> = BTreeMap::new();
@@ -25,7 +30,11 @@ pub fn summarize(article: &Article, analysis: &Analysis, mentions: &[Mention], p
         let e = &ents[m.entity as usize];
         let g = match e.group {
             Some(g) => Some(g),
-            None if e.kind == EntityKind::Actor && ents.iter().any(|o| o.group == Some(m.entity)) => Some(m.entity),
+            None if e.kind == EntityKind::Actor
+                && ents.iter().any(|o| o.group == Some(m.entity)) =>
+            {
+                Some(m.entity)
+            }
             None => None,
         };
         if let Some(g) = g {
@@ -62,7 +71,13 @@ pub fn summarize(article: &Article, analysis: &Analysis, mentions: &[Mention], p
         .into_iter()
         .filter_map(|(entity, (score, m))| {
             let s = analysis.sentences.get(m.sentence as usize)?;
-            let (text, highlight, start, end) = excerpt(&article.text, s.start as usize, s.end as usize, m.start as usize, m.end as usize);
+            let (text, highlight, start, end) = excerpt(
+                &article.text,
+                s.start as usize,
+                s.end as usize,
+                m.start as usize,
+                m.end as usize,
+            );
             Some(Evidence {
                 entity,
                 score,
@@ -108,7 +123,13 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
 
 /// The sentence `[s, e)` or, when long, a window of it around the mention `[ms, me)`.
 /// Returns the text, the mention's range within it, and the window's range in the original.
-fn excerpt(text: &str, s: usize, e: usize, ms: usize, me: usize) -> (String, (u32, u32), usize, usize) {
+fn excerpt(
+    text: &str,
+    s: usize,
+    e: usize,
+    ms: usize,
+    me: usize,
+) -> (String, (u32, u32), usize, usize) {
     let (mut ws, mut we) = (s, e.min(text.len()));
     if we - ws > EVIDENCE_MAX {
         let side = EVIDENCE_MAX.saturating_sub(me - ms) / 2;

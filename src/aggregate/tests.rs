@@ -6,13 +6,39 @@ fn doc(i: u32, day: Option<u32>, counts: &[(u32, u32)]) -> DocSummary {
         id: format!("doc-{i:03}"),
         path: format!("p/{i}.txt"),
         date: day.map(|d| NaiveDate::from_ymd_opt(2025, 6, d).unwrap()),
-        date_source: if day.is_some() { DateSource::Metadata } else { DateSource::None },
+        date_source: if day.is_some() {
+            DateSource::Metadata
+        } else {
+            DateSource::None
+        },
         title: format!("Title {i}"),
         hash: [i as u8; 16],
         counts: counts.to_vec(),
-        cooc_sentences: counts.iter().filter(|(e, _)| *e >= 2).flat_map(|(a, n)| counts.iter().filter(|(t, _)| *t < 2).map(move |(t, m)| (*a, *t, (*n).min(*m)))).collect(),
-        pairs: counts.iter().filter(|(e, _)| *e >= 2).flat_map(|(a, _)| counts.iter().filter(|(t, _)| *t < 2).map(move |(t, _)| (*a, *t))).collect(),
-        groups: counts.iter().filter(|(e, _)| *e == 2).map(|(_, n)| (2, *n)).collect(),
+        cooc_sentences: counts
+            .iter()
+            .filter(|(e, _)| *e >= 2)
+            .flat_map(|(a, n)| {
+                counts
+                    .iter()
+                    .filter(|(t, _)| *t < 2)
+                    .map(move |(t, m)| (*a, *t, (*n).min(*m)))
+            })
+            .collect(),
+        pairs: counts
+            .iter()
+            .filter(|(e, _)| *e >= 2)
+            .flat_map(|(a, _)| {
+                counts
+                    .iter()
+                    .filter(|(t, _)| *t < 2)
+                    .map(move |(t, _)| (*a, *t))
+            })
+            .collect(),
+        groups: counts
+            .iter()
+            .filter(|(e, _)| *e == 2)
+            .map(|(_, n)| (2, *n))
+            .collect(),
         evidence: counts
             .iter()
             .map(|(e, n)| Evidence {
@@ -55,10 +81,29 @@ fn fold(ds: &[DocSummary]) -> Aggregate {
 fn totals_and_cells() {
     let a = fold(&docs());
     assert_eq!(a.articles(), 6);
-    assert_eq!(a.totals[&0], Counts { mentions: 7, documents: 3 });
-    assert_eq!(a.totals[&2], Counts { mentions: 8, documents: 3 }, "undated docs count in totals");
+    assert_eq!(
+        a.totals[&0],
+        Counts {
+            mentions: 7,
+            documents: 3
+        }
+    );
+    assert_eq!(
+        a.totals[&2],
+        Counts {
+            mentions: 8,
+            documents: 3
+        },
+        "undated docs count in totals"
+    );
     let d9 = NaiveDate::from_ymd_opt(2025, 6, 9).unwrap();
-    assert_eq!(a.cells[&(d9, 0)], Counts { mentions: 2, documents: 1 });
+    assert_eq!(
+        a.cells[&(d9, 0)],
+        Counts {
+            mentions: 2,
+            documents: 1
+        }
+    );
     assert_eq!(a.day_articles[&d9], 2);
     assert_eq!(a.undated.len(), 1);
     assert!(a.evidence.values().all(|v| v.len() <= 2), "evidence capped");

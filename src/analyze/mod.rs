@@ -138,8 +138,23 @@ impl Analyzer {
         while i < ntok {
             let t = out.tokens[i];
             // A blank line between two tokens is a paragraph break, hence a sentence break.
-            if i > 0 && sentence::paragraph_gap(&bytes[out.tokens[i - 1].end as usize..t.start as usize]) {
-                close_sentence(out, &mut sentence_start, last_end, &mut sentence, &mut new_sentence);
+            let prev_end = if i > 0 {
+                out.tokens[i - 1].end
+            } else {
+                t.start
+            };
+            // NFKC may expand one character into several tokens ("…" → three dots) that
+            // share its original span, so tokens can overlap.
+            if prev_end < t.start
+                && sentence::paragraph_gap(&bytes[prev_end as usize..t.start as usize])
+            {
+                close_sentence(
+                    out,
+                    &mut sentence_start,
+                    last_end,
+                    &mut sentence,
+                    &mut new_sentence,
+                );
                 barrier = true;
             }
             if t.punct {
@@ -161,13 +176,23 @@ impl Analyzer {
                         if sentence_start.is_none() {
                             sentence_start = Some(t.start);
                         }
-                        close_sentence(out, &mut sentence_start, last_end, &mut sentence, &mut new_sentence);
+                        close_sentence(
+                            out,
+                            &mut sentence_start,
+                            last_end,
+                            &mut sentence,
+                            &mut new_sentence,
+                        );
                         barrier = true;
                         i = k;
                     } else {
                         // An abbreviation's dot ("U.S. Trade Representative") joins, like a
                         // space; a stray one after punctuation still separates.
-                        if !out.words.last().is_some_and(|w| w.end == t.start || w.end == t.end) {
+                        if !out
+                            .words
+                            .last()
+                            .is_some_and(|w| w.end == t.start || w.end == t.end)
+                        {
                             barrier = true;
                         }
                         i += 1;
@@ -264,7 +289,13 @@ impl Analyzer {
             }
         }
         if sentence_start.is_some() {
-            close_sentence(out, &mut sentence_start, last_end, &mut sentence, &mut new_sentence);
+            close_sentence(
+                out,
+                &mut sentence_start,
+                last_end,
+                &mut sentence,
+                &mut new_sentence,
+            );
         }
     }
 }
@@ -279,7 +310,10 @@ fn close_sentence(
     if let Some(s) = start.take() {
         // Only sentences that hold a word get an index; punctuation alone is not a sentence.
         if out.words.last().is_some_and(|w| w.sentence == *sentence) {
-            out.sentences.push(Sentence { start: s, end: end.max(s) });
+            out.sentences.push(Sentence {
+                start: s,
+                end: end.max(s),
+            });
             *sentence += 1;
         }
     }
@@ -298,7 +332,18 @@ fn first_char(buf: &str, t: &RawToken) -> char {
 fn is_joiner(c: char) -> bool {
     matches!(
         c,
-        '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2212}' | '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '/' | '&'
+        '-' | '\u{2010}'
+            | '\u{2011}'
+            | '\u{2012}'
+            | '\u{2013}'
+            | '\u{2014}'
+            | '\u{2212}'
+            | '\''
+            | '\u{2019}'
+            | '\u{2018}'
+            | '\u{02BC}'
+            | '/'
+            | '&'
     )
 }
 

@@ -7,9 +7,9 @@ use super::{Analysis, DOTTED};
 
 /// Abbreviations that are practically never the last word of a sentence.
 const NEVER_FINAL: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt",
-    "rev", "st", "mt", "ft", "vs", "jan", "feb", "mar", "apr", "jun", "jul",
-    "aug", "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "est", "pres", "gov't",
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "rev",
+    "st", "mt", "ft", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "fig", "approx", "dept", "est", "pres", "gov't",
 ];
 
 /// Abbreviations that may end a sentence; followed by a capitalised word they end one only
@@ -19,18 +19,68 @@ const MAYBE_FINAL: &[&str] = &[
 ];
 
 const OPENERS: &[&str] = &[
-    "the", "a", "an", "in", "it", "he", "she", "they", "we", "i", "but", "and", "this", "that",
-    "these", "those", "however", "on", "at", "for", "as", "while", "after", "its", "his",
-    "her", "their", "there", "some", "many", "most", "if", "when", "to", "by", "with", "from",
-    "meanwhile", "still", "also", "yet", "so", "one", "both", "such", "our", "what", "who",
+    "the",
+    "a",
+    "an",
+    "in",
+    "it",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "but",
+    "and",
+    "this",
+    "that",
+    "these",
+    "those",
+    "however",
+    "on",
+    "at",
+    "for",
+    "as",
+    "while",
+    "after",
+    "its",
+    "his",
+    "her",
+    "their",
+    "there",
+    "some",
+    "many",
+    "most",
+    "if",
+    "when",
+    "to",
+    "by",
+    "with",
+    "from",
+    "meanwhile",
+    "still",
+    "also",
+    "yet",
+    "so",
+    "one",
+    "both",
+    "such",
+    "our",
+    "what",
+    "who",
 ];
 
 pub(super) fn is_terminal(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '\u{2026}' | '\u{3002}' | '\u{FF01}' | '\u{FF1F}')
+    matches!(
+        c,
+        '.' | '!' | '?' | '\u{2026}' | '\u{3002}' | '\u{FF01}' | '\u{FF1F}'
+    )
 }
 
 pub(super) fn is_closer(c: char) -> bool {
-    matches!(c, '"' | '\u{201D}' | '\u{2019}' | '\'' | ')' | ']' | '\u{00BB}')
+    matches!(
+        c,
+        '"' | '\u{201D}' | '\u{2019}' | '\'' | ')' | ']' | '\u{00BB}'
+    )
 }
 
 /// A blank line (two line breaks with only spaces between) separates paragraphs.

@@ -69,7 +69,9 @@ impl PreTokenizer for TokenizersSplitter {
         if self.pre_tokenizer.pre_tokenize(&mut pre).is_err() {
             return;
         }
-        for (piece, (start, end), _) in pre.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+        for (piece, (start, end), _) in
+            pre.get_splits(OffsetReferential::Original, OffsetType::Byte)
+        {
             if piece.is_empty() {
                 continue;
             }

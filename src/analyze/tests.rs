@@ -23,13 +23,37 @@ fn word_rules() {
     // (text, expected original spans of words, expected stems)
     let cases: &[(&str, &[&str], &[&str])] = &[
         ("U.S. officials", &["U.S.", "officials"], &["us", "offici"]),
-        ("the U.S said", &["the", "U.S", "said"], &["the", "us", "said"]),
-        ("China's exports", &["China", "exports"], &["china", "export"]),
-        ("China\u{2019}s exports", &["China", "exports"], &["china", "export"]),
-        ("rare-earth magnets", &["rare", "earth", "magnets"], &["rare", "earth", "magnet"]),
-        ("US-China talks", &["US", "China", "talks"], &["us", "china", "talk"]),
+        (
+            "the U.S said",
+            &["the", "U.S", "said"],
+            &["the", "us", "said"],
+        ),
+        (
+            "China's exports",
+            &["China", "exports"],
+            &["china", "export"],
+        ),
+        (
+            "China\u{2019}s exports",
+            &["China", "exports"],
+            &["china", "export"],
+        ),
+        (
+            "rare-earth magnets",
+            &["rare", "earth", "magnets"],
+            &["rare", "earth", "magnet"],
+        ),
+        (
+            "US-China talks",
+            &["US", "China", "talks"],
+            &["us", "china", "talk"],
+        ),
         ("ﬁnance", &["ﬁnance"], &["financ"]),
-        ("E.U. and U.K.", &["E.U.", "and", "U.K."], &["eu", "and", "uk"]),
+        (
+            "E.U. and U.K.",
+            &["E.U.", "and", "U.K."],
+            &["eu", "and", "uk"],
+        ),
     ];
     for (text, spans, stems) in cases {
         let (_, words) = analyze(text);
@@ -59,14 +83,38 @@ fn sentences() {
     let cases: &[(&str, &[&str])] = &[
         ("One. Two.", &["One.", "Two."]),
         ("Dr. Smith came. He left.", &["Dr. Smith came.", "He left."]),
-        ("The U.S. Trade Representative spoke.", &["The U.S. Trade Representative spoke."]),
-        ("Sales rose in the U.S. The dollar fell.", &["Sales rose in the U.S.", "The dollar fell."]),
-        ("On Jan. 5 it rose 3.5 pct. Then it fell.", &["On Jan. 5 it rose 3.5 pct.", "Then it fell."]),
-        ("Acme Inc. said so. Beta Corp. The end.", &["Acme Inc. said so.", "Beta Corp.", "The end."]),
-        ("Title line\n\nBody starts here.", &["Title line", "Body starts here."]),
-        ("He said \"no.\" Then left.", &["He said \"no.\"", "Then left."]),
-        ("Wrapped line\ncontinues here.", &["Wrapped line\ncontinues here."]),
-        ("J. Smith won! Did he? Yes.", &["J. Smith won!", "Did he?", "Yes."]),
+        (
+            "The U.S. Trade Representative spoke.",
+            &["The U.S. Trade Representative spoke."],
+        ),
+        (
+            "Sales rose in the U.S. The dollar fell.",
+            &["Sales rose in the U.S.", "The dollar fell."],
+        ),
+        (
+            "On Jan. 5 it rose 3.5 pct. Then it fell.",
+            &["On Jan. 5 it rose 3.5 pct.", "Then it fell."],
+        ),
+        (
+            "Acme Inc. said so. Beta Corp. The end.",
+            &["Acme Inc. said so.", "Beta Corp.", "The end."],
+        ),
+        (
+            "Title line\n\nBody starts here.",
+            &["Title line", "Body starts here."],
+        ),
+        (
+            "He said \"no.\" Then left.",
+            &["He said \"no.\"", "Then left."],
+        ),
+        (
+            "Wrapped line\ncontinues here.",
+            &["Wrapped line\ncontinues here."],
+        ),
+        (
+            "J. Smith won! Did he? Yes.",
+            &["J. Smith won!", "Did he?", "Yes."],
+        ),
         ("...", &[]),
     ];
     for (text, want) in cases {
@@ -79,7 +127,10 @@ fn sentences() {
         assert_eq!(&got, want, "sentences of {text:?}");
         for w in &a.words {
             let s = a.sentences[w.sentence as usize];
-            assert!(w.start >= s.start && w.end <= s.end, "word inside its sentence in {text:?}");
+            assert!(
+                w.start >= s.start && w.end <= s.end,
+                "word inside its sentence in {text:?}"
+            );
         }
     }
 }

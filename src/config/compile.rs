@@ -59,7 +59,12 @@ impl fmt::Display for ConfigErrors {
             writeln!(f, "{e}")?;
         }
         let n = self.0.len();
-        write!(f, "{n} error{} in the pipeline; fix {} and run `newstrack check` again", if n == 1 { "" } else { "s" }, if n == 1 { "it" } else { "them" })
+        write!(
+            f,
+            "{n} error{} in the pipeline; fix {} and run `newstrack check` again",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        )
     }
 }
 
@@ -104,7 +109,11 @@ impl Period {
             Period::Day => start + Duration::days(1),
             Period::Week => start + Duration::days(7),
             Period::Month => {
-                let (y, m) = if start.month() == 12 { (start.year() + 1, 1) } else { (start.year(), start.month() + 1) };
+                let (y, m) = if start.month() == 12 {
+                    (start.year() + 1, 1)
+                } else {
+                    (start.year(), start.month() + 1)
+                };
                 NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(start + Duration::days(31))
             }
         }
@@ -191,12 +200,22 @@ impl fmt::Debug for Pipeline {
 
 impl Pipeline {
     pub fn entity_index(&self, id: &str) -> Option<u32> {
-        self.entities.iter().position(|e| e.id == id).map(|i| i as u32)
+        self.entities
+            .iter()
+            .position(|e| e.id == id)
+            .map(|i| i as u32)
     }
 }
 
 pub const ACTOR_KINDS: &[&str] = &[
-    "country", "person", "organization", "agency", "company", "place", "group", "other",
+    "country",
+    "person",
+    "organization",
+    "agency",
+    "company",
+    "place",
+    "group",
+    "other",
 ];
 
 /// Reads and compiles a pipeline file.
@@ -210,7 +229,9 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
             section: String::new(),
             key: None,
             value: None,
-            message: format!("cannot read pipeline file: {e}; pass an existing file with --pipeline"),
+            message: format!(
+                "cannot read pipeline file: {e}; pass an existing file with --pipeline"
+            ),
         }])
     })?;
     compile(&source, path)
@@ -229,7 +250,14 @@ impl Ctx<'_> {
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, col)
     }
-    fn push(&mut self, offset: usize, section: &str, key: Option<&str>, value: Option<String>, message: impl Into<String>) {
+    fn push(
+        &mut self,
+        offset: usize,
+        section: &str,
+        key: Option<&str>,
+        value: Option<String>,
+        message: impl Into<String>,
+    ) {
         let (line, column) = self.at(offset);
         self.errors.push(ConfigError {
             file: self.file.clone(),
@@ -246,12 +274,26 @@ impl Ctx<'_> {
 /// Validates `source` (the text of `path`) and builds the pipeline, or returns every error.
 pub fn compile(source: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {
     let spec = spec::parse(source);
-    let mut cx = Ctx { file: path.display().to_string(), source, errors: Vec::new() };
+    let mut cx = Ctx {
+        file: path.display().to_string(),
+        source,
+        errors: Vec::new(),
+    };
     for p in &spec.problems {
         let value = None;
-        cx.push(p.span.start, &p.section, p.key.as_deref(), value, p.message.clone());
+        cx.push(
+            p.span.start,
+            &p.section,
+            p.key.as_deref(),
+            value,
+            p.message.clone(),
+        );
     }
-    let built = if spec.syntax_error { None } else { build(&spec, &mut cx, path) };
+    let built = if spec.syntax_error {
+        None
+    } else {
+        build(&spec, &mut cx, path)
+    };
     cx.errors.sort_by_key(|e| (e.line, e.column));
     match built {
         Some(p) if cx.errors.is_empty() => Ok(p),
@@ -262,27 +304,52 @@ pub fn compile(source: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {
 fn is_valid_id(s: &str) -> bool {
     let mut cs = s.chars();
     matches!(cs.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
-    let default = Block { value: Default::default(), offset: 0, ordinal: 0 };
+    let default = Block {
+        value: Default::default(),
+        offset: 0,
+        ordinal: 0,
+    };
     let has_pipeline = spec.pipeline.is_some();
     let pb = spec.pipeline.as_ref().unwrap_or(&default);
     let p = &pb.value;
     let sec = "[pipeline]";
     if !has_pipeline && spec.problems.iter().all(|e| e.section != "[pipeline] #1") {
-        cx.push(0, "", None, None, "missing [pipeline] table: expected `[pipeline]` with at least `name = \"...\"`");
+        cx.push(
+            0,
+            "",
+            None,
+            None,
+            "missing [pipeline] table: expected `[pipeline]` with at least `name = \"...\"`",
+        );
     }
     let name = match &p.name {
-        Some(n) if !n.get_ref().is_empty() && n.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) && !n.get_ref().starts_with('.') => n.get_ref().clone(),
+        Some(n)
+            if !n.get_ref().is_empty()
+                && n.get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && !n.get_ref().starts_with('.') =>
+        {
+            n.get_ref().clone()
+        }
         Some(n) => {
             cx.push(pb.offset + n.span().start, sec, Some("name"), Some(n.get_ref().clone()), "expected a non-empty name of letters, digits, '-', '_' or '.' (it names the report folder)");
             String::new()
         }
         None => {
             if has_pipeline {
-                cx.push(pb.offset, sec, Some("name"), None, "missing: expected `name = \"...\"` (it names the report folder)");
+                cx.push(
+                    pb.offset,
+                    sec,
+                    Some("name"),
+                    None,
+                    "missing: expected `name = \"...\"` (it names the report folder)",
+                );
             }
             String::new()
         }
@@ -290,7 +357,13 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
     let period = match &p.period {
         None => Period::Week,
         Some(s) => Period::parse(s.get_ref()).unwrap_or_else(|| {
-            cx.push(pb.offset + s.span().start, sec, Some("period"), Some(s.get_ref().clone()), "expected one of day, week, month");
+            cx.push(
+                pb.offset + s.span().start,
+                sec,
+                Some("period"),
+                Some(s.get_ref().clone()),
+                "expected one of day, week, month",
+            );
             Period::Week
         }),
     };
@@ -298,11 +371,20 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         None | Some("auto") | Some("tokenizers") => AnalyzerKind::Tokenizers,
         Some(other) => {
             let s = p.analyzer.as_ref().map_or(0, |s| s.span().start);
-            cx.push(pb.offset + s, sec, Some("analyzer"), Some(other.to_string()), "expected one of auto, tokenizers");
+            cx.push(
+                pb.offset + s,
+                sec,
+                Some("analyzer"),
+                Some(other.to_string()),
+                "expected one of auto, tokenizers",
+            );
             AnalyzerKind::Tokenizers
         }
     };
-    let language = p.language.as_ref().map_or("english".to_string(), |s| s.get_ref().to_lowercase());
+    let language = p
+        .language
+        .as_ref()
+        .map_or("english".to_string(), |s| s.get_ref().to_lowercase());
     let algorithm = match stemmer_for(&language) {
         Some(a) => a,
         None => {
@@ -315,7 +397,13 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         None => 5,
         Some(v) if (1..=100).contains(v.get_ref()) => *v.get_ref() as usize,
         Some(v) => {
-            cx.push(pb.offset + v.span().start, sec, Some("evidence_per_entity"), Some(v.get_ref().to_string()), "expected a whole number from 1 to 100");
+            cx.push(
+                pb.offset + v.span().start,
+                sec,
+                Some("evidence_per_entity"),
+                Some(v.get_ref().to_string()),
+                "expected a whole number from 1 to 100",
+            );
             5
         }
     };
@@ -323,7 +411,13 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
     for b in &p.boilerplate {
         let t = b.get_ref().trim().to_lowercase();
         if t.is_empty() {
-            cx.push(pb.offset + b.span().start, sec, Some("boilerplate"), Some(b.get_ref().clone()), "expected a non-empty line of text");
+            cx.push(
+                pb.offset + b.span().start,
+                sec,
+                Some("boilerplate"),
+                Some(b.get_ref().clone()),
+                "expected a non-empty line of text",
+            );
         } else {
             boilerplate.push(t);
         }
@@ -339,10 +433,20 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         .chain(spec.actors.iter().map(|b| (EntityKind::Actor, b)))
         .collect();
     if blocks.is_empty() && spec.problems.is_empty() {
-        cx.push(source_end(cx), "", None, None, "no [[topic]] or [[actor]] entries: expected at least one entity with terms");
+        cx.push(
+            source_end(cx),
+            "",
+            None,
+            None,
+            "no [[topic]] or [[actor]] entries: expected at least one entity with terms",
+        );
     }
     let section_of = |kind: EntityKind, b: &Block<EntitySpec>| {
-        let h = if kind == EntityKind::Topic { "[[topic]]" } else { "[[actor]]" };
+        let h = if kind == EntityKind::Topic {
+            "[[topic]]"
+        } else {
+            "[[actor]]"
+        };
         format!("{h} #{} (id {:?})", b.ordinal, b.value.id.get_ref())
     };
     let mut ids: HashMap<&str, (u32, EntityKind)> = HashMap::new();
@@ -352,7 +456,13 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         let section = section_of(*kind, b);
         let id = e.id.get_ref();
         if !is_valid_id(id) {
-            cx.push(b.offset + e.id.span().start, &section, Some("id"), Some(id.clone()), "expected lowercase letters, digits and '-' (e.g. \"rare-earths\")");
+            cx.push(
+                b.offset + e.id.span().start,
+                &section,
+                Some("id"),
+                Some(id.clone()),
+                "expected lowercase letters, digits and '-' (e.g. \"rare-earths\")",
+            );
         }
         if let Some((_, k)) = ids.get(id.as_str()) {
             cx.push(b.offset + e.id.span().start, &section, Some("id"), Some(id.clone()), format!("duplicate id: already used by a {}; ids must be unique across topics and actors", k.as_str()));
@@ -361,7 +471,13 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         }
         let label = match &e.label {
             Some(l) if l.get_ref().trim().is_empty() => {
-                cx.push(b.offset + l.span().start, &section, Some("label"), Some(l.get_ref().clone()), "expected a non-empty label (or leave it out to use the id)");
+                cx.push(
+                    b.offset + l.span().start,
+                    &section,
+                    Some("label"),
+                    Some(l.get_ref().clone()),
+                    "expected a non-empty label (or leave it out to use the id)",
+                );
                 id.clone()
             }
             Some(l) => l.get_ref().trim().to_string(),
@@ -369,26 +485,56 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         };
         let actor_kind = match (kind, &e.kind) {
             (EntityKind::Topic, Some(k)) => {
-                cx.push(b.offset + k.span().start, &section, Some("kind"), Some(k.get_ref().clone()), "topics have no kind: remove it, or make this an [[actor]]");
+                cx.push(
+                    b.offset + k.span().start,
+                    &section,
+                    Some("kind"),
+                    Some(k.get_ref().clone()),
+                    "topics have no kind: remove it, or make this an [[actor]]",
+                );
                 String::new()
             }
             (EntityKind::Topic, None) => String::new(),
-            (EntityKind::Actor, Some(k)) if ACTOR_KINDS.contains(&k.get_ref().as_str()) => k.get_ref().clone(),
+            (EntityKind::Actor, Some(k)) if ACTOR_KINDS.contains(&k.get_ref().as_str()) => {
+                k.get_ref().clone()
+            }
             (EntityKind::Actor, Some(k)) => {
-                cx.push(b.offset + k.span().start, &section, Some("kind"), Some(k.get_ref().clone()), format!("expected one of {}", ACTOR_KINDS.join(", ")));
+                cx.push(
+                    b.offset + k.span().start,
+                    &section,
+                    Some("kind"),
+                    Some(k.get_ref().clone()),
+                    format!("expected one of {}", ACTOR_KINDS.join(", ")),
+                );
                 String::new()
             }
             (EntityKind::Actor, None) => {
-                cx.push(b.offset, &section, Some("kind"), None, format!("missing: expected one of {}", ACTOR_KINDS.join(", ")));
+                cx.push(
+                    b.offset,
+                    &section,
+                    Some("kind"),
+                    None,
+                    format!("missing: expected one of {}", ACTOR_KINDS.join(", ")),
+                );
                 String::new()
             }
         };
         if *kind == EntityKind::Topic {
             if let Some(g) = &e.group {
-                cx.push(b.offset + g.span().start, &section, Some("group"), Some(g.get_ref().clone()), "topics cannot be grouped: `group` applies to actors");
+                cx.push(
+                    b.offset + g.span().start,
+                    &section,
+                    Some("group"),
+                    Some(g.get_ref().clone()),
+                    "topics cannot be grouped: `group` applies to actors",
+                );
             }
         }
-        let strings = |v: &[Spanned<String>]| v.iter().map(|s| s.get_ref().trim().to_string()).collect::<Vec<_>>();
+        let strings = |v: &[Spanned<String>]| {
+            v.iter()
+                .map(|s| s.get_ref().trim().to_string())
+                .collect::<Vec<_>>()
+        };
         entities.push(Entity {
             id: id.clone(),
             label,
@@ -402,17 +548,34 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
     }
     // Groups.
     for (idx, (kind, b)) in blocks.iter().enumerate() {
-        let Some(g) = (*kind == EntityKind::Actor).then_some(b.value.group.as_ref()).flatten() else { continue };
+        let Some(g) = (*kind == EntityKind::Actor)
+            .then_some(b.value.group.as_ref())
+            .flatten()
+        else {
+            continue;
+        };
         let section = section_of(*kind, b);
         match ids.get(g.get_ref().as_str()) {
             Some((gi, EntityKind::Actor)) if *gi as usize != idx => {
                 entities[idx].group = Some(*gi);
             }
             Some((gi, EntityKind::Actor)) if *gi as usize == idx => {
-                cx.push(b.offset + g.span().start, &section, Some("group"), Some(g.get_ref().clone()), "an actor cannot be its own group: name another actor's id");
+                cx.push(
+                    b.offset + g.span().start,
+                    &section,
+                    Some("group"),
+                    Some(g.get_ref().clone()),
+                    "an actor cannot be its own group: name another actor's id",
+                );
             }
             _ => {
-                cx.push(b.offset + g.span().start, &section, Some("group"), Some(g.get_ref().clone()), "expected the id of another [[actor]] (e.g. \"united-states\")");
+                cx.push(
+                    b.offset + g.span().start,
+                    &section,
+                    Some("group"),
+                    Some(g.get_ref().clone()),
+                    "expected the id of another [[actor]] (e.g. \"united-states\")",
+                );
             }
         }
     }
@@ -432,9 +595,18 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         let e = &b.value;
         let section = section_of(*kind, b);
         if e.terms.get_ref().is_empty() {
-            cx.push(b.offset + e.terms.span().start, &section, Some("terms"), Some("[]".into()), "expected at least one term");
+            cx.push(
+                b.offset + e.terms.span().start,
+                &section,
+                Some("terms"),
+                Some("[]".into()),
+                "expected at least one term",
+            );
         }
-        let lists: [(&str, &Vec<Spanned<String>>, bool); 2] = [("terms", e.terms.get_ref(), false), ("exclude", &e.exclude, true)];
+        let lists: [(&str, &Vec<Spanned<String>>, bool); 2] = [
+            ("terms", e.terms.get_ref(), false),
+            ("exclude", &e.exclude, true),
+        ];
         for (key, list, veto) in lists {
             for t in list {
                 if let Err(err) = lb.add_term(idx as u32, t.get_ref(), veto) {
@@ -442,13 +614,25 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
                         TermError::Duplicate(other) => format!("this phrase is also a term of {:?}: the same phrase may belong to one entity only", entities[other as usize].id),
                         other => other.to_string(),
                     };
-                    cx.push(b.offset + t.span().start, &section, Some(key), Some(t.get_ref().clone()), msg);
+                    cx.push(
+                        b.offset + t.span().start,
+                        &section,
+                        Some(key),
+                        Some(t.get_ref().clone()),
+                        msg,
+                    );
                 }
             }
         }
         for w in &e.exclude_context {
             if let Err(err) = lb.add_context(idx as u32, w.get_ref()) {
-                cx.push(b.offset + w.span().start, &section, Some("exclude_context"), Some(w.get_ref().clone()), err.to_string());
+                cx.push(
+                    b.offset + w.span().start,
+                    &section,
+                    Some("exclude_context"),
+                    Some(w.get_ref().clone()),
+                    err.to_string(),
+                );
             }
         }
     }
@@ -461,11 +645,26 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
             Ok(date) => {
                 if b.value.label.get_ref().trim().is_empty() {
-                    cx.push(b.offset + b.value.label.span().start, &section, Some("label"), Some(String::new()), "expected a non-empty label");
+                    cx.push(
+                        b.offset + b.value.label.span().start,
+                        &section,
+                        Some("label"),
+                        Some(String::new()),
+                        "expected a non-empty label",
+                    );
                 }
-                events.push(Event { date, label: b.value.label.get_ref().trim().to_string() });
+                events.push(Event {
+                    date,
+                    label: b.value.label.get_ref().trim().to_string(),
+                });
             }
-            Err(_) => cx.push(b.offset + b.value.date.span().start, &section, Some("date"), Some(d.clone()), "expected a date as YYYY-MM-DD (e.g. \"2025-06-10\")"),
+            Err(_) => cx.push(
+                b.offset + b.value.date.span().start,
+                &section,
+                Some("date"),
+                Some(d.clone()),
+                "expected a date as YYYY-MM-DD (e.g. \"2025-06-10\")",
+            ),
         }
     }
     events.sort_by(|a, b| (a.date, &a.label).cmp(&(b.date, &b.label)));
@@ -518,7 +717,12 @@ fn stemmer_for(language: &str) -> Option<Algorithm> {
 
 /// Digest of what changes tagging results. The period and report settings are left out:
 /// aggregates are kept per day, so they can be re-bucketed without re-tagging.
-fn pipeline_hash(entities: &[Entity], language: &str, analyzer: AnalyzerKind, boilerplate: &[String]) -> String {
+fn pipeline_hash(
+    entities: &[Entity],
+    language: &str,
+    analyzer: AnalyzerKind,
+    boilerplate: &[String],
+) -> String {
     let mut canon: BTreeMap<&str, String> = BTreeMap::new();
     let ents = serde_json::to_string(entities).unwrap_or_default();
     canon.insert("entities", ents);

@@ -116,7 +116,10 @@ pub fn parse(source: &str) -> PipelineSpec {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
             let header = trimmed.split('#').next().unwrap_or("").trim().to_string();
-            let name: String = header.chars().filter(|c| !matches!(c, '[' | ']' | ' ' | '\t')).collect();
+            let name: String = header
+                .chars()
+                .filter(|c| !matches!(c, '[' | ']' | ' ' | '\t'))
+                .collect();
             let double = header.starts_with("[[");
             let section = match (name.as_str(), double) {
                 ("pipeline", false) => Some(Section::Pipeline),
@@ -162,13 +165,25 @@ pub fn parse(source: &str) -> PipelineSpec {
                     });
                     continue;
                 }
-                if let Some(value) = parse_block::<PipelineSection>(body, *body_start, &label, &mut spec.problems) {
-                    spec.pipeline = Some(Block { value, offset: *body_start, ordinal });
+                if let Some(value) =
+                    parse_block::<PipelineSection>(body, *body_start, &label, &mut spec.problems)
+                {
+                    spec.pipeline = Some(Block {
+                        value,
+                        offset: *body_start,
+                        ordinal,
+                    });
                 }
             }
             Section::Topic | Section::Actor => {
-                if let Some(value) = parse_block::<EntitySpec>(body, *body_start, &label, &mut spec.problems) {
-                    let block = Block { value, offset: *body_start, ordinal };
+                if let Some(value) =
+                    parse_block::<EntitySpec>(body, *body_start, &label, &mut spec.problems)
+                {
+                    let block = Block {
+                        value,
+                        offset: *body_start,
+                        ordinal,
+                    };
                     if *section == Section::Topic {
                         spec.topics.push(block);
                     } else {
@@ -177,8 +192,14 @@ pub fn parse(source: &str) -> PipelineSpec {
                 }
             }
             Section::Event => {
-                if let Some(value) = parse_block::<EventSpec>(body, *body_start, &label, &mut spec.problems) {
-                    spec.events.push(Block { value, offset: *body_start, ordinal });
+                if let Some(value) =
+                    parse_block::<EventSpec>(body, *body_start, &label, &mut spec.problems)
+                {
+                    spec.events.push(Block {
+                        value,
+                        offset: *body_start,
+                        ordinal,
+                    });
                 }
             }
         }
@@ -230,14 +251,23 @@ fn blank_key(body: &mut String, at: usize) {
         .enumerate()
         .take_while(|(i, l)| {
             let t = l.trim_start();
-            *i == 0 || !(t.is_empty() || t.starts_with('#') || t.split('=').next().is_some_and(|k| {
-                let k = k.trim();
-                !k.is_empty() && t.contains('=') && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            }))
+            *i == 0
+                || !(t.is_empty()
+                    || t.starts_with('#')
+                    || t.split('=').next().is_some_and(|k| {
+                        let k = k.trim();
+                        !k.is_empty()
+                            && t.contains('=')
+                            && k.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    }))
         })
         .map(|(_, l)| l.len())
         .sum::<usize>();
-    let blanked: String = body[at..at + end].chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect();
+    let blanked: String = body[at..at + end]
+        .chars()
+        .map(|c| if c == '\n' { '\n' } else { ' ' })
+        .collect();
     body.replace_range(at..at + end, &blanked);
 }
 
@@ -255,11 +285,16 @@ fn parse_once<T: serde::de::DeserializeOwned>(
             let key = message
                 .split('`')
                 .nth(1)
-                .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
+                .filter(|_| {
+                    message.starts_with("unknown field") || message.starts_with("missing field")
+                })
                 .map(str::to_string);
             // serde reports an unknown key at the table; point at the key's own line instead.
             let mut retry = None;
-            if let Some(k) = key.as_deref().filter(|_| message.starts_with("unknown field")) {
+            if let Some(k) = key
+                .as_deref()
+                .filter(|_| message.starts_with("unknown field"))
+            {
                 if let Some(p) = find_key(body, k) {
                     span = p..p + k.len();
                     retry = Some(p);

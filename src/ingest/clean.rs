@@ -206,7 +206,11 @@ pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
     while let Some(c) = chars.next() {
         match c {
             '\n' | '\t' => out.push(c),
-            '\r' => out.push(if chars.peek() == Some(&'\n') { ' ' } else { '\n' }),
+            '\r' => out.push(if chars.peek() == Some(&'\n') {
+                ' '
+            } else {
+                '\n'
+            }),
             c if c.is_control() || c == '\u{FEFF}' => push_spaces(&mut out, c.len_utf8()),
             c => out.push(c),
         }
@@ -402,7 +406,10 @@ mod tests {
             ("tab\there", "tab\there"),
             ("x\u{85}y", "x  y"),
             ("Body\nAdvertisement\nMore", "Body\n             \nMore"),
-            ("Body\n  SHARE THIS  \r\nMore", "Body\n               \nMore"),
+            (
+                "Body\n  SHARE THIS  \r\nMore",
+                "Body\n               \nMore",
+            ),
             ("Read more about it", "Read more about it"),
             ("Body\nCustom Footer\n", "Body\n             \n"),
         ];
@@ -459,7 +466,12 @@ mod tests {
             (b"\xff\xfeH\x00i\x00", None),
         ];
         for (input, want) in cases {
-            assert_eq!(looks_binary(input), *want, "input {:?}", &input[..input.len().min(8)]);
+            assert_eq!(
+                looks_binary(input),
+                *want,
+                "input {:?}",
+                &input[..input.len().min(8)]
+            );
         }
     }
 }

@@ -30,7 +30,8 @@ pub fn plausible(d: NaiveDate) -> bool {
 pub fn date_from_filename(path: &Path) -> Option<NaiveDate> {
     let name = path.file_name()?.to_string_lossy();
     let b = name.as_bytes();
-    let digits_at = |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(u8::is_ascii_digit);
+    let digits_at =
+        |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(u8::is_ascii_digit);
     let bounded_after = |i: usize| i >= b.len() || !b[i].is_ascii_digit();
     for i in 0..b.len() {
         if (i > 0 && b[i - 1].is_ascii_digit()) || !b[i].is_ascii_digit() {
@@ -141,14 +142,19 @@ pub fn resolve(
         match parse_date(raw) {
             Some(d) if plausible(d) => return (Some(d), DateSource::Metadata),
             Some(d) => warnings.push(format!("date \"{shown}\" {}; ignored", why_implausible(d))),
-            None => warnings.push(format!("date \"{shown}\" is not a date form newstrack reads; ignored")),
+            None => warnings.push(format!(
+                "date \"{shown}\" is not a date form newstrack reads; ignored"
+            )),
         }
     }
     if let Some(d) = file_date {
         if plausible(d) {
             return (Some(d), DateSource::Filename);
         }
-        warnings.push(format!("file-name date {d} {}; ignored", why_implausible(d)));
+        warnings.push(format!(
+            "file-name date {d} {}; ignored",
+            why_implausible(d)
+        ));
     }
     match date_from_text(text) {
         Some(d) => (Some(d), DateSource::Text),
@@ -230,8 +236,18 @@ fn tokenize(s: &str) -> Vec<Token<'_>> {
 
 fn month(word: &str) -> Option<u32> {
     const NAMES: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     let w = word.to_ascii_lowercase();
     if w.len() < 3 {
@@ -248,10 +264,17 @@ fn month(word: &str) -> Option<u32> {
 
 fn is_weekday(word: &str) -> bool {
     const DAYS: [&str; 7] = [
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     ];
     let w = word.to_ascii_lowercase();
-    DAYS.iter().any(|d| *d == w || (w.len() >= 3 && d.starts_with(&w)))
+    DAYS.iter()
+        .any(|d| *d == w || (w.len() >= 3 && d.starts_with(&w)))
 }
 
 fn day_num(t: &Token) -> Option<u32> {
@@ -269,14 +292,18 @@ fn year_num(t: &Token) -> Option<i32> {
 fn is_ordinal_suffix(t: &Token) -> bool {
     !t.spaced
         && t.kind == Kind::Alpha
-        && matches!(t.text.to_ascii_lowercase().as_str(), "st" | "nd" | "rd" | "th")
+        && matches!(
+            t.text.to_ascii_lowercase().as_str(),
+            "st" | "nd" | "rd" | "th"
+        )
 }
 
 /// Matches one date form starting at token `i`. Numbers must not run on into further digits
 /// (`2025-06-101` is not a date), and words must start at a word boundary.
 fn match_at(tokens: &[Token], i: usize) -> Option<NaiveDate> {
     let t = |k: usize| tokens.get(k);
-    let punct = |k: usize, p: &str| t(k).is_some_and(|x| x.kind == Kind::Punct && x.text == p && !x.spaced);
+    let punct =
+        |k: usize, p: &str| t(k).is_some_and(|x| x.kind == Kind::Punct && x.text == p && !x.spaced);
     let first = t(i)?;
     // A number glued to a preceding digit or letter is part of something else (an id).
     if !first.spaced && i > 0 && tokens[i - 1].kind != Kind::Punct {
@@ -306,7 +333,11 @@ fn match_at(tokens: &[Token], i: usize) -> Option<NaiveDate> {
             }
             if punct(k, "-") {
                 // Reuters 5-MAR-1987.
-                let mon = month(t(k + 1).filter(|x| !x.spaced && x.kind == Kind::Alpha)?.text)?;
+                let mon = month(
+                    t(k + 1)
+                        .filter(|x| !x.spaced && x.kind == Kind::Alpha)?
+                        .text,
+                )?;
                 if !punct(k + 2, "-") {
                     return None;
                 }
@@ -408,7 +439,11 @@ mod tests {
             ("plain.txt", None),
         ];
         for (input, want) in cases {
-            assert_eq!(date_from_filename(Path::new(input)), *want, "input {input:?}");
+            assert_eq!(
+                date_from_filename(Path::new(input)),
+                *want,
+                "input {input:?}"
+            );
         }
     }
 
@@ -422,7 +457,10 @@ mod tests {
             ("Filed 5-MAR-1987 at noon", d(1987, 3, 5)),
             ("TOKYO, Feb 26 - no year here", None),
             ("Order 12345 June 10 2025", d(2025, 6, 10)),
-            ("In 1066 and on May 1, 1066 things happened; then June 1, 2001", d(2001, 6, 1)),
+            (
+                "In 1066 and on May 1, 1066 things happened; then June 1, 2001",
+                d(2001, 6, 1),
+            ),
             ("Scheduled for June 1, 2999", None),
             (far.as_str(), None),
         ];
@@ -444,13 +482,57 @@ mod tests {
     #[test]
     fn resolve_order_and_warnings() {
         let f = d(2024, 1, 2);
-        let cases: &[(Option<&str>, Option<NaiveDate>, &str, Option<NaiveDate>, DateSource, &[&str])] = &[
-            (Some("2025-06-10"), f, "", d(2025, 6, 10), DateSource::Metadata, &[]),
-            (Some("2099-01-01"), f, "", f, DateSource::Filename, &["date \"2099-01-01\" lies in the future; ignored"]),
-            (Some("not a date"), None, "Jan 3, 2020 story", d(2020, 1, 3), DateSource::Text, &["date \"not a date\" is not a date form newstrack reads; ignored"]),
-            (Some("1700-01-01"), None, "", None, DateSource::None, &["date \"1700-01-01\" is before 1800; ignored"]),
+        // (metadata, file-name date, text, expected date, source, warnings)
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<NaiveDate>,
+            &'a str,
+            Option<NaiveDate>,
+            DateSource,
+            &'a [&'a str],
+        );
+        let cases: &[Case] = &[
+            (
+                Some("2025-06-10"),
+                f,
+                "",
+                d(2025, 6, 10),
+                DateSource::Metadata,
+                &[],
+            ),
+            (
+                Some("2099-01-01"),
+                f,
+                "",
+                f,
+                DateSource::Filename,
+                &["date \"2099-01-01\" lies in the future; ignored"],
+            ),
+            (
+                Some("not a date"),
+                None,
+                "Jan 3, 2020 story",
+                d(2020, 1, 3),
+                DateSource::Text,
+                &["date \"not a date\" is not a date form newstrack reads; ignored"],
+            ),
+            (
+                Some("1700-01-01"),
+                None,
+                "",
+                None,
+                DateSource::None,
+                &["date \"1700-01-01\" is before 1800; ignored"],
+            ),
             (Some("  "), None, "", None, DateSource::None, &[]),
-            (None, d(2099, 1, 1), "", None, DateSource::None, &["file-name date 2099-01-01 lies in the future; ignored"]),
+            (
+                None,
+                d(2099, 1, 1),
+                "",
+                None,
+                DateSource::None,
+                &["file-name date 2099-01-01 lies in the future; ignored"],
+            ),
             (None, None, "no date at all", None, DateSource::None, &[]),
         ];
         for (meta, file, text, want, source, warns) in cases {

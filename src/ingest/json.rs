@@ -111,7 +111,11 @@ pub fn parse_json(
                         outcome,
                         display,
                         place.record(),
-                        format!("{}expected a JSON object, found {}", place.prefix(), kind(other)),
+                        format!(
+                            "{}expected a JSON object, found {}",
+                            place.prefix(),
+                            kind(other)
+                        ),
                     ),
                 }
             }
@@ -353,8 +357,12 @@ fn record(ctx: &Ctx, obj: &Map<String, Value>, place: Place, outcome: &mut FileO
     };
     let mut warnings = Vec::new();
     let meta_date = date_value(obj);
-    let (date, date_source) =
-        date::resolve(meta_date.as_deref(), ctx.file_date, &clean_text, &mut warnings);
+    let (date, date_source) = date::resolve(
+        meta_date.as_deref(),
+        ctx.file_date,
+        &clean_text,
+        &mut warnings,
+    );
     outcome.articles.push(Article {
         id: id_value(obj).unwrap_or_else(|| place.default_id(ctx.display)),
         path: ctx.display.to_string(),
@@ -395,13 +403,61 @@ mod tests {
     #[test]
     fn field_aliases() {
         // (object, text, title, date, source, url, id)
-        type Case = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>, &'static str);
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static str,
+        );
         let cases: &[Case] = &[
-            (r#"{"text":"T1","title":"Head","date":"2025-06-10","source":"S","url":"U","id":"a1"}"#, "T1", "Head", Some("2025-06-10"), Some("S"), Some("U"), "a1"),
-            (r#"{"body":"B","headline":"H","published":"Tue, 10 Jun 2025 08:00:00 +0000","id":42}"#, "B", "H", Some("2025-06-10"), None, None, "42"),
-            (r#"{"text":"  ","content":"First line\nsecond","published_at":1749542400}"#, "First line\nsecond", "First line", Some("2025-06-10"), None, None, "f.json"),
-            (r#"{"Text":"X","Title":"  Spaced   title ","date":1749542400000}"#, "X", "Spaced title", Some("2025-06-10"), None, None, "f.json"),
-            (r#"{"text":"X","date":"soon"}"#, "X", "X", None, None, None, "f.json"),
+            (
+                r#"{"text":"T1","title":"Head","date":"2025-06-10","source":"S","url":"U","id":"a1"}"#,
+                "T1",
+                "Head",
+                Some("2025-06-10"),
+                Some("S"),
+                Some("U"),
+                "a1",
+            ),
+            (
+                r#"{"body":"B","headline":"H","published":"Tue, 10 Jun 2025 08:00:00 +0000","id":42}"#,
+                "B",
+                "H",
+                Some("2025-06-10"),
+                None,
+                None,
+                "42",
+            ),
+            (
+                r#"{"text":"  ","content":"First line\nsecond","published_at":1749542400}"#,
+                "First line\nsecond",
+                "First line",
+                Some("2025-06-10"),
+                None,
+                None,
+                "f.json",
+            ),
+            (
+                r#"{"Text":"X","Title":"  Spaced   title ","date":1749542400000}"#,
+                "X",
+                "Spaced title",
+                Some("2025-06-10"),
+                None,
+                None,
+                "f.json",
+            ),
+            (
+                r#"{"text":"X","date":"soon"}"#,
+                "X",
+                "X",
+                None,
+                None,
+                None,
+                "f.json",
+            ),
         ];
         for (src, text, title, date, source, url, id) in cases {
             let o = run_json(src.as_bytes());
@@ -426,7 +482,9 @@ mod tests {
 
     #[test]
     fn meta_fields() {
-        let o = run_json(br#"{"text":"x","Tags":["a",1,"b"],"author":"Ann","n":5,"empty":[],"body":"ignored"}"#);
+        let o = run_json(
+            br#"{"text":"x","Tags":["a",1,"b"],"author":"Ann","n":5,"empty":[],"body":"ignored"}"#,
+        );
         let m = &o.articles[0].meta;
         assert_eq!(m.get("tags"), Some(&vec!["a".to_string(), "b".to_string()]));
         assert_eq!(m.get("author"), Some(&vec!["Ann".to_string()]));
@@ -436,28 +494,59 @@ mod tests {
     #[test]
     fn json_array_and_errors() {
         let o = run_json(br#"[{"text":"a"},{"title":"no text"},"str",{"text":"d","id":"x"}]"#);
-        let ids: Vec<_> = o.articles.iter().map(|a| (a.id.as_str(), a.record)).collect();
+        let ids: Vec<_> = o
+            .articles
+            .iter()
+            .map(|a| (a.id.as_str(), a.record))
+            .collect();
         assert_eq!(ids, [("f.json#0", Some(0)), ("x", Some(3))]);
-        let rej: Vec<_> = o.rejected.iter().map(|r| (r.record, r.reason.as_str())).collect();
+        let rej: Vec<_> = o
+            .rejected
+            .iter()
+            .map(|r| (r.record, r.reason.as_str()))
+            .collect();
         assert_eq!(
             rej,
             [
-                (Some(1), "item 1: no text field (expected one of text, body, content)"),
+                (
+                    Some(1),
+                    "item 1: no text field (expected one of text, body, content)"
+                ),
                 (Some(2), "item 2: expected a JSON object, found a string"),
             ]
         );
 
         let cases: &[(&str, Option<&str>, Option<&str>)] = &[
-            ("[{\"text\": \"a\"},\n  {\"text\": ", Some("invalid JSON at line 2 column 11: EOF while parsing a value"), None),
-            ("{\"text\": \"a\",}", Some("invalid JSON at line 1 column 14: trailing comma"), None),
-            ("42", Some("expected a JSON object or an array of objects, found a number"), None),
+            (
+                "[{\"text\": \"a\"},\n  {\"text\": ",
+                Some("invalid JSON at line 2 column 11: EOF while parsing a value"),
+                None,
+            ),
+            (
+                "{\"text\": \"a\",}",
+                Some("invalid JSON at line 1 column 14: trailing comma"),
+                None,
+            ),
+            (
+                "42",
+                Some("expected a JSON object or an array of objects, found a number"),
+                None,
+            ),
             ("  \n", None, Some("empty file")),
-            ("{\"title\":\"t\"}", None, Some("no text field (expected one of text, body, content)")),
+            (
+                "{\"title\":\"t\"}",
+                None,
+                Some("no text field (expected one of text, body, content)"),
+            ),
         ];
         for (src, failed, rejected) in cases {
             let o = run_json(src.as_bytes());
             assert_eq!(o.failed.as_deref(), *failed, "{src}");
-            assert_eq!(o.rejected.first().map(|r| r.reason.as_str()), *rejected, "{src}");
+            assert_eq!(
+                o.rejected.first().map(|r| r.reason.as_str()),
+                *rejected,
+                "{src}"
+            );
             assert!(o.articles.is_empty());
         }
     }
@@ -466,7 +555,11 @@ mod tests {
     fn jsonl_lines() {
         let src = b"\xEF\xBB\xBF{\"text\":\"one\"}\r\n\r\n{\"text\":\"three\",\"id\":7}\n{bad\n[1,2]\n{\"title\":\"t\"}\n{\"text\":\"caf\xe9\"}\n";
         let o = run_jsonl(src);
-        let got: Vec<_> = o.articles.iter().map(|a| (a.id.as_str(), a.record, a.text.as_str())).collect();
+        let got: Vec<_> = o
+            .articles
+            .iter()
+            .map(|a| (a.id.as_str(), a.record, a.text.as_str()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -475,16 +568,29 @@ mod tests {
                 ("f.jsonl#7", Some(7), "caf\u{FFFD}"),
             ]
         );
-        let rej: Vec<_> = o.rejected.iter().map(|r| (r.record, r.reason.as_str())).collect();
+        let rej: Vec<_> = o
+            .rejected
+            .iter()
+            .map(|r| (r.record, r.reason.as_str()))
+            .collect();
         assert_eq!(
             rej,
             [
-                (Some(4), "line 4: invalid JSON: key must be a string at column 2"),
+                (
+                    Some(4),
+                    "line 4: invalid JSON: key must be a string at column 2"
+                ),
                 (Some(5), "line 5: expected a JSON object, found an array"),
-                (Some(6), "line 6: no text field (expected one of text, body, content)"),
+                (
+                    Some(6),
+                    "line 6: no text field (expected one of text, body, content)"
+                ),
             ]
         );
-        assert_eq!(o.warnings, vec!["line 7: invalid UTF-8 replaced with U+FFFD"]);
+        assert_eq!(
+            o.warnings,
+            vec!["line 7: invalid UTF-8 replaced with U+FFFD"]
+        );
         assert!(o.failed.is_none());
     }
 

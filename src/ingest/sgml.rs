@@ -71,7 +71,9 @@ pub fn parse(
             outcome.rejected.push(Rejected {
                 path: display.to_string(),
                 record: Some(line),
-                reason: format!("record at line {line} has no closing </REUTERS> (file truncated?)"),
+                reason: format!(
+                    "record at line {line} has no closing </REUTERS> (file truncated?)"
+                ),
             });
             pos = next;
             continue;
@@ -90,7 +92,11 @@ pub fn parse(
             closed,
         };
         ctx.record(&rec, outcome);
-        pos = if closed { end + "</REUTERS>".len() } else { next };
+        pos = if closed {
+            end + "</REUTERS>".len()
+        } else {
+            next
+        };
     }
     if ordinal == 0 {
         outcome.failed = Some("no <REUTERS> records found (not a Reuters-21578 SGML file?)".into());
@@ -133,7 +139,10 @@ struct LineCounter {
 impl LineCounter {
     fn line_at(&mut self, s: &str, pos: usize) -> u64 {
         if pos > self.at {
-            self.newlines += s.as_bytes()[self.at..pos].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.newlines += s.as_bytes()[self.at..pos]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
             self.at = pos;
         }
         self.newlines + 1
@@ -324,7 +333,11 @@ impl Ctx<'_> {
                 if !v.is_empty() {
                     values.push(v);
                 }
-                at = if d.closed { d.to + "</D>".len() } else { list.to };
+                at = if d.closed {
+                    d.to + "</D>".len()
+                } else {
+                    list.to
+                };
             }
             if !values.is_empty() {
                 meta.insert(key.to_string(), values);
@@ -347,8 +360,15 @@ impl Ctx<'_> {
                 Some(id) => format!("record NEWID={id}"),
                 None => format!("record at line {}", rec.line),
             };
-            self.reject(rec, format!("{who} has no text"), outcome);
-            return;
+            // A dated wire item with an empty body is still an item the wire sent that day:
+            // it is counted (with a warning) so the day's article total stays true.
+            if el("DATE", rec.from, rec.to).is_none() {
+                self.reject(rec, format!("{who} has no text"), outcome);
+                return;
+            }
+            warnings.push(format!(
+                "{who} has no text; counted as an article without mentions"
+            ));
         }
         // The same-length guarantee is what makes offsets valid; never hand out a text
         // that breaks it.
@@ -358,9 +378,17 @@ impl Ctx<'_> {
         }
 
         let date_raw = el("DATE", rec.from, rec.to).map(|d| entities(&s[d.from..d.to], false));
-        let (date, date_source) =
-            date::resolve(date_raw.as_deref(), self.file_date, &clean_text, &mut warnings);
-        let id = match meta.get("newid").and_then(|v| v.first()).filter(|v| !v.is_empty()) {
+        let (date, date_source) = date::resolve(
+            date_raw.as_deref(),
+            self.file_date,
+            &clean_text,
+            &mut warnings,
+        );
+        let id = match meta
+            .get("newid")
+            .and_then(|v| v.first())
+            .filter(|v| !v.is_empty())
+        {
             Some(newid) => format!("{}#{newid}", self.display),
             None => format!("{}#{}", self.display, rec.ordinal),
         };
@@ -460,7 +488,9 @@ talks went well &amp; ended.\n\
         assert_eq!(a.id, "r.sgm#7");
         assert_eq!(a.record, Some(2));
         assert_eq!(a.title, "FARM & TRADE <GROUP> MEETS");
-        assert!(a.text.starts_with("FARM &amp; TRADE &lt;GROUP&gt; MEETS\n\nThe &lt;Farm"));
+        assert!(a
+            .text
+            .starts_with("FARM &amp; TRADE &lt;GROUP&gt; MEETS\n\nThe &lt;Farm"));
         assert!(a.text.ends_with("Reuter\n&#3;"));
         assert_eq!(a.date.map(|d| d.to_string()).as_deref(), Some("1987-03-05"));
         assert_eq!(a.date_source, DateSource::Metadata);
@@ -485,11 +515,20 @@ talks went well &amp; ended.\n\
         let a = &o.articles[0];
         assert_eq!(a.clean_text.len(), a.text.len());
         // Every word of the clean text sits at the same offsets in the text.
-        for (word, want) in [("wheat", "wheat"), ("Group>", "Group>"), ("ended.", "ended.")] {
+        for (word, want) in [
+            ("wheat", "wheat"),
+            ("Group>", "Group>"),
+            ("ended.", "ended."),
+        ] {
             let s = a.clean_text.find(word).unwrap();
             assert_eq!(&a.text[s..s + want.len()], want);
         }
-        let cases = [("&lt;", "<   "), ("&amp;", "&    "), ("&#3;", "    "), ("&gt;", ">   ")];
+        let cases = [
+            ("&lt;", "<   "),
+            ("&amp;", "&    "),
+            ("&#3;", "    "),
+            ("&gt;", ">   "),
+        ];
         for (entity, blanked) in cases {
             let s = a.text.find(entity).unwrap();
             let e = s + entity.len();
@@ -506,7 +545,7 @@ talks went well &amp; ended.\n\
             ("&quot;x&quot;", "\"     x\"     ", "\"x\""),
             ("it&apos;s", "it'     s", "it's"),
             ("&#22;&#127;", "           ", "  "),
-            ("&#65;&#x42;", "A   B    ", "AB"),
+            ("&#65;&#x42;", "A    B     ", "AB"),
             ("AT&T &nbsp; &#;", "AT&T &nbsp; &#;", "AT&T &nbsp; &#;"),
             ("&#233;", "\u{e9}    ", "\u{e9}"),
         ];
@@ -523,13 +562,20 @@ talks went well &amp; ended.\n\
 <TEXT TYPE=\"BRIEF\">&#2;\n******<TITLE>SHORT ITEM HEADLINE\n</TITLE>Blah blah blah.\n&#3;\n</TEXT>\n</REUTERS>\n\
 <REUTERS NEWID=\"2\"><DATE>26-FEB-1987 15:02:00.00</DATE>\n\
 <TEXT TYPE=\"UNPROC\">&#2;\nWEEKLY TABLE 1 - FEB 26\n  Line one....1 vs 2\n&#3;</TEXT>\n</REUTERS>\n\
-<REUTERS NEWID=\"3\"><DATE>26-FEB-1987 15:03:00.00</DATE>\n<TEXT>&#2;\n&#3;</TEXT>\n</REUTERS>\n\
+<REUTERS NEWID=\"3\">\n<TEXT>&#2;\n&#3;</TEXT>\n</REUTERS>\n\
 <REUTERS NEWID=\"4\"><DATE>2-MAR-1987 15:03:00.00</DATE>\n<TEXT><TITLE>CUT</TITLE><BODY>Half a st";
         let o = run(src);
         let got: Vec<_> = o
             .articles
             .iter()
-            .map(|a| (a.id.as_str(), a.record, a.title.as_str(), a.meta["text_type"][0].as_str()))
+            .map(|a| {
+                (
+                    a.id.as_str(),
+                    a.record,
+                    a.title.as_str(),
+                    a.meta["text_type"][0].as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -541,12 +587,19 @@ talks went well &amp; ended.\n\
         assert_eq!(o.articles[0].text, "SHORT ITEM HEADLINE\n");
         assert!(o.articles[1].text.starts_with("&#2;\nWEEKLY TABLE"));
         assert!(o.articles[1].clean_text.starts_with("    \nWEEKLY TABLE"));
-        let rej: Vec<_> = o.rejected.iter().map(|r| (r.record, r.reason.as_str())).collect();
+        let rej: Vec<_> = o
+            .rejected
+            .iter()
+            .map(|r| (r.record, r.reason.as_str()))
+            .collect();
         assert_eq!(
             rej,
             [
                 (Some(14), "record NEWID=3 has no text"),
-                (Some(18), "record at line 18 has no closing </REUTERS> (file truncated?)"),
+                (
+                    Some(18),
+                    "record at line 18 has no closing </REUTERS> (file truncated?)"
+                ),
             ]
         );
     }
@@ -577,7 +630,9 @@ talks went well &amp; ended.\n\
         assert!(o.articles[0].text.contains("wh?at"));
         assert_eq!(
             o.warnings,
-            vec![format!("1 invalid UTF-8 byte(s) replaced with '?' at byte offset {at} (first)")]
+            vec![format!(
+                "1 invalid UTF-8 byte(s) replaced with '?' at byte offset {at} (first)"
+            )]
         );
     }
 
@@ -586,7 +641,10 @@ talks went well &amp; ended.\n\
         let o = run("<!DOCTYPE lewis>\nnothing here\n");
         assert!(o.failed.unwrap().starts_with("no <REUTERS> records"));
         let o = run("<REUTERS NEWID=\"5\"><DATE>19-MAR-1987 10:11:12.13&#9;&#9;&#9;C T</DATE><TEXT><TITLE>T</TITLE></TEXT></REUTERS>");
-        assert_eq!(o.articles[0].date.map(|d| d.to_string()).as_deref(), Some("1987-03-19"));
+        assert_eq!(
+            o.articles[0].date.map(|d| d.to_string()).as_deref(),
+            Some("1987-03-19")
+        );
         let o = run("<reuters newid=5><date>junk</date><text><title>T</title></text></reuters>");
         assert_eq!(o.articles[0].date, None);
         assert_eq!(o.articles[0].id, "r.sgm#5");
@@ -599,7 +657,8 @@ talks went well &amp; ended.\n\
     /// Runs over the real Reuters-21578 files when the shared data is present.
     #[test]
     fn reuters_21578_corpus() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578");
         if !dir.is_dir() {
             println!("skipping: ../shared/data/reuters21578 not found");
             return;
@@ -611,7 +670,8 @@ talks went well &amp; ended.\n\
             .collect();
         files.sort();
         assert_eq!(files.len(), 22);
-        let (mut records, mut articles, mut rejected, mut dated, mut file_warnings) = (0, 0, 0, 0, Vec::new());
+        let (mut records, mut articles, mut rejected, mut dated, mut file_warnings) =
+            (0, 0, 0, 0, Vec::new());
         let mut with_date = 0;
         for path in &files {
             let bytes = std::fs::read(path).unwrap();
@@ -622,7 +682,13 @@ talks went well &amp; ended.\n\
             assert!(o.failed.is_none(), "{name}: {:?}", o.failed);
             for a in &o.articles {
                 assert_eq!(a.text.len(), a.clean_text.len(), "{}", a.id);
-                assert!(a.warnings.is_empty(), "{}: {:?}", a.id, a.warnings);
+                // The one empty but dated wire item is kept, with a warning.
+                assert!(
+                    a.warnings.is_empty() || a.warnings[0].contains("has no text"),
+                    "{}: {:?}",
+                    a.id,
+                    a.warnings
+                );
                 if a.date.is_some() {
                     assert_eq!(a.date_source, DateSource::Metadata);
                     dated += 1;
@@ -637,6 +703,10 @@ talks went well &amp; ended.\n\
         );
         assert_eq!(records, 21_578);
         assert_eq!(articles + rejected, records);
+        assert_eq!(
+            articles, records,
+            "every record is an article: {rejected} rejected"
+        );
         assert_eq!(with_date, records);
         assert_eq!(dated, articles);
         assert_eq!(file_warnings.len(), 1);

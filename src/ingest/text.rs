@@ -67,7 +67,11 @@ pub fn parse(
         return;
     }
 
-    let mut take = |key: &str| fields.remove(key).and_then(|v: Vec<String>| v.into_iter().next());
+    let mut take = |key: &str| {
+        fields
+            .remove(key)
+            .and_then(|v: Vec<String>| v.into_iter().next())
+    };
     let fm_title = take("title").filter(|t| !t.trim().is_empty());
     let fm_date = take("date");
     let source = take("source").filter(|s| !s.is_empty());
@@ -75,7 +79,8 @@ pub fn parse(
     let title = fm_title
         .map(|t| collapse(&t))
         .unwrap_or_else(|| first_line_title(&clean_text, markdown));
-    let (date, date_source) = date::resolve(fm_date.as_deref(), file_date, &clean_text, &mut warnings);
+    let (date, date_source) =
+        date::resolve(fm_date.as_deref(), file_date, &clean_text, &mut warnings);
 
     outcome.articles.push(Article {
         id: display.to_string(),
@@ -320,7 +325,11 @@ mod tests {
         for (name, content, title, want_date, source) in cases {
             let a = one(name, content.as_bytes());
             assert_eq!(a.title, *title, "{content:?}");
-            assert_eq!(a.date.map(|d| d.to_string()).as_deref(), *want_date, "{content:?}");
+            assert_eq!(
+                a.date.map(|d| d.to_string()).as_deref(),
+                *want_date,
+                "{content:?}"
+            );
             assert_eq!(a.date_source, *source, "{content:?}");
             assert_eq!(a.text, *content);
             assert_eq!(a.clean_text.len(), a.text.len());
@@ -334,11 +343,20 @@ mod tests {
         let src = "---\r\ntitle: T\r\nTags: [a, \"b\"]\r\nauthors:\r\n  - Ann\r\n  - Bob\r\ndate: 2099-01-01\r\n---\r\nBody words.\r\n";
         let a = one("x.md", src.as_bytes());
         assert_eq!(a.title, "T");
-        assert_eq!(a.meta.get("tags"), Some(&vec!["a".to_string(), "b".to_string()]));
-        assert_eq!(a.meta.get("authors"), Some(&vec!["Ann".to_string(), "Bob".to_string()]));
+        assert_eq!(
+            a.meta.get("tags"),
+            Some(&vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(
+            a.meta.get("authors"),
+            Some(&vec!["Ann".to_string(), "Bob".to_string()])
+        );
         assert!(!a.meta.contains_key("title"));
         assert_eq!(a.date, None);
-        assert_eq!(a.warnings, vec!["date \"2099-01-01\" lies in the future; ignored"]);
+        assert_eq!(
+            a.warnings,
+            vec!["date \"2099-01-01\" lies in the future; ignored"]
+        );
         let body = a.text.find("Body").unwrap();
         assert!(a.clean_text[..body].trim().is_empty());
         assert_eq!(&a.clean_text[body..body + 11], "Body words.");
@@ -360,7 +378,10 @@ mod tests {
         assert_eq!(a.text, src);
         let words: Vec<&str> = a.clean_text.split_whitespace().collect();
         assert_eq!(words, ["Intro", "site", "end", "tail", "last"]);
-        assert_eq!(a.clean_text.matches('\n').count(), src.matches('\n').count());
+        assert_eq!(
+            a.clean_text.matches('\n').count(),
+            src.matches('\n').count()
+        );
         // A .txt file keeps the same markup visible to the analyzer.
         let t = one("n.txt", src.as_bytes());
         assert!(t.clean_text.contains("http://a.example"));
@@ -385,9 +406,21 @@ mod tests {
             (b"", None, Some("empty file")),
             (b"  \n\t\r\n", None, Some("empty file")),
             (b"\xef\xbb\xbf\n", None, Some("empty file")),
-            (b"---\ntitle: T\n---\n\n", None, Some("no text after front matter")),
-            (b"Advertisement\n", None, Some("no text (only boilerplate lines)")),
-            (b"\x89PNG\r\n\x1a\n....", Some("binary data (PNG image)"), None),
+            (
+                b"---\ntitle: T\n---\n\n",
+                None,
+                Some("no text after front matter"),
+            ),
+            (
+                b"Advertisement\n",
+                None,
+                Some("no text (only boilerplate lines)"),
+            ),
+            (
+                b"\x89PNG\r\n\x1a\n....",
+                Some("binary data (PNG image)"),
+                None,
+            ),
         ];
         for (bytes, failed, rejected) in cases {
             let o = run("e.md", bytes);

@@ -86,11 +86,14 @@ fn walk_dir(root: &Path, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
         let entry = match next {
             Ok(e) => e,
             Err(err) => {
-                let path = err
-                    .path()
-                    .map_or_else(|| display_of(root, Path::new("")), |p| display_under(root, p));
+                let path = err.path().map_or_else(
+                    || display_of(root, Path::new("")),
+                    |p| display_under(root, p),
+                );
                 let reason = match (err.loop_ancestor(), err.io_error()) {
-                    (Some(anc), _) => format!("symlink loop (leads back to {})", display_under(root, anc)),
+                    (Some(anc), _) => {
+                        format!("symlink loop (leads back to {})", display_under(root, anc))
+                    }
                     (None, Some(io)) => io.to_string(),
                     (None, None) => err.to_string(),
                 };
@@ -119,6 +122,11 @@ fn walk_dir(root: &Path, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
                 path: display,
                 reason: "hidden file".into(),
             });
+        } else if kind.is_file() && is_folder_doc(&entry.file_name().to_string_lossy()) {
+            out.skipped.push(Skipped {
+                path: display,
+                reason: "documentation file (README, LICENSE, CHANGELOG), not an article; name it as a PATH to read it".into(),
+            });
         } else if kind.is_file() {
             consider_file(entry.path(), display, out, seen);
         } else {
@@ -128,6 +136,16 @@ fn walk_dir(root: &Path, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
             });
         }
     }
+}
+
+/// Files that describe a folder rather than report news; data sets ship them beside the
+/// articles (Reuters-21578 has a README.md).
+fn is_folder_doc(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
+    matches!(
+        stem.as_str(),
+        "README" | "LICENSE" | "LICENCE" | "CHANGELOG" | "COPYING"
+    )
 }
 
 fn consider_file(path: &Path, display: String, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
@@ -207,7 +225,11 @@ mod tests {
 
     fn rel(root: &Path, shown: &str) -> String {
         let r = display_of(root, Path::new(""));
-        shown.strip_prefix(&r).unwrap_or(shown).trim_start_matches('/').to_string()
+        shown
+            .strip_prefix(&r)
+            .unwrap_or(shown)
+            .trim_start_matches('/')
+            .to_string()
     }
 
     #[test]
@@ -216,8 +238,23 @@ mod tests {
         let root = dir.path().to_path_buf();
         let c = collect(&[root.clone(), root.join("a.txt"), root.join("missing")]);
         let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
-        assert_eq!(files, ["a.txt", "b.md", "e.html", "f.HTM", "g.sgm", "sub/c.json", "sub/d.jsonl"]);
-        let skipped: Vec<_> = c.skipped.iter().map(|s| (rel(&root, &s.path), s.reason.as_str())).collect();
+        assert_eq!(
+            files,
+            [
+                "a.txt",
+                "b.md",
+                "e.html",
+                "f.HTM",
+                "g.sgm",
+                "sub/c.json",
+                "sub/d.jsonl"
+            ]
+        );
+        let skipped: Vec<_> = c
+            .skipped
+            .iter()
+            .map(|s| (rel(&root, &s.path), s.reason.as_str()))
+            .collect();
         assert_eq!(
             skipped,
             [
@@ -231,19 +268,32 @@ mod tests {
                 ("sub/.cache".to_string(), "hidden directory"),
             ]
         );
-        let failed: Vec<_> = c.failed.iter().map(|s| (rel(&root, &s.path), s.reason.as_str())).collect();
-        assert_eq!(failed, [("missing".to_string(), "no such file or directory")]);
+        let failed: Vec<_> = c
+            .failed
+            .iter()
+            .map(|s| (rel(&root, &s.path), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            failed,
+            [("missing".to_string(), "no such file or directory")]
+        );
     }
 
     #[test]
     fn explicit_file_roots() {
         let dir = tree();
         let root = dir.path();
-        let c = collect(&[root.join(".hidden.txt"), root.join("img.png"), root.join("sub/c.json")]);
+        let c = collect(&[
+            root.join(".hidden.txt"),
+            root.join("img.png"),
+            root.join("sub/c.json"),
+        ]);
         let files: Vec<_> = c.files.iter().map(|f| rel(root, &f.display)).collect();
         assert_eq!(files, [".hidden.txt", "sub/c.json"]);
         assert_eq!(c.skipped.len(), 1);
-        assert!(c.skipped[0].reason.starts_with("unsupported extension '.png'"));
+        assert!(c.skipped[0]
+            .reason
+            .starts_with("unsupported extension '.png'"));
     }
 
     #[test]
@@ -272,8 +322,23 @@ mod tests {
         let c = collect(&[root.clone(), root.clone()]);
         let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
         // z-link.txt is a.txt again: read once.
-        assert_eq!(files, ["a.txt", "b.md", "e.html", "f.HTM", "g.sgm", "sub/c.json", "sub/d.jsonl"]);
-        let failed: Vec<_> = c.failed.iter().map(|s| (rel(&root, &s.path), s.reason.clone())).collect();
+        assert_eq!(
+            files,
+            [
+                "a.txt",
+                "b.md",
+                "e.html",
+                "f.HTM",
+                "g.sgm",
+                "sub/c.json",
+                "sub/d.jsonl"
+            ]
+        );
+        let failed: Vec<_> = c
+            .failed
+            .iter()
+            .map(|s| (rel(&root, &s.path), s.reason.clone()))
+            .collect();
         assert_eq!(failed.len(), 2, "{failed:?}");
         assert_eq!(failed[0].0, "broken.txt");
         assert!(failed[0].1.contains("No such file"), "{failed:?}");

@@ -21,13 +21,21 @@ pub fn trends(cx: &ReportContext, view: &View) -> Vec<u8> {
     ids.sort_by(|a, b| p.entities[*a as usize].id.cmp(&p.entities[*b as usize].id));
     for (i, row) in view.periods.iter().enumerate() {
         for e in &ids {
-            let Some(series) = view.series.get(e) else { continue };
+            let Some(series) = view.series.get(e) else {
+                continue;
+            };
             let c = series[i];
             if c.mentions == 0 {
                 continue;
             }
             let ent = &p.entities[*e as usize];
-            let _ = w.write_record([row.label.as_str(), &ent.id, ent.kind.as_str(), &c.mentions.to_string(), &c.documents.to_string()]);
+            let _ = w.write_record([
+                row.label.as_str(),
+                &ent.id,
+                ent.kind.as_str(),
+                &c.mentions.to_string(),
+                &c.documents.to_string(),
+            ]);
         }
     }
     finish(w)
@@ -38,16 +46,36 @@ pub fn trends(cx: &ReportContext, view: &View) -> Vec<u8> {
 pub fn documents(cx: &ReportContext, agg: &Aggregate) -> Vec<u8> {
     let p = cx.pipeline;
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(["doc", "path", "date", "date_source", "title", "entity", "mentions"]);
+    let _ = w.write_record([
+        "doc",
+        "path",
+        "date",
+        "date_source",
+        "title",
+        "entity",
+        "mentions",
+    ]);
     for d in &agg.docs {
         let date = d.date.map(|x| x.to_string()).unwrap_or_default();
-        let mut counts: Vec<(&str, u32)> = d.counts.iter().map(|(e, n)| (p.entities[*e as usize].id.as_str(), *n)).collect();
+        let mut counts: Vec<(&str, u32)> = d
+            .counts
+            .iter()
+            .map(|(e, n)| (p.entities[*e as usize].id.as_str(), *n))
+            .collect();
         counts.sort();
         if counts.is_empty() {
             counts.push(("", 0));
         }
         for (id, n) in counts {
-            let _ = w.write_record([d.doc.as_str(), &d.path, &date, d.date_source.as_str(), &d.title, id, &n.to_string()]);
+            let _ = w.write_record([
+                d.doc.as_str(),
+                &d.path,
+                &date,
+                d.date_source.as_str(),
+                &d.title,
+                id,
+                &n.to_string(),
+            ]);
         }
     }
     finish(w)

@@ -66,7 +66,12 @@ pub fn evidence_line(e: &Evidence) -> String {
     let (hs, he) = (e.highlight.0 as usize, e.highlight.1 as usize);
     let t = &e.text;
     if he <= t.len() && t.is_char_boundary(hs) && t.is_char_boundary(he) && hs <= he {
-        format!("{}**{}**{}", md_escape_keep_edges(&t[..hs]), md_escape(&t[hs..he]), md_escape_keep_edges(&t[he..]))
+        format!(
+            "{}**{}**{}",
+            md_escape_keep_edges(&t[..hs]),
+            md_escape(&t[hs..he]),
+            md_escape_keep_edges(&t[he..])
+        )
     } else {
         md_escape(t)
     }
@@ -80,7 +85,12 @@ fn md_escape_keep_edges(s: &str) -> String {
     match (core.is_empty(), lead, trail) {
         (true, _, _) if !s.is_empty() => " ".into(),
         (true, _, _) => String::new(),
-        (false, l, t) => format!("{}{}{}", if l { " " } else { "" }, core, if t { " " } else { "" }),
+        (false, l, t) => format!(
+            "{}{}{}",
+            if l { " " } else { "" },
+            core,
+            if t { " " } else { "" }
+        ),
     }
 }
 
@@ -104,7 +114,11 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View) -> String {
         view.period.as_str(),
         view.periods.len(),
         range,
-        cx.inputs.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+        cx.inputs
+            .iter()
+            .map(|i| format!("`{i}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     // Run summary.
@@ -118,16 +132,27 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View) -> String {
         ("records read", acc.records_read),
         ("records rejected", acc.records_rejected.len() as u64),
         ("articles counted", acc.articles),
-        ("exact duplicates (not counted)", acc.duplicates.len() as u64),
-        ("undated articles (counted in totals, not in trends)", agg.undated.len() as u64),
-        ("articles with at least one mention", agg.docs.iter().filter(|d| !d.counts.is_empty()).count() as u64),
+        (
+            "exact duplicates (not counted)",
+            acc.duplicates.len() as u64,
+        ),
+        (
+            "undated articles (counted in totals, not in trends)",
+            agg.undated.len() as u64,
+        ),
+        (
+            "articles with at least one mention",
+            agg.docs.iter().filter(|d| !d.counts.is_empty()).count() as u64,
+        ),
         ("warnings", acc.warnings.len() as u64),
     ];
     for (k, v) in rows {
         let _ = writeln!(s, "| {k} | {v} |");
     }
-    let files_ok = acc.files_seen == acc.files_read + acc.files_skipped.len() as u64 + acc.files_failed.len() as u64;
-    let records_ok = acc.records_read == acc.articles + acc.duplicates.len() as u64 + acc.records_rejected.len() as u64;
+    let files_ok = acc.files_seen
+        == acc.files_read + acc.files_skipped.len() as u64 + acc.files_failed.len() as u64;
+    let records_ok = acc.records_read
+        == acc.articles + acc.duplicates.len() as u64 + acc.records_rejected.len() as u64;
     let _ = writeln!(
         s,
         "\nEvery input is accounted for: files seen {} = read {} + skipped {} + failed {}{}; records read {} = counted {} + duplicates {} + rejected {}{}.\n",
@@ -154,7 +179,11 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View) -> String {
 }
 
 fn ranked_table(s: &mut String, p: &Pipeline, agg: &Aggregate, view: &View, kind: EntityKind) {
-    let title = if kind == EntityKind::Topic { "Topics" } else { "Actors" };
+    let title = if kind == EntityKind::Topic {
+        "Topics"
+    } else {
+        "Actors"
+    };
     let _ = writeln!(s, "## {title}\n");
     let ids = view.ranked_of(p, kind);
     if ids.is_empty() {
@@ -173,10 +202,32 @@ fn ranked_table(s: &mut String, p: &Pipeline, agg: &Aggregate, view: &View, kind
         let spark = sparkline(&view.shares(*e));
         let name = format!("{} (`{}`)", md_escape(&ent.label), ent.id);
         if kind == EntityKind::Actor {
-            let group = ent.group.map_or(String::new(), |g| format!("`{}`", p.entities[g as usize].id));
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} | {} | `{}` |", rank + 1, name, ent.actor_kind, group, c.mentions, c.documents, share(c, articles), spark);
+            let group = ent.group.map_or(String::new(), |g| {
+                format!("`{}`", p.entities[g as usize].id)
+            });
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+                rank + 1,
+                name,
+                ent.actor_kind,
+                group,
+                c.mentions,
+                c.documents,
+                share(c, articles),
+                spark
+            );
         } else {
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} | `{}` |", rank + 1, name, c.mentions, c.documents, share(c, articles), spark);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | `{}` |",
+                rank + 1,
+                name,
+                c.mentions,
+                c.documents,
+                share(c, articles),
+                spark
+            );
         }
     }
     let _ = writeln!(s, "\nShare of articles: documents mentioning the entity ÷ articles counted. Sparklines show the share per {} (`·` marks a {} without any articles).\n", view.period.as_str(), view.period.as_str());
@@ -187,12 +238,27 @@ fn groups_table(s: &mut String, p: &Pipeline, agg: &Aggregate) {
         return;
     }
     let _ = writeln!(s, "## Actors with their members\n\nEach group counts its own mentions plus those of the actors that roll up to it; a document counts once.\n");
-    let _ = writeln!(s, "| group | members | mentions | documents |\n|---|---|---:|---:|");
+    let _ = writeln!(
+        s,
+        "| group | members | mentions | documents |\n|---|---|---:|---:|"
+    );
     let mut rows: Vec<(u32, Counts)> = agg.group_totals.iter().map(|(g, c)| (*g, *c)).collect();
     rows.sort_by(|a, b| b.1.mentions.cmp(&a.1.mentions).then(a.0.cmp(&b.0)));
     for (g, c) in rows {
-        let members: Vec<String> = p.entities.iter().filter(|e| e.group == Some(g)).map(|e| format!("`{}`", e.id)).collect();
-        let _ = writeln!(s, "| {} | {} | {} | {} |", md_escape(&p.entities[g as usize].label), members.join(", "), c.mentions, c.documents);
+        let members: Vec<String> = p
+            .entities
+            .iter()
+            .filter(|e| e.group == Some(g))
+            .map(|e| format!("`{}`", e.id))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            md_escape(&p.entities[g as usize].label),
+            members.join(", "),
+            c.mentions,
+            c.documents
+        );
     }
     let _ = writeln!(s);
 }
@@ -204,7 +270,11 @@ fn trend_table(s: &mut String, p: &Pipeline, view: &View) {
         return;
     }
     let topics = view.ranked_of(p, EntityKind::Topic);
-    let actors: Vec<u32> = view.ranked_of(p, EntityKind::Actor).into_iter().take(6).collect();
+    let actors: Vec<u32> = view
+        .ranked_of(p, EntityKind::Actor)
+        .into_iter()
+        .take(6)
+        .collect();
     let cols: Vec<u32> = topics.iter().chain(&actors).copied().collect();
     let _ = write!(s, "Mentions (documents) per {}; top {} actors after the topics. Full series in `trends.csv`.\n\n| {} | articles |", view.period.as_str(), actors.len(), view.period.as_str());
     for e in &cols {
@@ -244,10 +314,17 @@ fn cooc_table(s: &mut String, p: &Pipeline, agg: &Aggregate, view: &View) {
     let actors: Vec<u32> = view
         .ranked_of(p, EntityKind::Actor)
         .into_iter()
-        .filter(|a| topics.iter().any(|t| agg.cooc_documents.contains_key(&(*a, *t))))
+        .filter(|a| {
+            topics
+                .iter()
+                .any(|t| agg.cooc_documents.contains_key(&(*a, *t)))
+        })
         .take(COOC_ACTORS)
         .collect();
-    let _ = write!(s, "Sentences / documents where the actor and the topic appear together.\n\n| actor |");
+    let _ = write!(
+        s,
+        "Sentences / documents where the actor and the topic appear together.\n\n| actor |"
+    );
     for t in &topics {
         let _ = write!(s, " {} |", md_escape(&p.entities[*t as usize].label));
     }
@@ -274,7 +351,11 @@ fn evidence(s: &mut String, p: &Pipeline, agg: &Aggregate, view: &View) {
         .ranked_of(p, EntityKind::Topic)
         .into_iter()
         .take(EVIDENCE_TOPICS)
-        .chain(view.ranked_of(p, EntityKind::Actor).into_iter().take(EVIDENCE_ACTORS))
+        .chain(
+            view.ranked_of(p, EntityKind::Actor)
+                .into_iter()
+                .take(EVIDENCE_ACTORS),
+        )
         .filter(|e| agg.evidence.get(e).is_some_and(|v| !v.is_empty()))
         .collect();
     if chosen.is_empty() {
@@ -286,7 +367,15 @@ fn evidence(s: &mut String, p: &Pipeline, agg: &Aggregate, view: &View) {
         let _ = writeln!(s, "### {} (`{}`)\n", md_escape(&ent.label), ent.id);
         for ev in &agg.evidence[&e] {
             let date = ev.date.map_or("undated".to_string(), |d| d.to_string());
-            let _ = writeln!(s, "- {} — {date}, `{}` (`{}`, bytes {}–{})", evidence_line(ev), ev.doc, ev.path, ev.start, ev.end);
+            let _ = writeln!(
+                s,
+                "- {} — {date}, `{}` (`{}`, bytes {}–{})",
+                evidence_line(ev),
+                ev.doc,
+                ev.path,
+                ev.start,
+                ev.end
+            );
         }
         let _ = writeln!(s);
     }
@@ -295,12 +384,62 @@ fn evidence(s: &mut String, p: &Pipeline, agg: &Aggregate, view: &View) {
 fn problems(s: &mut String, agg: &Aggregate) {
     let acc = &agg.accounting;
     let lists: [(&str, Vec<String>); 6] = [
-        ("Failed files", acc.files_failed.iter().map(|r| format!("`{}`: {}", r.path, md_escape(&r.reason))).collect()),
-        ("Rejected records", acc.records_rejected.iter().map(|r| format!("`{}`{}: {}", r.path, r.record.map_or(String::new(), |n| format!(" record {n}")), md_escape(&r.reason))).collect()),
-        ("Skipped files", acc.files_skipped.iter().map(|r| format!("`{}`: {}", r.path, md_escape(&r.reason))).collect()),
-        ("Undated articles", agg.undated.iter().map(|d| format!("`{}` (`{}`)", d.doc, d.path)).collect()),
-        ("Duplicates", acc.duplicates.iter().map(|d| format!("`{}` (`{}`) repeats `{}`", d.doc, d.path, d.same_as.as_deref().unwrap_or("?"))).collect()),
-        ("Warnings", acc.warnings.iter().map(|w| format!("`{}`: {}", w.path, md_escape(&w.message))).collect()),
+        (
+            "Failed files",
+            acc.files_failed
+                .iter()
+                .map(|r| format!("`{}`: {}", r.path, md_escape(&r.reason)))
+                .collect(),
+        ),
+        (
+            "Rejected records",
+            acc.records_rejected
+                .iter()
+                .map(|r| {
+                    format!(
+                        "`{}`{}: {}",
+                        r.path,
+                        r.record.map_or(String::new(), |n| format!(" record {n}")),
+                        md_escape(&r.reason)
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "Skipped files",
+            acc.files_skipped
+                .iter()
+                .map(|r| format!("`{}`: {}", r.path, md_escape(&r.reason)))
+                .collect(),
+        ),
+        (
+            "Undated articles",
+            agg.undated
+                .iter()
+                .map(|d| format!("`{}` (`{}`)", d.doc, d.path))
+                .collect(),
+        ),
+        (
+            "Duplicates",
+            acc.duplicates
+                .iter()
+                .map(|d| {
+                    format!(
+                        "`{}` (`{}`) repeats `{}`",
+                        d.doc,
+                        d.path,
+                        d.same_as.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "Warnings",
+            acc.warnings
+                .iter()
+                .map(|w| format!("`{}`: {}", w.path, md_escape(&w.message)))
+                .collect(),
+        ),
     ];
     let _ = writeln!(s, "## Inputs that need a look\n");
     if lists.iter().all(|(_, v)| v.is_empty()) {

@@ -18,9 +18,17 @@ use crate::config::{Period, Pipeline};
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("cannot create the output folder {path}: {source}; choose another with --out")]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("cannot write {path}: {source}; check free space and permissions, or choose another --out")]
-    Write { path: PathBuf, source: std::io::Error },
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot write {path}: {source}; check free space and permissions, or choose another --out"
+    )]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What the report is about, besides the aggregate.
@@ -36,12 +44,22 @@ pub(crate) fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError>
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, content)
         .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|source| ReportError::Write { path: path.to_path_buf(), source })
+        .map_err(|source| ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Writes every report file into `out` and returns their paths.
-pub fn write_all(cx: &ReportContext, agg: &Aggregate, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir { path: out.to_path_buf(), source })?;
+pub fn write_all(
+    cx: &ReportContext,
+    agg: &Aggregate,
+    out: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let view = trends::View::new(cx.pipeline, agg, cx.period);
     let mut written = Vec::new();
     let files: [(&str, Vec<u8>); 4] = [

@@ -65,7 +65,10 @@ pub fn render(cx: &ReportContext, agg: &Aggregate) -> String {
         skipped: acc.files_skipped.len() as u64,
         failed: acc.files_failed.len() as u64,
     };
-    let records = Records { read: acc.records_read, rejected: acc.records_rejected.len() as u64 };
+    let records = Records {
+        read: acc.records_read,
+        rejected: acc.records_rejected.len() as u64,
+    };
     let articles = Articles {
         counted: acc.articles,
         duplicates: acc.duplicates.len() as u64,
@@ -76,10 +79,17 @@ pub fn render(cx: &ReportContext, agg: &Aggregate) -> String {
         && records.read == articles.counted + articles.duplicates + records.rejected;
     let s = Summary {
         newstrack: env!("CARGO_PKG_VERSION"),
-        pipeline: PipelineInfo { name: &cx.pipeline.name, path: cx.pipeline.path.display().to_string(), hash: &cx.pipeline.hash },
+        pipeline: PipelineInfo {
+            name: &cx.pipeline.name,
+            path: cx.pipeline.path.display().to_string(),
+            hash: &cx.pipeline.hash,
+        },
         period: cx.period.as_str(),
         inputs: cx.inputs,
-        date_range: agg.first_day().zip(agg.last_day()).map(|(a, b)| [a.to_string(), b.to_string()]),
+        date_range: agg
+            .first_day()
+            .zip(agg.last_day())
+            .map(|(a, b)| [a.to_string(), b.to_string()]),
         files,
         records,
         articles,
@@ -91,7 +101,8 @@ pub fn render(cx: &ReportContext, agg: &Aggregate) -> String {
         undated: &agg.undated,
         warnings: &acc.warnings,
     };
-    let mut out = serde_json::to_string_pretty(&s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut out =
+        serde_json::to_string_pretty(&s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
 }

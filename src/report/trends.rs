@@ -36,7 +36,11 @@ impl View {
             let end = period.start(last);
             while start <= end {
                 index.insert(start, periods.len());
-                periods.push(PeriodRow { start, label: period.label(start), articles: 0 });
+                periods.push(PeriodRow {
+                    start,
+                    label: period.label(start),
+                    articles: 0,
+                });
                 start = period.next(start);
             }
         }
@@ -48,7 +52,9 @@ impl View {
         let mut series: BTreeMap<u32, Vec<Counts>> = BTreeMap::new();
         for ((day, e), c) in &agg.cells {
             if let Some(&i) = index.get(&period.start(*day)) {
-                let row = series.entry(*e).or_insert_with(|| vec![Counts::default(); periods.len()]);
+                let row = series
+                    .entry(*e)
+                    .or_insert_with(|| vec![Counts::default(); periods.len()]);
                 row[i].mentions += c.mentions;
                 row[i].documents += c.documents;
             }
@@ -60,18 +66,34 @@ impl View {
             cb.mentions
                 .cmp(&ca.mentions)
                 .then(cb.documents.cmp(&ca.documents))
-                .then_with(|| pipeline.entities[*a as usize].id.cmp(&pipeline.entities[*b as usize].id))
+                .then_with(|| {
+                    pipeline.entities[*a as usize]
+                        .id
+                        .cmp(&pipeline.entities[*b as usize].id)
+                })
         });
-        View { period, periods, series, ranked }
+        View {
+            period,
+            periods,
+            series,
+            ranked,
+        }
     }
 
     pub fn ranked_of(&self, pipeline: &Pipeline, kind: EntityKind) -> Vec<u32> {
-        self.ranked.iter().copied().filter(|&e| pipeline.entities[e as usize].kind == kind).collect()
+        self.ranked
+            .iter()
+            .copied()
+            .filter(|&e| pipeline.entities[e as usize].kind == kind)
+            .collect()
     }
 
     /// Counts of `entity` per period (zeros where it has none).
     pub fn counts(&self, entity: u32) -> Vec<Counts> {
-        self.series.get(&entity).cloned().unwrap_or_else(|| vec![Counts::default(); self.periods.len()])
+        self.series
+            .get(&entity)
+            .cloned()
+            .unwrap_or_else(|| vec![Counts::default(); self.periods.len()])
     }
 
     /// Share of the period's articles that mention the entity; `None` for periods without

@@ -112,13 +112,30 @@ impl<'a> LexiconBuilder<'a> {
         result
     }
 
-    fn add_analysed(&mut self, entity: u32, body: &str, a: &Analysis, prefix: bool, veto: bool) -> Result<(), TermError> {
+    fn add_analysed(
+        &mut self,
+        entity: u32,
+        body: &str,
+        a: &Analysis,
+        prefix: bool,
+        veto: bool,
+    ) -> Result<(), TermError> {
         if a.words.is_empty() {
             return Err(TermError::Empty);
         }
-        if let Some(w) = a.words.iter().skip(1).find(|w| w.flags & BARRIER_BEFORE != 0) {
+        if let Some(w) = a
+            .words
+            .iter()
+            .skip(1)
+            .find(|w| w.flags & BARRIER_BEFORE != 0)
+        {
             let gap = &body[..w.start as usize];
-            let p: String = gap.chars().rev().find(|c| !c.is_whitespace() && !c.is_alphanumeric()).into_iter().collect();
+            let p: String = gap
+                .chars()
+                .rev()
+                .find(|c| !c.is_whitespace() && !c.is_alphanumeric())
+                .into_iter()
+                .collect();
             return Err(TermError::Barrier(p));
         }
         let n = a.words.len();
@@ -138,7 +155,11 @@ impl<'a> LexiconBuilder<'a> {
             }
             key.push(' ');
         }
-        let target = if veto { Target::Veto(entity) } else { Target::Entity(entity) };
+        let target = if veto {
+            Target::Veto(entity)
+        } else {
+            Target::Entity(entity)
+        };
         if let Some(&existing) = self.keys.get(&key) {
             let t = &self.lex.terms[existing as usize];
             return match (t.target, target) {
@@ -164,11 +185,18 @@ impl<'a> LexiconBuilder<'a> {
         }
         if prefix {
             let last = a.lower(&a.words[n - 1]).into();
-            self.lex.nodes[node as usize].prefixes.push((last, term_idx));
+            self.lex.nodes[node as usize]
+                .prefixes
+                .push((last, term_idx));
         } else {
             self.lex.nodes[node as usize].terminals.push(term_idx);
         }
-        self.lex.terms.push(Term { target, len: n as u32, caps, prefix });
+        self.lex.terms.push(Term {
+            target,
+            len: n as u32,
+            caps,
+            prefix,
+        });
         self.keys.insert(key, term_idx);
         Ok(())
     }
@@ -236,7 +264,10 @@ impl Lexicon {
                 let cand = (len, t.prefix, term);
                 let better = match best {
                     None => true,
-                    Some((bl, bp, bt)) => len > *bl || (len == *bl && (*bp && !t.prefix || (*bp == t.prefix && term < *bt))),
+                    Some((bl, bp, bt)) => {
+                        len > *bl
+                            || (len == *bl && (*bp && !t.prefix || (*bp == t.prefix && term < *bt)))
+                    }
                 };
                 if better {
                     *best = Some(cand);
@@ -275,7 +306,12 @@ impl Lexicon {
                     if let Target::Entity(e) = self.terms[term as usize].target {
                         let first = &a.words[i];
                         let last = &a.words[i + len as usize - 1];
-                        out.push(Mention { start: first.start, end: last.end, entity: e, sentence: first.sentence });
+                        out.push(Mention {
+                            start: first.start,
+                            end: last.end,
+                            entity: e,
+                            sentence: first.sentence,
+                        });
                     }
                     i += len as usize;
                 }
@@ -287,7 +323,13 @@ impl Lexicon {
         }
     }
 
-    fn apply_context_vetoes(&self, a: &Analysis, ids: &[u32], first_out: usize, out: &mut Vec<Mention>) {
+    fn apply_context_vetoes(
+        &self,
+        a: &Analysis,
+        ids: &[u32],
+        first_out: usize,
+        out: &mut Vec<Mention>,
+    ) {
         let mut k = first_out;
         while k < out.len() {
             let m = out[k];

@@ -102,14 +102,18 @@ label = "x"
     ];
     for (line, key, frag) in want {
         assert!(
-            errs.iter().any(|e| e.line == *line && e.key.as_deref() == *key && e.message.contains(frag)),
+            errs.iter()
+                .any(|e| e.line == *line && e.key.as_deref() == *key && e.message.contains(frag)),
             "missing error at line {line} key {key:?} ({frag}); got {got:?}\n{}",
             ConfigErrors(errs.clone())
         );
     }
     assert!(errs.iter().all(|e| e.file == "p.toml" && e.column >= 1));
     let shown = ConfigErrors(errs).to_string();
-    assert!(shown.contains("p.toml:3:10: [pipeline]: key `period` = \"fortnight\""), "{shown}");
+    assert!(
+        shown.contains("p.toml:3:10: [pipeline]: key `period` = \"fortnight\""),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -117,7 +121,11 @@ fn syntax_error_has_line_and_column() {
     let errs = errors("[pipeline]\nname = \"x\nperiod = 1\n");
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].line, 2);
-    assert!(errs[0].message.starts_with("invalid TOML"), "{}", errs[0].message);
+    assert!(
+        errs[0].message.starts_with("invalid TOML"),
+        "{}",
+        errs[0].message
+    );
 }
 
 #[test]
@@ -133,7 +141,11 @@ fn group_chains_and_missing_pieces() {
     ];
     for (src, frag) in cases {
         let errs = errors(src);
-        assert!(errs.iter().any(|e| e.message.contains(frag)), "{frag}: {}", ConfigErrors(errs.clone()));
+        assert!(
+            errs.iter().any(|e| e.message.contains(frag)),
+            "{frag}: {}",
+            ConfigErrors(errs.clone())
+        );
     }
 }
 
@@ -152,5 +164,8 @@ fn periods() {
         assert_eq!(p.label(s), label);
     }
     let dec = NaiveDate::from_ymd_opt(1987, 12, 5).unwrap();
-    assert_eq!(Period::Month.next(Period::Month.start(dec)).to_string(), "1988-01-01");
+    assert_eq!(
+        Period::Month.next(Period::Month.start(dec)).to_string(),
+        "1988-01-01"
+    );
 }

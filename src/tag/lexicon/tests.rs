@@ -33,15 +33,50 @@ fn find(spec: Spec, text: &str) -> Vec<(u32, String)> {
 fn term_rules() {
     let us: Spec = &[(&["US", "United States"], &[], &[]), (&["China"], &[], &[])];
     let cases: &[(&str, Spec, &str, &[(u32, &str)])] = &[
-        ("acronym is case-sensitive", us, "Let us talk to the US", &[(0, "US")]),
+        (
+            "acronym is case-sensitive",
+            us,
+            "Let us talk to the US",
+            &[(0, "US")],
+        ),
         ("dotted = plain", us, "the U.S. said", &[(0, "U.S.")]),
-        ("hyphen joins", us, "US-China talks", &[(0, "US"), (1, "China")]),
-        ("possessive straight", us, "China's exports", &[(1, "China")]),
-        ("possessive curly", us, "China\u{2019}s exports", &[(1, "China")]),
-        ("case-insensitive words", us, "the united states and CHINA", &[(0, "united states"), (1, "CHINA")]),
-        ("phrase across line wrap", us, "the United\nStates", &[(0, "United\nStates")]),
+        (
+            "hyphen joins",
+            us,
+            "US-China talks",
+            &[(0, "US"), (1, "China")],
+        ),
+        (
+            "possessive straight",
+            us,
+            "China's exports",
+            &[(1, "China")],
+        ),
+        (
+            "possessive curly",
+            us,
+            "China\u{2019}s exports",
+            &[(1, "China")],
+        ),
+        (
+            "case-insensitive words",
+            us,
+            "the united states and CHINA",
+            &[(0, "united states"), (1, "CHINA")],
+        ),
+        (
+            "phrase across line wrap",
+            us,
+            "the United\nStates",
+            &[(0, "United\nStates")],
+        ),
         ("no match across comma", us, "United, States", &[]),
-        ("no match across sentences", us, "He is United. States rose.", &[]),
+        (
+            "no match across sentences",
+            us,
+            "He is United. States rose.",
+            &[],
+        ),
         (
             "plural through stemming",
             &[(&["rare earth"], &[], &[])],
@@ -52,7 +87,11 @@ fn term_rules() {
             "prefix wildcard",
             &[(&["export licen*"], &[], &[])],
             "export licences, export licenses, export licensing, export lists",
-            &[(0, "export licences"), (0, "export licenses"), (0, "export licensing")],
+            &[
+                (0, "export licences"),
+                (0, "export licenses"),
+                (0, "export licensing"),
+            ],
         ),
         (
             "leftmost-longest",
@@ -78,7 +117,12 @@ fn term_rules() {
             "chips and chipmakers",
             &[(1, "chips"), (0, "chipmakers")],
         ),
-        ("terms analysed like text", &[(&["U.S."], &[], &[])], "US and us", &[(0, "US")]),
+        (
+            "terms analysed like text",
+            &[(&["U.S."], &[], &[])],
+            "US and us",
+            &[(0, "US")],
+        ),
     ];
     for (name, spec, text, want) in cases {
         let got = find(spec, text);
@@ -103,7 +147,14 @@ fn term_errors() {
     }
     let mut b = LexiconBuilder::new(&an);
     b.add_term(0, "rare earths", false).unwrap();
-    assert_eq!(b.add_term(0, "Rare Earth", false), Ok(()), "same entity twice is harmless");
-    assert_eq!(b.add_term(1, "rare-earth", false), Err(TermError::Duplicate(0)));
+    assert_eq!(
+        b.add_term(0, "Rare Earth", false),
+        Ok(()),
+        "same entity twice is harmless"
+    );
+    assert_eq!(
+        b.add_term(1, "rare-earth", false),
+        Err(TermError::Duplicate(0))
+    );
     assert_eq!(b.add_context(1, "two words"), Err(TermError::NotOneWord(2)));
 }
