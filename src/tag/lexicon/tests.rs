@@ -32,7 +32,8 @@ fn find(spec: Spec, text: &str) -> Vec<(u32, String)> {
 #[test]
 fn term_rules() {
     let us: Spec = &[(&["US", "United States"], &[], &[]), (&["China"], &[], &[])];
-    let cases: &[(&str, Spec, &str, &[(u32, &str)])] = &[
+    type Case<'a> = (&'a str, Spec<'a>, &'a str, &'a [(u32, &'a str)]);
+    let cases: &[Case] = &[
         (
             "acronym is case-sensitive",
             us,
