@@ -12,4 +12,5 @@ pub mod config;
 pub mod ingest;
 pub mod pipeline;
 pub mod report;
+pub mod state;
 pub mod tag;

@@ -17,7 +17,8 @@ use rayon::prelude::*;
 use crate::aggregate::{summarize, Aggregate, DocRef, DocSummary, Warning};
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
-use crate::ingest::{self, walk, Article, Rejected};
+use crate::ingest::{self, walk, Article, Content, ReadOptions, Rejected};
+use crate::state::DocDetail;
 use crate::tag::{self, Mention, TagScratch};
 
 /// How a run is carried out (not what it computes: output never depends on these).
@@ -67,20 +68,48 @@ impl Worker {
     }
 }
 
-/// What one file contributed.
-struct FileResult {
-    path: String,
-    failed: Option<String>,
-    rejected: Vec<Rejected>,
-    warnings: Vec<String>,
-    docs: Vec<DocSummary>,
+/// What one file contributed: the unit incremental runs store and reuse (`src/state`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FileResult {
+    pub path: String,
+    pub failed: Option<String>,
+    pub rejected: Vec<Rejected>,
+    pub warnings: Vec<String>,
+    pub docs: Vec<DocSummary>,
+    /// The bytes the result came from; `None` when they could not be read.
+    #[serde(skip)]
+    pub content: Option<Content>,
+    /// Per-document mentions and sentences, one per `docs` entry, kept only for the state.
+    #[serde(skip)]
+    pub details: Vec<DocDetail>,
 }
 
-fn process_file(pipeline: &Pipeline, worker: &mut Worker, file: &walk::InputFile) -> FileResult {
+/// Results of earlier runs (implemented over SQLite by `src/state`). The run asks it, batch
+/// by batch in walk order, for still-valid results, reads only the other files, and hands it
+/// the fresh results; folding is the same for both, so the aggregate is that of a full run.
+pub trait ResultCache: Send {
+    /// Every file the run will consider, in walk order, before any is read.
+    fn plan(&mut self, files: &[walk::InputFile]);
+    /// One stored result per file of `batch` that is still valid for it.
+    fn lookup(&mut self, batch: &[walk::InputFile]) -> Vec<Option<FileResult>>;
+    /// The fresh results of `batch` (`None` where a stored one was used).
+    fn store(&mut self, batch: &[walk::InputFile], fresh: &[Option<FileResult>]);
+}
+
+fn process_file(
+    pipeline: &Pipeline,
+    worker: &mut Worker,
+    file: &walk::InputFile,
+    keep_details: bool,
+) -> FileResult {
     // A bug met on one input must cost that input only (house rule 5): a panic in a parser
     // fails the file, a panic in analysis rejects the one article.
     let read = catch_unwind(AssertUnwindSafe(|| {
-        ingest::read_file(&file.path, &file.display, &pipeline.boilerplate)
+        let opts = ReadOptions {
+            boilerplate: &pipeline.boilerplate,
+            max_doc_bytes: pipeline.max_doc_bytes,
+        };
+        ingest::read_file_with(&file.path, &file.display, &opts)
     }));
     let outcome = match read {
         Ok(o) => o,
@@ -94,18 +123,27 @@ fn process_file(pipeline: &Pipeline, worker: &mut Worker, file: &walk::InputFile
                 rejected: Vec::new(),
                 warnings: Vec::new(),
                 docs: Vec::new(),
+                content: None,
+                details: Vec::new(),
             }
         }
     };
     let mut docs = Vec::with_capacity(outcome.articles.len());
+    let mut details = Vec::new();
     let mut rejected = outcome.rejected;
     for article in &outcome.articles {
         let done = catch_unwind(AssertUnwindSafe(|| {
             worker.tag(pipeline, article);
-            summarize(article, &worker.analysis, &worker.mentions, pipeline)
+            let d = summarize(article, &worker.analysis, &worker.mentions, pipeline);
+            let detail =
+                keep_details.then(|| DocDetail::new(article, &worker.analysis, &worker.mentions));
+            (d, detail)
         }));
         match done {
-            Ok(d) => docs.push(d),
+            Ok((d, detail)) => {
+                docs.push(d);
+                details.extend(detail);
+            }
             Err(p) => {
                 // The worker's buffers may be half-written: start it afresh.
                 *worker = Worker::default();
@@ -127,6 +165,8 @@ fn process_file(pipeline: &Pipeline, worker: &mut Worker, file: &walk::InputFile
         rejected,
         warnings: outcome.warnings,
         docs,
+        content: outcome.content,
+        details,
     }
 }
 
@@ -164,7 +204,20 @@ pub fn run(
     roots: &[PathBuf],
     opts: &RunOptions,
 ) -> Result<Aggregate, PipelineError> {
+    run_cached(pipeline, roots, opts, None)
+}
+
+/// [`run`], reusing and feeding a store of earlier results when one is given.
+pub fn run_cached(
+    pipeline: &Pipeline,
+    roots: &[PathBuf],
+    opts: &RunOptions,
+    mut cache: Option<&mut dyn ResultCache>,
+) -> Result<Aggregate, PipelineError> {
     let walked = walk::collect(roots);
+    if let Some(c) = cache.as_deref_mut() {
+        c.plan(&walked.files);
+    }
     let mut agg = Aggregate::new(pipeline.evidence_per_entity);
     let acc = &mut agg.accounting;
     acc.files_seen = (walked.files.len() + walked.skipped.len() + walked.failed.len()) as u64;
@@ -191,11 +244,22 @@ pub fn run(
     let mut seen: HashMap<[u8; 16], String> = HashMap::new();
     pool.install(|| {
         for batch in walked.files.chunks(BATCH_FILES) {
-            let results: Vec<FileResult> = batch
+            let stored = match cache.as_deref_mut() {
+                Some(c) => c.lookup(batch),
+                None => batch.iter().map(|_| None).collect(),
+            };
+            let keep = cache.is_some();
+            let fresh: Vec<Option<FileResult>> = batch
                 .par_iter()
-                .map_init(Worker::default, |w, f| process_file(pipeline, w, f))
+                .zip(&stored)
+                .map_init(Worker::default, |w, (f, s)| {
+                    s.is_none().then(|| process_file(pipeline, w, f, keep))
+                })
                 .collect();
-            for r in results {
+            if let Some(c) = cache.as_deref_mut() {
+                c.store(batch, &fresh);
+            }
+            for r in stored.into_iter().zip(fresh).filter_map(|(s, f)| s.or(f)) {
                 fold_file(&mut agg, &mut seen, r);
             }
             if let Some(pb) = &pb {
@@ -277,7 +341,11 @@ where
             batch
                 .par_iter()
                 .map_init(Worker::default, |w, f| {
-                    let outcome = ingest::read_file(&f.path, &f.display, &pipeline.boilerplate);
+                    let read = ReadOptions {
+                        boilerplate: &pipeline.boilerplate,
+                        max_doc_bytes: pipeline.max_doc_bytes,
+                    };
+                    let outcome = ingest::read_file_with(&f.path, &f.display, &read);
                     let mut out = String::new();
                     for article in &outcome.articles {
                         w.tag(pipeline, article);

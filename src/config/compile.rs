@@ -181,6 +181,9 @@ pub struct Pipeline {
     /// Lowercased lines that are never tagged, besides the built-in list.
     pub boilerplate: Vec<String>,
     pub evidence_per_entity: usize,
+    /// Largest document read (`max_doc_bytes`, `--max-doc-bytes`); not in `hash`: the state
+    /// keys results by it separately, and the CLI may override it.
+    pub max_doc_bytes: u64,
     pub analyzer: Arc<Analyzer>,
     pub lexicon: Arc<Lexicon>,
     /// Hex digest of everything that changes tagging results (terms, analyzer, language,
@@ -405,6 +408,20 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
                 "expected a whole number from 1 to 100",
             );
             5
+        }
+    };
+    let max_doc_bytes = match &p.max_doc_bytes {
+        None => crate::ingest::DEFAULT_MAX_DOC_BYTES,
+        Some(v) if *v.get_ref() >= 1 => *v.get_ref() as u64,
+        Some(v) => {
+            cx.push(
+                pb.offset + v.span().start,
+                sec,
+                Some("max_doc_bytes"),
+                Some(v.get_ref().to_string()),
+                "expected a positive number of bytes (default 20000000)",
+            );
+            crate::ingest::DEFAULT_MAX_DOC_BYTES
         }
     };
     let mut boilerplate = Vec::new();
@@ -681,6 +698,7 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         events,
         boilerplate,
         evidence_per_entity,
+        max_doc_bytes,
         analyzer,
         lexicon,
         hash,

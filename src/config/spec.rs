@@ -19,6 +19,7 @@ pub struct PipelineSection {
     #[serde(default)]
     pub boilerplate: Vec<Spanned<String>>,
     pub evidence_per_entity: Option<Spanned<i64>>,
+    pub max_doc_bytes: Option<Spanned<i64>>,
 }
 
 /// `[[topic]]` and `[[actor]]`.

@@ -129,8 +129,8 @@ pub fn parse_json(
     }
 }
 
-/// Parses a `.jsonl` file: one article object per line; blank lines are ignored and a bad
-/// line is rejected on its own.
+/// Parses a `.jsonl` file held in memory: one article object per line; blank lines are
+/// ignored and a bad line is rejected on its own.
 pub fn parse_jsonl(
     bytes: &[u8],
     display: &str,
@@ -142,11 +142,6 @@ pub fn parse_jsonl(
         outcome.failed = Some(reason.to_string());
         return;
     }
-    let ctx = Ctx {
-        display,
-        file_date,
-        boilerplate,
-    };
     // UTF-16 has to be decoded before lines can be found; UTF-8 is split first so that one
     // bad byte is reported against its own line.
     let decoded;
@@ -157,19 +152,65 @@ pub fn parse_jsonl(
     } else {
         bytes
     };
-    let mut any = false;
+    let mut lines = JsonLines::new(display, file_date, boilerplate);
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let n = i as u64 + 1;
+        lines.line(i as u64 + 1, raw, outcome);
+    }
+    lines.finish(outcome);
+}
+
+/// Line-by-line JSONL parsing, so a file can be streamed without holding it whole: feed each
+/// line (without its `\n`) to [`JsonLines::line`], then call [`JsonLines::finish`].
+pub struct JsonLines<'a> {
+    ctx: Ctx<'a>,
+    any: bool,
+}
+
+impl<'a> JsonLines<'a> {
+    pub fn new(
+        display: &'a str,
+        file_date: Option<NaiveDate>,
+        boilerplate: &'a [String],
+    ) -> JsonLines<'a> {
+        JsonLines {
+            ctx: Ctx {
+                display,
+                file_date,
+                boilerplate,
+            },
+            any: false,
+        }
+    }
+
+    /// A line too long to hold: rejected without being read.
+    pub fn oversized(&mut self, n: u64, len: u64, limit: u64, outcome: &mut FileOutcome) {
+        self.any = true;
+        reject(
+            outcome,
+            self.ctx.display,
+            Some(n),
+            format!(
+                "line {n}: record is {}, over the {} document limit; skipped \
+                 (raise --max-doc-bytes or the pipeline's max_doc_bytes to read it)",
+                human_bytes(len),
+                human_bytes(limit)
+            ),
+        );
+    }
+
+    /// Parses line `n` (1-based).
+    pub fn line(&mut self, n: u64, raw: &[u8], outcome: &mut FileOutcome) {
+        let display = self.ctx.display;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let raw = if i == 0 {
+        let raw = if n == 1 {
             raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
         } else {
             raw
         };
         if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return;
         }
-        any = true;
+        self.any = true;
         let line = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
@@ -181,7 +222,7 @@ pub fn parse_jsonl(
         };
         let place = Place::Line(n);
         match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(obj)) => record(&ctx, &obj, place, outcome),
+            Ok(Value::Object(obj)) => record(&self.ctx, &obj, place, outcome),
             Ok(other) => reject(
                 outcome,
                 display,
@@ -200,9 +241,28 @@ pub fn parse_jsonl(
             ),
         }
     }
-    if !any {
-        reject(outcome, display, None, "empty file".into());
+
+    pub fn finish(self, outcome: &mut FileOutcome) {
+        if !self.any {
+            reject(outcome, self.ctx.display, None, "empty file".into());
+        }
     }
+}
+
+/// `20 MB`, `1.5 kB`: sizes in messages.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "kB")];
+    for (size, unit) in UNITS {
+        if n >= size {
+            let v = n as f64 / size as f64;
+            return if n.is_multiple_of(size) {
+                format!("{} {unit}", n / size)
+            } else {
+                format!("{v:.1} {unit}")
+            };
+        }
+    }
+    format!("{n} bytes")
 }
 
 fn decode_whole(bytes: &[u8], warnings: &mut Vec<String>) -> String {
