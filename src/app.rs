@@ -129,6 +129,20 @@ fn print_run_summary(agg: &Aggregate, out: &std::path::Path, written: &[PathBuf]
             None => eprintln!("newstrack: rejected: {}: {}", r.path, r.reason),
         }
     }
+    // Warnings can run to thousands on a large archive: the first few here, all in the report.
+    const WARNINGS_SHOWN: usize = 20;
+    for w in acc.warnings.iter().take(WARNINGS_SHOWN) {
+        match w.record {
+            Some(n) => eprintln!("newstrack: warning: {} (record {n}): {}", w.path, w.message),
+            None => eprintln!("newstrack: warning: {}: {}", w.path, w.message),
+        }
+    }
+    if acc.warnings.len() > WARNINGS_SHOWN {
+        eprintln!(
+            "newstrack: ... and {} more warnings, listed in summary.json",
+            acc.warnings.len() - WARNINGS_SHOWN
+        );
+    }
     eprintln!(
         "newstrack: {} files seen: {} read, {} skipped, {} failed; {} records: {} articles counted, {} duplicates, {} rejected; {} undated; {} warnings",
         acc.files_seen,

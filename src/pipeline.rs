@@ -298,6 +298,14 @@ fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileR
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
         if let Some(first) = seen.get(&d.hash) {
+            // A duplicate is not counted, but what was wrong with it is still reported.
+            for w in &d.warnings {
+                agg.accounting.warnings.push(Warning {
+                    path: d.path.clone(),
+                    record: None,
+                    message: format!("{}: {w}", d.id),
+                });
+            }
             agg.accounting.duplicates.push(DocRef {
                 doc: d.id,
                 path: d.path,
