@@ -19,7 +19,9 @@ use crate::tag::Mention;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("{0}")]
+    // Transparent: the errors are the whole message (a `{0}` message would print them twice,
+    // once as the error and once as its source).
+    #[error(transparent)]
     Config(#[from] ConfigErrors),
     #[error("input path {0} does not exist; pass existing files or folders")]
     MissingInput(PathBuf),
