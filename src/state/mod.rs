@@ -195,7 +195,14 @@ pub struct State {
     changes: Changes,
     /// Set after a write failed: the rest of the run neither reads nor writes the state.
     broken: bool,
+    /// When this run started (ns since the epoch): a file modified within `RACY_NS` of it
+    /// may change again within the same mtime tick, so its stat is not trusted next time.
+    started_ns: i64,
 }
+
+/// How close to the run's start an mtime must be for the content, not the stat, to decide
+/// next time (file systems tick mtimes in milliseconds or coarser).
+const RACY_NS: i64 = 2_000_000_000;
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -361,6 +368,9 @@ impl State {
                 ..Default::default()
             },
             broken: false,
+            started_ns: std::time::SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i64),
         })
     }
 
@@ -424,44 +434,51 @@ impl State {
         entity_ids: &[String],
     ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
+        let racy_after = self.started_ns - RACY_NS;
         for (path, s) in self.restat.drain(..) {
-            tx.execute(
-                "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1",
-                params![path, s.size as i64, s.mtime_ns],
-            )?;
+            let mtime = if s.mtime_ns >= racy_after {
+                0
+            } else {
+                s.mtime_ns
+            };
+            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1")?
+                .execute(params![path, s.size as i64, mtime])?;
         }
         for (file, r) in batch.iter().zip(fresh) {
             let Some(r) = r else { continue };
-            tx.execute("DELETE FROM files WHERE path = ?1", [&file.display])?;
+            tx.prepare_cached("DELETE FROM files WHERE path = ?1")?
+                .execute([&file.display])?;
             let (Some(content), Some(st)) = (&r.content, self.stats.get(&file.display)) else {
                 // Not read (vanished, unreadable): nothing to reuse; the next run tries again.
                 continue;
             };
             let volatile = is_volatile(r);
-            // A stat that moved while the file was read must not vouch for what was read.
-            let mtime = if content.len == st.size {
+            // A stat that moved while the file was read must not vouch for what was read, nor
+            // one so recent that a rewrite in the same mtime tick would not show.
+            let racy = st.mtime_ns >= racy_after;
+            let mtime = if content.len == st.size && !racy {
                 st.mtime_ns
             } else {
                 0
             };
             let json = serde_json::to_string(r)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO files(path, size, mtime_ns, content_hash, failed, documents, \
                  rejected, volatile, result, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    file.display,
-                    content.len as i64,
-                    mtime,
-                    content.hash,
-                    r.failed,
-                    r.docs.len() as i64,
-                    r.rejected.len() as i64,
-                    volatile as i64,
-                    json,
-                    self.run_id
-                ],
-            )?;
+            )?
+            .execute(params![
+                file.display,
+                content.len as i64,
+                mtime,
+                content.hash,
+                r.failed,
+                r.docs.len() as i64,
+                r.rejected.len() as i64,
+                volatile as i64,
+                json,
+                self.run_id
+            ])?;
             let mut ins_doc = tx.prepare_cached(
                 "INSERT INTO documents(path, record, doc, title, date, date_source, text_hash) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
