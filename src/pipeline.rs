@@ -214,7 +214,7 @@ pub fn run_cached(
     opts: &RunOptions,
     mut cache: Option<&mut dyn ResultCache>,
 ) -> Result<Aggregate, PipelineError> {
-    let walked = walk::collect(roots);
+    let walked = walk::collect_filtered(roots, &pipeline.inputs);
     if let Some(c) = cache.as_deref_mut() {
         c.plan(&walked.files);
     }
@@ -332,7 +332,7 @@ where
     F: Fn(&Article, &Analysis, &[Mention]) -> String + Sync,
     E: FnMut(&str),
 {
-    let walked = walk::collect(roots);
+    let walked = walk::collect_filtered(roots, &pipeline.inputs);
     let mut problems: Vec<Rejected> = walked
         .skipped
         .iter()

@@ -559,3 +559,48 @@ fn files_vanishing_or_changing_during_the_run_are_accounted_for() {
         );
     }
 }
+
+#[test]
+fn include_and_exclude_globs_skip_with_the_reason() {
+    let env = TestEnv::new();
+    env.write(
+        "p.toml",
+        PIPE.replacen(
+            "name = \"t\"\n",
+            "name = \"t\"\nexclude = [\"*.tmp.txt\", \"drafts/**\"]\n",
+            1,
+        ),
+    );
+    env.write("in/2025-06-02-good.txt", GOOD);
+    env.write("in/x.tmp.txt", "Temp\n\nChina tariffs.\n");
+    env.write("in/drafts/d.txt", "Draft\n\nChina tariffs.\n");
+    let o = env.run_in(
+        env.dir.path(),
+        &["run", "--no-state", "-p", "p.toml", "-o", "out", "in"],
+    );
+    assert_code(&o, 0);
+    let s: Value = serde_json::from_str(&env.read("out/summary.json")).unwrap();
+    assert_eq!(s["files"]["read"], 1, "{s:#}");
+    assert_eq!(s["files"]["skipped"], 2, "{s:#}");
+    assert!(
+        entry(
+            &s["skipped"],
+            "in/x.tmp.txt",
+            "reason",
+            "exclude glob \"*.tmp.txt\""
+        )
+        .is_some(),
+        "{s:#}"
+    );
+    assert!(
+        entry(
+            &s["skipped"],
+            "in/drafts/d.txt",
+            "reason",
+            "exclude glob \"drafts/**\""
+        )
+        .is_some(),
+        "{s:#}"
+    );
+    assert_eq!(s["accounting_balanced"], true);
+}

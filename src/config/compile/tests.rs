@@ -183,6 +183,8 @@ evidence_per_entity = 0
 max_doc_bytes = -5
 boilerplate = ["  "]
 colour = "blue"
+include = ["**/*.json", "news/[a-"]
+exclude = ["{drafts"]
 
 [[topic]]
 id = "tariffs"
@@ -275,35 +277,37 @@ date = "2025-06-01"
             "colour",
             "unknown field `colour`",
         ),
+        ("bad include glob", 10, 25, "include", "bad glob"),
+        ("bad exclude glob", 11, 12, "exclude", "bad glob"),
         (
             "unknown key in an entry",
-            13,
+            15,
             1,
             "synonyms",
             "unknown field `synonyms`",
         ),
-        ("empty terms", 18, 9, "terms", "at least one term"),
+        ("empty terms", 20, 9, "terms", "at least one term"),
         (
             "term normalising to nothing",
-            22,
+            24,
             10,
             "terms",
             "normalises to nothing",
         ),
-        ("blank term", 22, 17, "terms", "normalises to nothing"),
+        ("blank term", 24, 17, "terms", "normalises to nothing"),
         (
             "exclusion normalising to nothing",
-            23,
+            25,
             12,
             "exclude",
             "normalises to nothing",
         ),
-        ("duplicate id across kinds", 30, 6, "id", "duplicate id"),
-        ("self group", 37, 9, "group", "its own group"),
-        ("group naming a topic", 43, 9, "group", "another [[actor]]"),
-        ("bad event date", 47, 8, "date", "YYYY-MM-DD"),
-        ("empty event label", 52, 9, "label", "non-empty label"),
-        ("missing key", 55, 1, "label", "missing field `label`"),
+        ("duplicate id across kinds", 32, 6, "id", "duplicate id"),
+        ("self group", 39, 9, "group", "its own group"),
+        ("group naming a topic", 45, 9, "group", "another [[actor]]"),
+        ("bad event date", 49, 8, "date", "YYYY-MM-DD"),
+        ("empty event label", 54, 9, "label", "non-empty label"),
+        ("missing key", 57, 1, "label", "missing field `label`"),
     ];
     let errs = errors(src);
     let shown = ConfigErrors(errs.clone()).to_string();
@@ -320,7 +324,7 @@ date = "2025-06-01"
     // A wrong type is reported at its value, even without a key name.
     assert!(
         errs.iter()
-            .any(|e| e.line == 27 && e.column == 9 && e.message.contains("expected a sequence")),
+            .any(|e| e.line == 29 && e.column == 9 && e.message.contains("expected a sequence")),
         "wrong type: {shown}"
     );
     assert_eq!(
