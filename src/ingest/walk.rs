@@ -408,7 +408,13 @@ mod tests {
         let dir = tree();
         let root = dir.path().to_path_buf();
         // (include, exclude, files read, skipped with a reason containing)
-        let cases: &[(&[&str], &[&str], &[&str], &[(&str, &str)])] = &[
+        type Case<'a> = (
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a [(&'a str, &'a str)],
+        );
+        let cases: &[Case] = &[
             (
                 &[],
                 &["*.md"],
