@@ -263,7 +263,25 @@ fn stream_jsonl<R: std::io::BufRead>(
         }
     };
     let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-    if utf16 || clean::looks_binary(&head).is_some() {
+    if let Some(reason) = clean::looks_binary(&head).filter(|_| !utf16) {
+        // Hash it all the same: a stored verdict is reused only for the same bytes.
+        let mut hasher = blake3::Hasher::new();
+        match std::io::copy(r, &mut hasher) {
+            Ok(len) => {
+                outcome.content = Some(Content {
+                    len,
+                    hash: hasher.finalize().to_hex().to_string(),
+                })
+            }
+            Err(e) => {
+                outcome.failed = Some(read_error(&e));
+                return;
+            }
+        }
+        outcome.failed = Some(reason.to_string());
+        return;
+    }
+    if utf16 {
         let mut bytes = Vec::new();
         let mut limited = std::io::Read::take(&mut *r, opts.max_doc_bytes.saturating_add(1));
         if let Err(e) = std::io::Read::read_to_end(&mut limited, &mut bytes) {
@@ -371,5 +389,94 @@ pub fn parse_bytes(
         Format::JsonLines => json::parse_jsonl(bytes, display, file_date, boilerplate, outcome),
         Format::Html => html::parse(bytes, display, file_date, boilerplate, outcome),
         Format::Sgml => sgml::parse(bytes, display, file_date, boilerplate, outcome),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn streamed(bytes: &[u8], limit: u64) -> FileOutcome {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.jsonl");
+        std::fs::write(&p, bytes).unwrap();
+        let opts = ReadOptions {
+            boilerplate: &[],
+            max_doc_bytes: limit,
+        };
+        read_file_with(&p, "f.jsonl", &opts)
+    }
+
+    #[test]
+    fn streamed_jsonl_matches_the_in_memory_parser() {
+        let long = format!("{{\"text\":\"{}\"}}", "China tariffs ".repeat(20_000));
+        let cases: Vec<Vec<u8>> = vec![
+            b"{\"text\":\"China\"}\n{bad\n[1]\n".to_vec(),
+            b"{\"text\":\"no newline at the end\"}".to_vec(),
+            b"\xEF\xBB\xBF{\"text\":\"BOM\"}\r\n{\"text\":\"CRLF\"}\r\n".to_vec(),
+            b"\n\n   \n".to_vec(),
+            b"".to_vec(),
+            b"PK\x03\x04 zipped".to_vec(),
+            b"\xFF\xFE{\0\"\0t\0e\0x\0t\0\"\0:\0\"\0u\0\"\0}\0\n\0".to_vec(),
+            b"{\"text\":\"caf\xe9\"}\n".to_vec(),
+            format!("{long}\n{long}\n{{\"text\":\"short\"}}").into_bytes(),
+        ];
+        for bytes in &cases {
+            let s = streamed(bytes, u64::MAX);
+            let mut m = FileOutcome::default();
+            json::parse_jsonl(bytes, "f.jsonl", None, &[], &mut m);
+            assert_eq!(s.failed, m.failed, "{bytes:?}");
+            assert_eq!(s.articles, m.articles, "{bytes:?}");
+            assert_eq!(s.rejected, m.rejected, "{bytes:?}");
+            assert_eq!(s.warnings, m.warnings, "{bytes:?}");
+            let c = s.content.expect("content stamp");
+            assert_eq!(c.len, bytes.len() as u64);
+            assert_eq!(c.hash, blake3::hash(bytes).to_hex().to_string());
+        }
+    }
+
+    #[test]
+    fn over_limit_lines_are_rejected_and_the_rest_kept() {
+        let long = format!("{{\"text\":\"{}\"}}", "x".repeat(300_000));
+        let bytes = format!("{{\"text\":\"a\"}}\n{long}\n{{\"text\":\"b\"}}\n{long}");
+        let o = streamed(bytes.as_bytes(), 1000);
+        let texts: Vec<&str> = o.articles.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b"]);
+        let rej: Vec<(Option<u64>, bool)> = o
+            .rejected
+            .iter()
+            .map(|r| (r.record, r.reason.contains("over the 1 kB document limit")))
+            .collect();
+        assert_eq!(rej, [(Some(2), true), (Some(4), true)]);
+        assert_eq!(o.content.unwrap().len, bytes.len() as u64);
+    }
+
+    #[test]
+    fn whole_files_over_the_limit_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.txt", "a.json", "a.html", "a.sgm"] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, "China tariffs. ".repeat(100)).unwrap();
+            let opts = ReadOptions {
+                boilerplate: &[],
+                max_doc_bytes: 1000,
+            };
+            let o = read_file_with(&p, name, &opts);
+            let f = o.failed.unwrap_or_default();
+            assert!(
+                f.starts_with("file is 1.5 kB, over the 1 kB document limit"),
+                "{name}: {f}"
+            );
+            assert!(o.content.is_none() && o.articles.is_empty());
+        }
+        let o = read_file_with(
+            &dir.path().join("gone.txt"),
+            "gone.txt",
+            &ReadOptions {
+                boilerplate: &[],
+                max_doc_bytes: 1000,
+            },
+        );
+        assert!(o.failed.unwrap().contains("vanished"));
     }
 }

@@ -42,7 +42,7 @@ const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was 
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("cannot create the folder of the state file {path}: {source}; choose another with --state or run with --full --no-state")]
+    #[error("cannot create the folder of the state file {path}: {source}; choose another with --state, or pass --no-state")]
     Dir {
         path: PathBuf,
         source: std::io::Error,
