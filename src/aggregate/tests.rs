@@ -1,3 +1,5 @@
+//! Aggregate tests: totals, per-day cells, and merge over every split (table and proptest).
+
 use super::*;
 use proptest::prelude::*;
 
