@@ -36,6 +36,43 @@ const CONNECTORS: &[&str] = &[
     "al", "bin", "da", "de", "del", "der", "di", "du", "for", "la", "le", "of", "the", "van", "von",
 ];
 
+/// Last words of organisation names: "and" joins two capitalised runs into one name only
+/// when the second ends with one ("Securities and Exchange Commission"), so "Britain and
+/// France" stay two names.
+const ORG_WORDS: &[&str] = &[
+    "agency",
+    "association",
+    "authority",
+    "bank",
+    "board",
+    "bureau",
+    "college",
+    "commission",
+    "committee",
+    "company",
+    "corporation",
+    "council",
+    "department",
+    "exchange",
+    "foundation",
+    "fund",
+    "group",
+    "industries",
+    "industry",
+    "institute",
+    "ministry",
+    "office",
+    "organisation",
+    "organization",
+    "party",
+    "service",
+    "services",
+    "society",
+    "trust",
+    "union",
+    "university",
+];
+
 /// Trailing company suffixes dropped so "Sony Corp" and "Sony" are one name.
 const SUFFIXES: &[&str] = &[
     "ag", "bhd", "co", "corp", "cos", "gmbh", "inc", "kk", "llc", "ltd", "nv", "plc", "sa", "spa",
@@ -64,22 +101,27 @@ const COMMON: &[&str] = &[
     "and",
     "another",
     "any",
+    "apr",
     "april",
     "are",
     "as",
     "assistant",
     "at",
     "attorney",
+    "aug",
     "august",
+    "avg",
     "be",
     "because",
     "been",
     "before",
     "being",
+    "bln",
     "both",
     "but",
     "by",
     "can",
+    "cdt",
     "ceo",
     "chairman",
     "chairwoman",
@@ -89,29 +131,42 @@ const COMMON: &[&str] = &[
     "commissioner",
     "congressman",
     "could",
+    "cts",
+    "dec",
     "december",
     "deputy",
     "despite",
     "did",
     "director",
+    "dlrs",
     "do",
     "does",
     "dr",
     "during",
     "each",
     "earlier",
+    "edt",
+    "eight",
     "either",
+    "est",
     "even",
     "every",
     "executive",
+    "feb",
     "february",
     "few",
+    "first",
+    "five",
     "for",
     "former",
+    "four",
+    "fourth",
     "friday",
     "from",
+    "full",
     "further",
     "furthermore",
+    "gmt",
     "gov",
     "governor",
     "had",
@@ -133,10 +188,13 @@ const COMMON: &[&str] = &[
     "is",
     "it",
     "its",
+    "jan",
     "january",
     "jr",
     "judge",
+    "jul",
     "july",
+    "jun",
     "june",
     "just",
     "last",
@@ -149,6 +207,7 @@ const COMMON: &[&str] = &[
     "meanwhile",
     "minister",
     "miss",
+    "mln",
     "monday",
     "more",
     "moreover",
@@ -156,14 +215,18 @@ const COMMON: &[&str] = &[
     "mr",
     "mrs",
     "ms",
+    "mths",
     "much",
     "my",
     "next",
+    "nine",
     "no",
     "nor",
     "not",
+    "nov",
     "november",
     "now",
+    "oct",
     "october",
     "of",
     "officer",
@@ -172,10 +235,12 @@ const COMMON: &[&str] = &[
     "once",
     "one",
     "only",
+    "oper",
     "or",
     "other",
     "our",
     "over",
+    "pdt",
     "per",
     "perhaps",
     "pm",
@@ -183,20 +248,30 @@ const COMMON: &[&str] = &[
     "president",
     "prof",
     "professor",
+    "pst",
+    "qtr",
     "rep",
     "representative",
     "reuter",
     "reuters",
+    "revs",
     "said",
     "saturday",
+    "second",
     "secretary",
     "sen",
     "senator",
+    "sep",
+    "sept",
     "september",
+    "seven",
     "several",
     "she",
     "should",
+    "shr",
+    "shrs",
     "since",
+    "six",
     "so",
     "some",
     "speaker",
@@ -206,6 +281,7 @@ const COMMON: &[&str] = &[
     "still",
     "such",
     "sunday",
+    "ten",
     "than",
     "that",
     "the",
@@ -215,9 +291,11 @@ const COMMON: &[&str] = &[
     "there",
     "these",
     "they",
+    "third",
     "this",
     "those",
     "though",
+    "three",
     "thursday",
     "to",
     "today",
@@ -334,6 +412,18 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
         }
     }
     let headline = headline_sentences(analysis);
+    // A word opening a line is treated like one opening a sentence: in tables and
+    // listings ("Shr 12 cts", "Net profit") line starts are capitalised whatever they are.
+    let bytes = article.text.as_bytes();
+    let line_start: Vec<bool> = (0..n)
+        .map(|i| {
+            let from = if i == 0 { 0 } else { words[i - 1].end as usize };
+            bytes
+                .get(from..words[i].start as usize)
+                .is_some_and(|gap| gap.contains(&b'\n'))
+                || (i == 0 && words[0].start == 0)
+        })
+        .collect();
     let capital = |i: usize| -> bool {
         let w = &words[i];
         if in_mention[i] {
@@ -381,13 +471,32 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
                 k = c + 1;
                 continue;
             }
+            if c == k && analysis.lower(&words[k]) == "and" && !in_mention[k] {
+                // "and" followed by a capitalised run ending in an organisation word.
+                let mut e = k + 1;
+                while e < n && joined(e) && capital(e) {
+                    e += 1;
+                }
+                let tail = e.saturating_sub(1);
+                if e > k + 1 && {
+                    let l = analysis.lower(&words[tail]);
+                    ORG_WORDS.contains(&l) || SUFFIXES.contains(&l)
+                } {
+                    last = tail;
+                    k = e;
+                    continue;
+                }
+            }
             break;
         }
         let next = last + 1;
-        let touches = (i > 0 && in_mention[i - 1] && joined(i))
-            || (next < n && in_mention[next] && joined(next));
+        // Only a capitalised mention makes this run part of a longer name: "European"
+        // before the topic word "automakers" is a name of its own.
+        let named = |k: usize| in_mention[k] && words[k].flags & (INIT_CAP | CAPS) != 0;
+        let touches =
+            (i > 0 && named(i - 1) && joined(i)) || (next < n && named(next) && joined(next));
         if !touches {
-            if let Some(hit) = name_of(article, analysis, &words[i..=last]) {
+            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start[i]) {
                 if !out.iter().any(|h| h.name == hit.name) {
                     out.push(hit);
                 }
@@ -421,13 +530,19 @@ fn headline_sentences(analysis: &Analysis) -> Vec<bool> {
 }
 
 /// Trims a run of words to the name it holds, or `None` when nothing name-like is left.
-fn name_of(article: &Article, analysis: &Analysis, run: &[Word]) -> Option<NameHit> {
+fn name_of(
+    article: &Article,
+    analysis: &Analysis,
+    run: &[Word],
+    line_start: bool,
+) -> Option<NameHit> {
+    let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
     let lower = |w: &Word| analysis.lower(w).to_string();
     let mut a = 0;
     let mut b = run.len();
     // "Shares of Acme": a sentence's first word joined by a connector is a common noun as
     // often as a name, so the name starts after the connector.
-    if run.len() > 1 && run[0].flags & SENTENCE_START != 0 && run[1].flags & INIT_CAP == 0 {
+    if run.len() > 1 && opens(0, &run[0]) && run[1].flags & INIT_CAP == 0 {
         a = 1;
     }
     // Leading titles and common words, trailing suffixes, connectors and common words.
@@ -446,6 +561,7 @@ fn name_of(article: &Article, analysis: &Analysis, run: &[Word]) -> Option<NameH
             break;
         }
     }
+    let first = a;
     let run = &run[a..b];
     if run.is_empty() || run.len() > MAX_WORDS {
         return None;
@@ -453,7 +569,7 @@ fn name_of(article: &Article, analysis: &Analysis, run: &[Word]) -> Option<NameH
     if run.len() == 1 {
         let w = &run[0];
         // A sentence's first word is capitalised anyway; one letter is an initial.
-        if w.flags & SENTENCE_START != 0
+        if opens(first, w)
             || analysis
                 .surface(w)
                 .chars()
@@ -500,6 +616,9 @@ mod tests {
     const PIPE: &str = r#"
 [pipeline]
 name = "t"
+[[topic]]
+id = "envoys"
+terms = ["envoy"]
 [[actor]]
 id = "bessent"
 kind = "person"
@@ -551,14 +670,26 @@ terms = ["China"]
             ("However, prices rose. Markets fell in March.", &[]),
             // A sentence's first word counts when a second capitalised word follows.
             ("Sarah Johnson said so.", &["Sarah Johnson"]),
-            // Runs touching a mention extend a listed name.
+            // Runs touching a capitalised mention extend a listed name; a lowercase one
+            // (a topic word) does not.
             ("Treasury Secretary Scott Bessent met China's envoy.", &[]),
+            ("They met European envoys about China.", &["European"]),
             // Company suffixes dropped; one entry per name.
             ("Shares of Acme Corp rose, and Acme said more.", &["Acme"]),
             // A headline in capitals marks nothing; acronyms elsewhere do.
             (
                 "JAPAN SAYS TRADE TALKS STALL\n\nThe talks at GATT stalled.",
                 &["GATT"],
+            ),
+            // "and" joins only into an organisation's name.
+            (
+                "It told the Securities and Exchange Commission, Britain and France.",
+                &["Securities and Exchange Commission", "Britain", "France"],
+            ),
+            // Line starts count as sentence starts (tables, listings).
+            (
+                "Shr 12 cts vs 10 cts\nNet profit rose\nNew York Times said",
+                &["New York Times"],
             ),
             // Commas and digits break runs; names after them stand alone.
             (
@@ -573,7 +704,7 @@ terms = ["China"]
 
     #[test]
     fn word_lists_are_sorted_lowercase() {
-        for list in [COMMON, CONNECTORS, SUFFIXES] {
+        for list in [COMMON, CONNECTORS, SUFFIXES, ORG_WORDS] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
             assert!(list.iter().all(|w| w.to_lowercase() == *w));
         }
