@@ -297,7 +297,9 @@ fn seed_report_loads_in_a_browser() {
 fn reuters_report() -> Option<&'static PathBuf> {
     static OUT: OnceLock<Option<PathBuf>> = OnceLock::new();
     OUT.get_or_init(|| {
-        let data = reuters()?;
+        reuters()?;
+        // Relative, as a user would type it (the report shows its inputs).
+        let data = PathBuf::from("../shared/data/reuters21578");
         let out = artefacts().join("trade-1987");
         let o = TestEnv::new().run(&[
             "run",

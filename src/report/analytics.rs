@@ -258,7 +258,7 @@ impl Analytics {
             })
             .collect();
         // Stable sort keeps the entity rank among equal counts.
-        v.sort_by(|x, y| y.1.cmp(&x.1));
+        v.sort_by_key(|x| std::cmp::Reverse(x.1));
         v
     }
 }

@@ -874,7 +874,8 @@ mod tests {
     #[test]
     fn kwic_splits_at_the_highlight_and_folds_whitespace() {
         // (text, highlight, left, kw, right)
-        let cases: &[(&str, (u32, u32), &str, &str, &str)] = &[
+        type Case<'a> = (&'a str, (u32, u32), &'a str, &'a str, &'a str);
+        let cases: &[Case] = &[
             (
                 "Japan  said\nchips rose.",
                 (12, 17),

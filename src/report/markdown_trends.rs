@@ -308,7 +308,7 @@ pub fn cooc_over_time(s: &mut String, p: &Pipeline, view: &View, an: &Analytics)
             if cell.is_empty() {
                 continue;
             }
-            cell.sort_by(|x, y| y.1.cmp(&x.1));
+            cell.sort_by_key(|x| std::cmp::Reverse(x.1));
             let items: Vec<String> = cell
                 .iter()
                 .take(COOC_ACTORS)
