@@ -151,13 +151,13 @@ pub struct EventRow {
     /// The nearest periods with articles before and after it.
     pub before: Option<usize>,
     pub after: Option<usize>,
-    /// Entities whose share rose most from the period before to the event's period or the
-    /// one after: (entity, share before, highest share after).
+    /// Entities whose share rose most beyond chance from the period before to the event's
+    /// period or the one after: (entity, share before, share after).
     pub risers: Vec<(u32, f64, f64)>,
 }
 
 /// Entities rising at each event.
-const EVENT_RISERS: usize = 3;
+const EVENT_RISERS: usize = 5;
 
 pub struct Analytics {
     pub rule: SpikeRule,
@@ -449,24 +449,37 @@ fn events(p: &Pipeline, view: &View, shares: &BTreeMap<u32, Vec<Option<f64>>>) -
             };
             let mut risers = Vec::new();
             if let (Some(i), Some(b)) = (period, before) {
+                // Ranked like spikes: how far the documents of the event's period (or the
+                // next) exceed what the share before would give, in Poisson standard
+                // deviations, so a rare topic that doubles outranks a common one up 10%.
+                let mut scored: Vec<(f64, (u32, f64, f64))> = Vec::new();
                 for (&e, s) in shares {
                     let Some(sb) = s[b] else { continue };
-                    let sa = [Some(i), after]
+                    let counts = view.counts(e);
+                    let best = [Some(i), after]
                         .into_iter()
                         .flatten()
-                        .filter_map(|k| s[k])
-                        .fold(f64::NEG_INFINITY, f64::max);
-                    let docs: u64 = [Some(i), after]
-                        .into_iter()
-                        .flatten()
-                        .map(|k| view.counts(e)[k].documents)
-                        .sum();
-                    if sa > sb && docs >= MOVER_MIN_DOCS {
-                        risers.push((e, sb, sa));
+                        .filter(|&k| view.periods[k].articles > 0)
+                        .map(|k| {
+                            let a = view.periods[k].articles as f64;
+                            let d = counts[k].documents;
+                            let expected = sb * a;
+                            ((d as f64 - expected) / expected.max(1.0).sqrt(), k, d)
+                        })
+                        .max_by(|x, y| x.0.total_cmp(&y.0));
+                    if let Some((z, k, d)) = best {
+                        let sa = s[k].unwrap_or(0.0);
+                        if sa > sb && d >= MOVER_MIN_DOCS {
+                            scored.push((z, (e, sb, sa)));
+                        }
                     }
                 }
-                risers.sort_by(|x, y| (y.2 - y.1).total_cmp(&(x.2 - x.1)).then(x.0.cmp(&y.0)));
-                risers.truncate(EVENT_RISERS);
+                scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1 .0.cmp(&y.1 .0)));
+                risers = scored
+                    .into_iter()
+                    .take(EVENT_RISERS)
+                    .map(|(_, r)| r)
+                    .collect();
             }
             EventRow {
                 date: ev.date,

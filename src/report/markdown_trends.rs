@@ -232,7 +232,7 @@ pub fn events(s: &mut String, p: &Pipeline, view: &View, an: &Analytics) {
         return;
     }
     let per = view.period.as_str();
-    let _ = writeln!(s, "## Events\n\nEvents listed in the pipeline, with the articles in the {per} before, of and after each, and the entities whose share rose most from the {per} before to the event's {per} or the next.\n");
+    let _ = writeln!(s, "## Events\n\nEvents listed in the pipeline, with the articles in the {per} before, of and after each, and the entities whose share rose most beyond chance (as for spikes) from the {per} before to the event's {per} or the next.\n");
     let _ = writeln!(
         s,
         "| date | event | {per} | articles before / during / after | rising |\n|---|---|---|---|---|"
