@@ -86,7 +86,7 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         period,
         inputs: &inputs,
     };
-    let written = report::write_all(&cx, &agg, &out)?;
+    let written = report::write_selected(&cx, &agg, &out, &a.format)?;
     if !a.quiet {
         print_run_summary(&agg, &out, &written);
     }

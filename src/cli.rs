@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Period;
+use crate::report::Format;
 
 pub const DEFAULT_PIPELINE: &str = "pipelines/rare-earths.toml";
 pub const DEFAULT_CORPUS: &str = "corpus";
@@ -53,6 +54,10 @@ pub struct RunArgs {
     /// Exit with status 1 when any file failed or any record was rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Outputs, comma-separated: md (report.md), html (report.html), csv (trends.csv,
+    /// documents.csv, periods.csv), json (summary.json, trends.json).
+    #[arg(long, short = 'f', value_enum, value_delimiter = ',', default_values = ["md", "html", "csv", "json"])]
+    pub format: Vec<Format>,
     /// Files or folders (walked recursively) [default: corpus/].
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,

@@ -55,6 +55,21 @@ fn doc(i: u32, day: Option<u32>, counts: &[(u32, u32)]) -> DocSummary {
                 highlight: (0, 8),
             })
             .collect(),
+        names: counts
+            .iter()
+            .map(|(e, _)| NameHit {
+                name: format!("Name {e}"),
+                example: NameExample {
+                    doc: format!("doc-{i:03}"),
+                    path: format!("p/{i}.txt"),
+                    date: None,
+                    start: i,
+                    end: i + 1,
+                    text: String::new(),
+                    highlight: (0, 0),
+                },
+            })
+            .collect(),
         warnings: vec![],
     }
 }
