@@ -548,7 +548,11 @@ impl Merger {
                 doc: d.id,
                 path: d.source,
             }));
-        for d in self.canonical.into_values() {
+        // In key order, as `run` folds them in walk order: documents sharing an id then
+        // keep the same relative order in every list.
+        let mut docs: Vec<Doc> = self.canonical.into_values().collect();
+        docs.sort_by(|a, b| a.key().cmp(&b.key()));
+        for d in docs {
             agg.add_doc(d.into_summary());
         }
         agg.finish();
