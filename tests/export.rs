@@ -51,7 +51,7 @@ fn jsonl_tables() {
     assert_code(&o, 0);
     assert!(
         stderr(&o).contains("invalid JSON")
-            && stderr(&o).contains("2 files: 4 documents (1 duplicates)"),
+            && stderr(&o).contains("2 files read, 0 skipped: 4 documents (1 duplicates)"),
         "{}",
         stderr(&o)
     );

@@ -192,6 +192,11 @@ pub fn export(a: ExportArgs) -> Result<Outcome, AppError> {
     let stats =
         export::export(&pipeline, &a.paths, &opts, sink.as_mut()).map_err(ScaleError::from)?;
     let written = sink.finish().map_err(ScaleError::from)?;
+    if !a.quiet {
+        for s in &stats.skipped {
+            eprintln!("newstrack: skipped: {}: {}", s.path, s.reason);
+        }
+    }
     for r in &stats.problems {
         report_rejected(r);
     }
@@ -202,8 +207,9 @@ pub fn export(a: ExportArgs) -> Result<Outcome, AppError> {
             .map(|n| n.to_string_lossy().into_owned())
             .collect();
         eprintln!(
-            "newstrack: export: {} files: {} documents ({} duplicates), {} mentions, {} problems; written to {}/ ({})",
+            "newstrack: export: {} files read, {} skipped: {} documents ({} duplicates), {} mentions, {} problems; written to {}/ ({})",
             stats.files,
+            stats.skipped.len(),
             stats.documents,
             stats.duplicates,
             stats.mentions,

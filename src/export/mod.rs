@@ -129,7 +129,9 @@ pub struct ExportStats {
     pub documents: u64,
     pub duplicates: u64,
     pub mentions: u64,
-    /// Files skipped or failed and records rejected, sorted.
+    /// Paths skipped on purpose (documentation, hidden, unsupported), sorted.
+    pub skipped: Vec<Rejected>,
+    /// Files failed and records rejected, sorted.
     pub problems: Vec<Rejected>,
 }
 
@@ -162,18 +164,15 @@ pub fn export(
     sink: &mut dyn TableWriter,
 ) -> Result<ExportStats, ExportError> {
     let walked = walk::collect(roots);
+    let as_rejected = |s: &walk::Skipped| Rejected {
+        path: s.path.clone(),
+        record: None,
+        reason: s.reason.clone(),
+    };
     let mut stats = ExportStats {
         files: walked.files.len() as u64,
-        problems: walked
-            .skipped
-            .iter()
-            .chain(&walked.failed)
-            .map(|s| Rejected {
-                path: s.path.clone(),
-                record: None,
-                reason: s.reason.clone(),
-            })
-            .collect(),
+        skipped: walked.skipped.iter().map(as_rejected).collect(),
+        problems: walked.failed.iter().map(as_rejected).collect(),
         ..Default::default()
     };
     let n = opts.threads.unwrap_or(0);
