@@ -132,7 +132,8 @@ pub struct MergeArgs {
     /// Exit with status 1 when any record was rejected.
     #[arg(long)]
     pub strict: bool,
-    /// Files of partials, one per line (`-` for stdin) [default: stdin].
+    /// Files of partials, one per line, or folders of such files (Spark's part-*; `-` for
+    /// stdin) [default: stdin].
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }

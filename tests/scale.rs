@@ -454,3 +454,31 @@ fn map_with_a_bad_pipeline_fails_before_reading() {
     assert_code(&o, 2);
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn merge_reads_a_folder_of_part_files_as_spark_saves_them() {
+    let env = TestEnv::new();
+    let lines: Vec<Vec<u8>> = TEXTS
+        .iter()
+        .map(|t| serde_json::to_vec(&serde_json::json!({"text": t, "date": "2025-06-10"})).unwrap())
+        .collect();
+    let mut bytes = Vec::new();
+    for l in &lines {
+        bytes.extend(l);
+        bytes.push(b'\n');
+    }
+    env.write("c.jsonl", &bytes);
+    env.write(PIPELINE, std::fs::read(root().join(PIPELINE)).unwrap());
+    let want = run_report(&env, "c.jsonl", "run");
+    let half = lines.len() / 2;
+    let parts = [(0..half).collect(), (half..lines.len()).collect()];
+    let files = map_partitions(&env, &lines, &parts, "c.jsonl", false, true);
+    for (i, f) in files.iter().enumerate() {
+        std::fs::create_dir_all(env.path("saved")).unwrap();
+        std::fs::rename(f, env.path(&format!("saved/part-{i:05}"))).unwrap();
+        env.write(&format!("saved/.part-{i:05}.crc"), "not a partial");
+    }
+    env.write("saved/_SUCCESS", "");
+    merge(&env, &[env.path("saved").display().to_string()], "merged");
+    assert_same_reports(&want, &report_files(&env, "merged"), "folder");
+}

@@ -96,6 +96,28 @@ fn merge_from(
     Ok(())
 }
 
+/// A file, or the files of a folder as Spark's `saveAsTextFile` writes them (`part-*`),
+/// leaving out hidden and `_`-prefixed markers such as `_SUCCESS` and `.crc` files.
+fn partial_files(path: &std::path::Path) -> Result<Vec<PathBuf>, ScaleError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let err = |source| ScaleError::ReadPartials {
+        what: path.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(err)? {
+        let entry = entry.map_err(err)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(['.', '_']) && entry.path().is_file() {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 pub fn merge(a: MergeArgs) -> Result<Outcome, AppError> {
     let pipeline = config::load(&a.pipeline.pipeline)?;
     let id = PipelineId {
@@ -124,12 +146,14 @@ pub fn merge(a: MergeArgs) -> Result<Outcome, AppError> {
             merge_from(&mut merger, &want, std::io::stdin().lock(), "stdin")?;
             continue;
         }
-        let name = f.display().to_string();
-        let file = std::fs::File::open(f).map_err(|source| ScaleError::ReadPartials {
-            what: name.clone(),
-            source,
-        })?;
-        merge_from(&mut merger, &want, BufReader::new(file), &name)?;
+        for path in partial_files(f)? {
+            let name = path.display().to_string();
+            let file = std::fs::File::open(&path).map_err(|source| ScaleError::ReadPartials {
+                what: name.clone(),
+                source,
+            })?;
+            merge_from(&mut merger, &want, BufReader::new(file), &name)?;
+        }
     }
     if merger.partials() == 0 {
         let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();

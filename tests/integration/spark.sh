@@ -124,7 +124,9 @@ fi
 # The saved partials merge again, in any order, to the same report.
 ls partials/part-* | sort -r | xargs "$BIN" merge -q -p "$PIPELINE" -o remerged
 same_reports run remerged || fail "re-merging the saved partials differs from newstrack run"
-pass "saved partials re-merged in reverse order == newstrack run report"
+"$BIN" merge -q -p "$PIPELINE" -o remerged-dir partials
+same_reports run remerged-dir || fail "merging the saved partials' folder differs from newstrack run"
+pass "saved partials re-merged (reverse order, and as a folder) == newstrack run report"
 
 # --- a failing map task fails the job ----------------------------------------------------
 step "Spark job with a pipeline the executors cannot read (every map task exits 2)"
