@@ -19,6 +19,7 @@ JOB=$ROOT/examples/spark/newstrack_job.py
 REUTERS=${SPARK_IT_REUTERS:-$ROOT/../shared/data/reuters21578}
 
 PASSED=0
+trap 'echo "spark.sh: FAIL: command at line $LINENO exited $? (logs in $WORK)"' ERR
 pass() { echo "spark.sh: PASS: $*"; PASSED=$((PASSED + 1)); }
 fail() { echo "spark.sh: FAIL: $*"; exit 1; }
 step() { echo "spark.sh: $*"; }
