@@ -1,3 +1,5 @@
+//! Partial format tests: merge order, duplicate decisions across partials, refusals.
+
 use super::*;
 
 fn id() -> PipelineId {
@@ -31,6 +33,13 @@ fn doc(source: &str, line: u64, text_hash: u8, date: Option<&str>) -> Doc {
             end: 10,
             text: format!("sentence {line}"),
             highlight: (0, 8),
+        }],
+        names: vec![DocName {
+            name: format!("Name {}", line % 3),
+            start: 0,
+            end: 6,
+            text: format!("Name {} spoke", line % 3),
+            highlight: (0, 6),
         }],
         warnings: Vec::new(),
     }
