@@ -17,6 +17,8 @@ use crate::report::{self, ReportContext, ReportError};
 use crate::state;
 use crate::tag::Mention;
 
+pub mod scale;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     // Transparent: the errors are the whole message (a `{0}` message would print them twice,
@@ -33,6 +35,8 @@ pub enum AppError {
     State(#[from] crate::state::StateError),
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
+    #[error(transparent)]
+    Scale(#[from] scale::ScaleError),
 }
 
 impl AppError {
@@ -40,6 +44,7 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Config(_) | AppError::MissingInput(_) => 2,
+            AppError::Scale(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -57,6 +62,9 @@ pub fn execute(cli: Cli) -> Result<Outcome, AppError> {
         Command::Run(a) => run(a),
         Command::Tag(a) => tag(a),
         Command::Check(a) => check(a),
+        Command::Map(a) => scale::map(a),
+        Command::Merge(a) => scale::merge(a),
+        Command::Export(a) => scale::export(a),
     }
 }
 
@@ -104,7 +112,7 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         inputs: &inputs,
         changes: changes.as_ref(),
     };
-    let written = report::write_all(&cx, &agg, &out)?;
+    let written = report::write_selected(&cx, &agg, &out, &a.format)?;
     if !a.quiet {
         print_run_summary(&agg, &out, &written);
         if let Some(c) = &changes {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use newstrack::aggregate::{Aggregate, DocSummary, Evidence};
+use newstrack::aggregate::{Aggregate, DocSummary, Evidence, NameExample, NameHit};
 use newstrack::config::{compile, Pipeline};
 use newstrack::ingest::{self, DateSource, FileOutcome, Format};
 use newstrack::pipeline::{self, RunOptions, Worker};
@@ -96,6 +96,22 @@ fn doc_strategy(i: usize) -> impl Strategy<Value = DocSummary> {
                         end: (i as u32 % 3) * 10 + 4,
                         text: format!("sentence {i}"),
                         highlight: (0, 4),
+                    })
+                    .collect(),
+                // Unlisted names shared across documents, with examples competing to be kept.
+                names: counts
+                    .iter()
+                    .map(|&(e, _)| NameHit {
+                        name: format!("Name {e}"),
+                        example: NameExample {
+                            doc: format!("doc-{i:03}"),
+                            path: format!("p/{i}.txt"),
+                            date,
+                            start: (i as u32 % 3) * 10,
+                            end: (i as u32 % 3) * 10 + 4,
+                            text: format!("sentence {i}"),
+                            highlight: (0, 4),
+                        },
                     })
                     .collect(),
                 counts,

@@ -1,3 +1,5 @@
+//! Analyzer tests: word rules, flags, sentence splitting and offsets, table-driven.
+
 use super::*;
 
 fn analyze(text: &str) -> (Analysis, Vec<(String, String, u8)>) {

@@ -129,8 +129,8 @@ pub fn parse_json(
     }
 }
 
-/// Parses a `.jsonl` file held in memory: one article object per line; blank lines are
-/// ignored and a bad line is rejected on its own.
+/// Parses a `.jsonl` file: one article object per line; blank lines are ignored and a bad
+/// line is rejected on its own.
 pub fn parse_jsonl(
     bytes: &[u8],
     display: &str,
@@ -142,6 +142,11 @@ pub fn parse_jsonl(
         outcome.failed = Some(reason.to_string());
         return;
     }
+    let ctx = Ctx {
+        display,
+        file_date,
+        boilerplate,
+    };
     // UTF-16 has to be decoded before lines can be found; UTF-8 is split first so that one
     // bad byte is reported against its own line.
     let decoded;
@@ -152,15 +157,44 @@ pub fn parse_jsonl(
     } else {
         bytes
     };
-    let mut lines = JsonLines::new(display, file_date, boilerplate);
+    let mut any = false;
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        lines.line(i as u64 + 1, raw, outcome);
+        any |= parse_jsonl_line(raw, i as u64 + 1, &ctx, outcome);
     }
-    lines.finish(outcome);
+    if !any {
+        reject(outcome, display, None, "empty file".into());
+    }
 }
 
-/// Line-by-line JSONL parsing, so a file can be streamed without holding it whole: feed each
-/// line (without its `\n`) to [`JsonLines::line`], then call [`JsonLines::finish`].
+/// Where JSON Lines records come from, for records read one line at a time (`newstrack map`
+/// reads them from standard input): the name they are reported under, as `run` would show
+/// the file, and that name's `YYYY-MM-DD` as the fallback date.
+pub struct LineSource<'a> {
+    ctx: Ctx<'a>,
+}
+
+impl<'a> LineSource<'a> {
+    pub fn new(display: &'a str, file_date: Option<NaiveDate>, boilerplate: &'a [String]) -> Self {
+        LineSource {
+            ctx: Ctx {
+                display,
+                file_date,
+                boilerplate,
+            },
+        }
+    }
+
+    /// Parses line `n` (1-based, without its `\n`) exactly as `parse_jsonl` parses that line
+    /// of a file: an article, a rejection or a warning goes into `outcome`. Returns false for
+    /// a blank line, which is not a record.
+    pub fn parse_line(&self, raw: &[u8], n: u64, outcome: &mut FileOutcome) -> bool {
+        parse_jsonl_line(raw, n, &self.ctx, outcome)
+    }
+}
+
+/// Line-by-line JSONL parsing of a file streamed from disk (`ingest::read_file_with`), so a
+/// large file is never held whole: feed each line (without its `\n`) to [`JsonLines::line`],
+/// then call [`JsonLines::finish`]. Lines parse exactly as in [`parse_jsonl`].
 pub struct JsonLines<'a> {
     ctx: Ctx<'a>,
     any: bool,
@@ -200,46 +234,7 @@ impl<'a> JsonLines<'a> {
 
     /// Parses line `n` (1-based).
     pub fn line(&mut self, n: u64, raw: &[u8], outcome: &mut FileOutcome) {
-        let display = self.ctx.display;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let raw = if n == 1 {
-            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-        } else {
-            raw
-        };
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
-        self.any = true;
-        let line = match std::str::from_utf8(raw) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => {
-                outcome
-                    .warnings
-                    .push(format!("line {n}: invalid UTF-8 replaced with U+FFFD"));
-                String::from_utf8_lossy(raw)
-            }
-        };
-        let place = Place::Line(n);
-        match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(obj)) => record(&self.ctx, &obj, place, outcome),
-            Ok(other) => reject(
-                outcome,
-                display,
-                Some(n),
-                format!("line {n}: expected a JSON object, found {}", kind(&other)),
-            ),
-            Err(e) => reject(
-                outcome,
-                display,
-                Some(n),
-                format!(
-                    "line {n}: invalid JSON: {} at column {}",
-                    serde_message(&e),
-                    e.column()
-                ),
-            ),
-        }
+        self.any |= parse_jsonl_line(raw, n, &self.ctx, outcome);
     }
 
     pub fn finish(self, outcome: &mut FileOutcome) {
@@ -263,6 +258,49 @@ pub fn human_bytes(n: u64) -> String {
         }
     }
     format!("{n} bytes")
+}
+
+/// One line of a JSON Lines file; see `LineSource::parse_line`.
+fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let raw = if n == 1 {
+        raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+    } else {
+        raw
+    };
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let line = match std::str::from_utf8(raw) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            outcome
+                .warnings
+                .push(format!("line {n}: invalid UTF-8 replaced with U+FFFD"));
+            String::from_utf8_lossy(raw)
+        }
+    };
+    let place = Place::Line(n);
+    match serde_json::from_str::<Value>(&line) {
+        Ok(Value::Object(obj)) => record(ctx, &obj, place, outcome),
+        Ok(other) => reject(
+            outcome,
+            ctx.display,
+            Some(n),
+            format!("line {n}: expected a JSON object, found {}", kind(&other)),
+        ),
+        Err(e) => reject(
+            outcome,
+            ctx.display,
+            Some(n),
+            format!(
+                "line {n}: invalid JSON: {} at column {}",
+                serde_message(&e),
+                e.column()
+            ),
+        ),
+    }
+    true
 }
 
 fn decode_whole(bytes: &[u8], warnings: &mut Vec<String>) -> String {
