@@ -301,3 +301,43 @@ proptest! {
         }
     }
 }
+
+/// Found by the `analyze` fuzz target: NFKC expands one character into several words
+/// (U+FDFB, an Arabic ligature, becomes two words), whose spans both start at that character,
+/// so they overlap ([0,3) and [0,8) in the first case). What holds, and is checked: every
+/// span lies in the text on char boundaries and words come in order of their start.
+#[test]
+fn nfkc_expansion_of_one_char_into_several_words_shares_its_span() {
+    let p = pipeline();
+    for text in ["\u{FDFB}\u{FEFF}\u{013F}", "a \u{FDFB} b", "\u{FDFB}China tariffs"] {
+        let mut w = Worker::default();
+        let article = ingest::Article {
+            id: "x".into(),
+            path: "x".into(),
+            record: None,
+            title: String::new(),
+            date: None,
+            date_source: DateSource::None,
+            source: None,
+            url: None,
+            text: text.into(),
+            clean_text: text.into(),
+            meta: Default::default(),
+            warnings: vec![],
+        };
+        w.tag(&p, &article);
+        for m in &w.mentions {
+            assert!(text.is_char_boundary(m.start as usize) && text.is_char_boundary(m.end as usize));
+        }
+        let mut a = newstrack::analyze::Analysis::default();
+        p.analyzer.analyze(text, &mut a);
+        let spans: Vec<(u32, u32)> = a.words.iter().map(|w| (w.start, w.end)).collect();
+        for (i, &(s, e)) in spans.iter().enumerate() {
+            assert!(s < e && e as usize <= text.len(), "{text:?}: {spans:?}");
+            assert!(text.is_char_boundary(s as usize) && text.is_char_boundary(e as usize));
+            if i > 0 {
+                assert!(s >= spans[i - 1].0, "{text:?}: out of order {spans:?}");
+            }
+        }
+    }
+}
