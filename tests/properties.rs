@@ -309,7 +309,11 @@ proptest! {
 #[test]
 fn nfkc_expansion_of_one_char_into_several_words_shares_its_span() {
     let p = pipeline();
-    for text in ["\u{FDFB}\u{FEFF}\u{013F}", "a \u{FDFB} b", "\u{FDFB}China tariffs"] {
+    for text in [
+        "\u{FDFB}\u{FEFF}\u{013F}",
+        "a \u{FDFB} b",
+        "\u{FDFB}China tariffs",
+    ] {
         let mut w = Worker::default();
         let article = ingest::Article {
             id: "x".into(),
@@ -327,7 +331,9 @@ fn nfkc_expansion_of_one_char_into_several_words_shares_its_span() {
         };
         w.tag(&p, &article);
         for m in &w.mentions {
-            assert!(text.is_char_boundary(m.start as usize) && text.is_char_boundary(m.end as usize));
+            assert!(
+                text.is_char_boundary(m.start as usize) && text.is_char_boundary(m.end as usize)
+            );
         }
         let mut a = newstrack::analyze::Analysis::default();
         p.analyzer.analyze(text, &mut a);

@@ -208,15 +208,28 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The identity of results: stored results are valid only under the same one.
+/// The identity of results: stored results are valid only under the same one. It names the
+/// build of newstrack too (a digest of the running executable): a parser or summary change
+/// between builds must not mix old results with new ones, even when the version is the same.
 fn settings_key(p: &Pipeline) -> String {
     format!(
-        "pipeline {} max_doc_bytes {} results v{} newstrack {}",
+        "pipeline {} max_doc_bytes {} results v{} newstrack {} build {}",
         p.hash,
         p.max_doc_bytes,
         RESULTS_VERSION,
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        build_id()
     )
+}
+
+fn build_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| hash_file(&p))
+            .map_or_else(|| "unknown".to_string(), |h| h[..16].to_string())
+    })
 }
 
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
@@ -308,10 +321,16 @@ impl State {
                 true
             }
             (Some(s), false) if *s != key => {
+                let what = if !s.starts_with(&format!("pipeline {} ", pipeline.hash)) {
+                    "the pipeline changed"
+                } else if !s.contains(&format!(" max_doc_bytes {} ", pipeline.max_doc_bytes)) {
+                    "the document limit changed"
+                } else {
+                    "newstrack is another build"
+                };
                 reset.get_or_insert_with(|| {
                     format!(
-                        "the pipeline or the document limit changed since the last run \
-                         (was: {s}); stored results dropped, every file read again"
+                        "{what} since the last run: stored results dropped, every file read again"
                     )
                 });
                 true
