@@ -1,0 +1,175 @@
+//! The per-thread table of distinct word forms: surface form → (lowercased form, stem,
+//! capital-letter flags, form id).
+//!
+//! Owns the cache that makes stemming happen once per distinct word instead of once per
+//! token. Keyed by the surface form as written (after NFKC), so a hit needs neither
+//! lowercasing nor allocation. Each table has a generation number, unique in the process, that
+//! changes whenever ids are reassigned (cleared at the cap, or filled by another analyzer), so
+//! a consumer that keeps its own per-form data (the tagger's form → lexicon id table) knows
+//! when to drop it. Must not know about the lexicon.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rust_stemmers::Stemmer;
+
+use super::{CAPS, INIT_CAP};
+
+/// Source of process-unique numbers for analyzer ids and table generations.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(super) fn unique_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Cap on distinct forms per table, so a corpus with endless distinct words (numbers, ids,
+/// names) cannot grow it without bound: about 100 bytes each, 20 MB per thread at most.
+pub(super) const FORMS_MAX: usize = 200_000;
+
+/// FxHash (rustc's hasher): word forms are short and not attacker-chosen in a way that
+/// matters for a batch tool, so a multiply-rotate hash beats SipHash several times over.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut b = bytes;
+        while b.len() >= 8 {
+            self.add(u64::from_le_bytes([
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+            ]));
+            b = &b[8..];
+        }
+        if b.len() >= 4 {
+            self.add(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
+            b = &b[4..];
+        }
+        for &x in b {
+            self.add(x as u64);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// What is known about one distinct surface form.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Form {
+    /// Lowercased form, in `Forms::arena`.
+    pub lower: (u32, u32),
+    /// Stem of the lowercased form, in `Forms::arena`.
+    pub stem: (u32, u32),
+    /// `CAPS` and `INIT_CAP` as they follow from the surface.
+    pub flags: u8,
+}
+
+pub(super) struct Forms {
+    /// The analyzer whose stemmer filled the table.
+    pub owner: u64,
+    pub generation: u64,
+    map: HashMap<Box<str>, u32, FxBuild>,
+    pub entries: Vec<Form>,
+    pub arena: String,
+}
+
+impl Default for Forms {
+    fn default() -> Self {
+        Forms {
+            owner: 0,
+            generation: unique_id(),
+            map: HashMap::default(),
+            entries: Vec::new(),
+            arena: String::new(),
+        }
+    }
+}
+
+impl Forms {
+    /// Makes the table ready for `analyzer`: emptied when another analyzer filled it or when
+    /// it reached the cap. Only called between documents, so no live `Word` loses its forms.
+    pub fn prepare(&mut self, analyzer: u64) {
+        if self.owner != analyzer || self.entries.len() >= FORMS_MAX {
+            self.map.clear();
+            self.entries.clear();
+            self.arena.clear();
+            self.owner = analyzer;
+            self.generation = unique_id();
+        }
+    }
+
+    /// The id and facts of `surface`, stemming it on first sight.
+    #[inline]
+    pub fn get(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, Form) {
+        if let Some(&id) = self.map.get(surface) {
+            return (id, self.entries[id as usize]);
+        }
+        self.insert(surface, stemmer)
+    }
+
+    #[cold]
+    fn insert(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, Form) {
+        let mut flags = 0;
+        if surface.chars().next().is_some_and(char::is_uppercase) {
+            flags |= INIT_CAP;
+        }
+        let letters = surface.chars().filter(|c| c.is_alphabetic()).count();
+        if letters >= 2 && !surface.chars().any(char::is_lowercase) {
+            flags |= CAPS;
+        }
+        let ls = self.arena.len() as u32;
+        if surface.is_ascii() {
+            self.arena
+                .extend(surface.bytes().map(|b| b.to_ascii_lowercase() as char));
+        } else {
+            self.arena.push_str(&surface.to_lowercase());
+        }
+        let lower = (ls, self.arena.len() as u32);
+        let stemmed = stemmer.stem(&self.arena[ls as usize..]);
+        let stem = if *stemmed == self.arena[ls as usize..] {
+            lower
+        } else {
+            let stemmed = stemmed.into_owned();
+            let ss = self.arena.len() as u32;
+            self.arena.push_str(&stemmed);
+            (ss, self.arena.len() as u32)
+        };
+        let form = Form { lower, stem, flags };
+        let id = self.entries.len() as u32;
+        self.entries.push(form);
+        self.map.insert(surface.into(), id);
+        (id, form)
+    }
+}
