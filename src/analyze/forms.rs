@@ -8,7 +8,6 @@
 //! a consumer that keeps its own per-form data (the tagger's form → lexicon id table) knows
 //! when to drop it. Must not know about the lexicon.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -24,8 +23,10 @@ pub(super) fn unique_id() -> u64 {
 }
 
 /// Cap on distinct forms per table, so a corpus with endless distinct words (numbers, ids,
-/// names) cannot grow it without bound: about 100 bytes each, 20 MB per thread at most.
-pub(super) const FORMS_MAX: usize = 200_000;
+/// names) cannot grow it without bound: about 80 bytes each, 10 MB per thread at most. A
+/// year of news has fewer distinct forms than this in its frequent vocabulary, which is what
+/// must stay cached.
+pub(super) const FORMS_MAX: usize = 120_000;
 
 /// FxHash (rustc's hasher): word forms are short and not attacker-chosen in a way that
 /// matters for a batch tool, so a multiply-rotate hash beats SipHash several times over.
@@ -100,9 +101,27 @@ pub(super) struct Forms {
     /// The analyzer whose stemmer filled the table.
     pub owner: u64,
     pub generation: u64,
-    map: HashMap<Box<str>, u32, FxBuild>,
-    pub entries: Vec<Form>,
+    /// Open addressing: high 32 bits of the key's hash, low 32 bits entry index + 1 (0 =
+    /// empty). A specialised table because this lookup runs once per token: a probe reads
+    /// one slot, a hit one entry, which holds short keys inline (no allocation per form, no
+    /// memcmp call).
+    slots: Vec<u64>,
+    entries: Vec<Entry>,
+    /// Keys longer than `INLINE` bytes.
+    long_keys: Vec<u8>,
+    /// Lowercased forms and stems.
     pub arena: String,
+}
+
+const INLINE: usize = 16;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    key: [u8; INLINE],
+    len: u32,
+    /// Offset in `long_keys` when `len > INLINE`.
+    start: u32,
+    form: Form,
 }
 
 impl Default for Forms {
@@ -110,11 +129,19 @@ impl Default for Forms {
         Forms {
             owner: 0,
             generation: unique_id(),
-            map: HashMap::default(),
+            slots: Vec::new(),
             entries: Vec::new(),
+            long_keys: Vec::new(),
             arena: String::new(),
         }
     }
+}
+
+#[inline]
+fn hash_of(bytes: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    h.finish()
 }
 
 impl Forms {
@@ -122,25 +149,81 @@ impl Forms {
     /// it reached the cap. Only called between documents, so no live `Word` loses its forms.
     pub fn prepare(&mut self, analyzer: u64) {
         if self.owner != analyzer || self.entries.len() >= FORMS_MAX {
-            self.map.clear();
+            self.slots.clear();
             self.entries.clear();
+            self.long_keys.clear();
             self.arena.clear();
             self.owner = analyzer;
             self.generation = unique_id();
         }
     }
 
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[inline]
+    fn key_is(&self, e: &Entry, bytes: &[u8]) -> bool {
+        if e.len as usize != bytes.len() {
+            return false;
+        }
+        if bytes.len() <= INLINE {
+            e.key[..bytes.len()].iter().zip(bytes).all(|(x, y)| x == y)
+        } else {
+            &self.long_keys[e.start as usize..e.start as usize + bytes.len()] == bytes
+        }
+    }
+
     /// The id and facts of `surface`, stemming it on first sight.
     #[inline]
     pub fn get(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, Form) {
-        if let Some(&id) = self.map.get(surface) {
-            return (id, self.entries[id as usize]);
+        let bytes = surface.as_bytes();
+        // Fx leaves the low bits weak: the slot index and the tag take the high ones.
+        let tag = hash_of(bytes) >> 32;
+        if !self.slots.is_empty() {
+            let mask = self.slots.len() - 1;
+            let mut i = tag as usize & mask;
+            loop {
+                let slot = self.slots[i];
+                if slot == 0 {
+                    break;
+                }
+                if slot >> 32 == tag {
+                    let id = (slot as u32) - 1;
+                    let e = &self.entries[id as usize];
+                    if self.key_is(e, bytes) {
+                        return (id, e.form);
+                    }
+                }
+                i = (i + 1) & mask;
+            }
         }
-        self.insert(surface, stemmer)
+        self.insert(surface, tag, stemmer)
+    }
+
+    fn place(slots: &mut [u64], tag: u64, id: u32) {
+        let mask = slots.len() - 1;
+        let mut i = tag as usize & mask;
+        while slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        slots[i] = tag << 32 | (id as u64 + 1);
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(1024);
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![0; cap];
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            Self::place(&mut self.slots, slot >> 32, (slot as u32) - 1);
+        }
     }
 
     #[cold]
-    fn insert(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, Form) {
+    fn insert(&mut self, surface: &str, tag: u64, stemmer: &Stemmer) -> (u32, Form) {
+        if (self.entries.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
         let mut flags = 0;
         if surface.chars().next().is_some_and(char::is_uppercase) {
             flags |= INIT_CAP;
@@ -167,9 +250,22 @@ impl Forms {
             (ss, self.arena.len() as u32)
         };
         let form = Form { lower, stem, flags };
+        let bytes = surface.as_bytes();
+        let mut entry = Entry {
+            key: [0; INLINE],
+            len: bytes.len() as u32,
+            start: 0,
+            form,
+        };
+        if bytes.len() <= INLINE {
+            entry.key[..bytes.len()].copy_from_slice(bytes);
+        } else {
+            entry.start = self.long_keys.len() as u32;
+            self.long_keys.extend_from_slice(bytes);
+        }
         let id = self.entries.len() as u32;
-        self.entries.push(form);
-        self.map.insert(surface.into(), id);
+        self.entries.push(entry);
+        Self::place(&mut self.slots, tag, id);
         (id, form)
     }
 }

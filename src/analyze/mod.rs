@@ -89,7 +89,7 @@ impl Analysis {
     }
     /// Number of distinct forms in the table: every `Word::form` is below it.
     pub fn forms_len(&self) -> usize {
-        self.forms.entries.len()
+        self.forms.len()
     }
     pub fn token_norm(&self, t: &RawToken) -> &str {
         &self.buf[t.norm.0 as usize..t.norm.1 as usize]
