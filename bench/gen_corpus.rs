@@ -254,13 +254,20 @@ fn invented(rng: &mut Rng) -> String {
     w
 }
 
-/// Copy `k` of a body: sentences shuffled, about 2% of longer words invented.
+/// Copy `k` of a body: sentences shuffled, about 2% of longer words invented and at least
+/// one, so no copy is an exact duplicate of another.
 fn variant(body: &str, rng: &mut Rng) -> String {
     let mut sentences: Vec<&str> = body.split_inclusive(". ").collect();
     for i in (1..sentences.len()).rev() {
         let j = rng.below(i + 1);
         sentences.swap(i, j);
     }
+    let long_words = body
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 4)
+        .count();
+    let forced = rng.below(long_words.max(1));
+    let mut seen = 0;
     let mut out = String::with_capacity(body.len() + 16);
     for s in sentences {
         let mut rest = s;
@@ -269,8 +276,14 @@ fn variant(body: &str, rng: &mut Rng) -> String {
                 .find(|c: char| !c.is_alphanumeric())
                 .unwrap_or(rest.len());
             let (word, tail) = rest.split_at(end);
-            if word.len() >= 4 && rng.below(50) == 0 {
-                out.push_str(&invented(rng));
+            if word.len() >= 4 {
+                let invent = seen == forced || rng.below(50) == 0;
+                seen += 1;
+                if invent {
+                    out.push_str(&invented(rng));
+                } else {
+                    out.push_str(word);
+                }
             } else {
                 out.push_str(word);
             }
@@ -278,6 +291,10 @@ fn variant(body: &str, rng: &mut Rng) -> String {
             out.push_str(&tail[..sep]);
             rest = &tail[sep..];
         }
+    }
+    if long_words == 0 {
+        out.push(' ');
+        out.push_str(&invented(rng));
     }
     out
 }
