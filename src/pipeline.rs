@@ -300,8 +300,9 @@ pub fn run(
 /// The sequential side of a run: results arrive here in input order.
 struct Fold<'a> {
     agg: &'a mut Aggregate,
-    /// Content hash → id of the first document with that text.
-    seen: HashMap<[u8; 16], String>,
+    /// Content hash → the first document with that text, as its index in `agg.docs` (rows
+    /// stay in fold order until `finish`): a number, not a copy of its id, per document.
+    seen: HashMap<[u8; 16], u32>,
     /// Some chunk of the JSONL file being folded held a line.
     chunk_any: bool,
     pb: Option<ProgressBar>,
@@ -340,7 +341,7 @@ impl Fold<'_> {
 /// chunk other than the last does not count it as read yet).
 fn fold_file(
     agg: &mut Aggregate,
-    seen: &mut HashMap<[u8; 16], String>,
+    seen: &mut HashMap<[u8; 16], u32>,
     r: FileResult,
     file_done: bool,
 ) {
@@ -364,15 +365,16 @@ fn fold_file(
     }
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
-        if let Some(first) = seen.get(&d.hash) {
+        if let Some(&first) = seen.get(&d.hash) {
+            let same_as = agg.docs[first as usize].doc.clone();
             agg.accounting.duplicates.push(DocRef {
                 doc: d.id,
                 path: d.path,
-                same_as: Some(first.clone()),
+                same_as: Some(same_as),
             });
             continue;
         }
-        seen.insert(d.hash, d.id.clone());
+        seen.insert(d.hash, agg.docs.len() as u32);
         agg.add_doc(d);
     }
 }
