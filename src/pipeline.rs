@@ -3,9 +3,14 @@
 //!
 //! Owns batching, thread pools, progress display, duplicate detection and the accounting of
 //! every input file. Holds no format, matching or report logic of its own. Files are taken
-//! in sorted order in bounded batches: documents stream through, only summaries are kept,
-//! and because duplicates are decided in that fixed order the result does not depend on the
-//! number of threads (house rule 4).
+//! in sorted order as a stream of units (whole files, or chunks of lines of large JSONL
+//! files, see `stream`): documents stream through, only summaries are kept, and because
+//! results are folded and duplicates decided in that fixed order the result does not depend
+//! on the number of threads or on how files were chunked (house rule 4).
+
+mod stream;
+
+pub use stream::CHUNK_ENV;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,7 +22,7 @@ use rayon::prelude::*;
 use crate::aggregate::{summarize, Aggregate, DocRef, DocSummary, Warning};
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
-use crate::ingest::{self, walk, Article, Rejected};
+use crate::ingest::{self, json, walk, Article, FileOutcome, Rejected};
 use crate::tag::{self, Mention, TagScratch};
 
 /// How a run is carried out (not what it computes: output never depends on these).
@@ -76,27 +81,113 @@ struct FileResult {
     docs: Vec<DocSummary>,
 }
 
+/// How a unit's result counts towards its file.
+enum UnitKind {
+    /// The whole file.
+    Whole,
+    /// A chunk of a large JSONL file: the file is read (or empty) when its last chunk is in.
+    Chunk { last: bool, any: bool },
+}
+
+struct UnitResult {
+    kind: UnitKind,
+    r: FileResult,
+}
+
+fn process_unit(
+    pipeline: &Pipeline,
+    worker: &mut Worker,
+    file: &walk::InputFile,
+    unit: stream::Unit,
+) -> UnitResult {
+    match unit {
+        stream::Unit::File { .. } => UnitResult {
+            kind: UnitKind::Whole,
+            r: process_file(pipeline, worker, file),
+        },
+        stream::Unit::Failed { reason, .. } => UnitResult {
+            kind: UnitKind::Whole,
+            r: FileResult {
+                path: file.display.clone(),
+                failed: Some(reason),
+                rejected: Vec::new(),
+                warnings: Vec::new(),
+                docs: Vec::new(),
+            },
+        },
+        stream::Unit::Chunk {
+            bytes,
+            first_line,
+            last,
+            ..
+        } => {
+            let read = catch_unwind(AssertUnwindSafe(|| {
+                let mut o = FileOutcome {
+                    path: file.display.clone(),
+                    ..Default::default()
+                };
+                let file_date = ingest::date::date_from_filename(&file.path);
+                let any = json::parse_jsonl_chunk(
+                    &bytes,
+                    first_line,
+                    &file.display,
+                    file_date,
+                    &pipeline.boilerplate,
+                    &mut o,
+                );
+                (o, any)
+            }));
+            match read {
+                Ok((outcome, any)) => UnitResult {
+                    kind: UnitKind::Chunk { last, any },
+                    r: tag_outcome(pipeline, worker, outcome),
+                },
+                Err(p) => UnitResult {
+                    kind: UnitKind::Chunk { last, any: true },
+                    r: FileResult {
+                        path: file.display.clone(),
+                        failed: None,
+                        rejected: vec![Rejected {
+                            path: file.display.clone(),
+                            record: Some(first_line),
+                            reason: format!(
+                                "internal error while parsing the lines from {first_line} on \
+                                 ({}); please report it with this file",
+                                panic_message(&p)
+                            ),
+                        }],
+                        warnings: Vec::new(),
+                        docs: Vec::new(),
+                    },
+                },
+            }
+        }
+    }
+}
+
 fn process_file(pipeline: &Pipeline, worker: &mut Worker, file: &walk::InputFile) -> FileResult {
     // A bug met on one input must cost that input only (house rule 5): a panic in a parser
     // fails the file, a panic in analysis rejects the one article.
     let read = catch_unwind(AssertUnwindSafe(|| {
         ingest::read_file(&file.path, &file.display, &pipeline.boilerplate)
     }));
-    let outcome = match read {
-        Ok(o) => o,
-        Err(p) => {
-            return FileResult {
-                path: file.display.clone(),
-                failed: Some(format!(
-                    "internal error while parsing ({}); please report it with this file",
-                    panic_message(&p)
-                )),
-                rejected: Vec::new(),
-                warnings: Vec::new(),
-                docs: Vec::new(),
-            }
-        }
-    };
+    match read {
+        Ok(outcome) => tag_outcome(pipeline, worker, outcome),
+        Err(p) => FileResult {
+            path: file.display.clone(),
+            failed: Some(format!(
+                "internal error while parsing ({}); please report it with this file",
+                panic_message(&p)
+            )),
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+            docs: Vec::new(),
+        },
+    }
+}
+
+/// Analyses, tags and summarises the articles of a parsed file or chunk.
+fn tag_outcome(pipeline: &Pipeline, worker: &mut Worker, outcome: FileOutcome) -> FileResult {
     let mut docs = Vec::with_capacity(outcome.articles.len());
     let mut rejected = outcome.rejected;
     for article in &outcome.articles {
@@ -187,33 +278,73 @@ pub fn run(
         })
         .collect();
     let pool = thread_pool(opts.threads)?;
-    let pb = progress_bar(opts.progress, walked.files.len());
-    let mut seen: HashMap<[u8; 16], String> = HashMap::new();
-    pool.install(|| {
-        for batch in walked.files.chunks(BATCH_FILES) {
-            let results: Vec<FileResult> = batch
-                .par_iter()
-                .map_init(Worker::default, |w, f| process_file(pipeline, w, f))
-                .collect();
-            for r in results {
-                fold_file(&mut agg, &mut seen, r);
-            }
-            if let Some(pb) = &pb {
-                pb.inc(batch.len() as u64);
-                pb.set_message(format!("{} articles", agg.accounting.articles));
-            }
-        }
-    });
-    if let Some(pb) = pb {
+    let mut fold = Fold {
+        agg: &mut agg,
+        seen: HashMap::new(),
+        chunk_any: false,
+        pb: progress_bar(opts.progress, walked.files.len()),
+    };
+    stream::run_units(
+        &pool,
+        &walked.files,
+        |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit),
+        |u| fold.unit(u),
+    );
+    if let Some(pb) = fold.pb.take() {
         pb.finish_and_clear();
     }
     agg.finish();
     Ok(agg)
 }
 
-/// Folds one file's result in, in walk order: the first copy of a text counts, later exact
-/// copies are listed as duplicates of it.
-fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileResult) {
+/// The sequential side of a run: results arrive here in input order.
+struct Fold<'a> {
+    agg: &'a mut Aggregate,
+    /// Content hash → the first document with that text, as its index in `agg.docs` (rows
+    /// stay in fold order until `finish`): a number, not a copy of its id, per document.
+    seen: HashMap<[u8; 16], u32>,
+    /// Some chunk of the JSONL file being folded held a line.
+    chunk_any: bool,
+    pb: Option<ProgressBar>,
+}
+
+impl Fold<'_> {
+    fn unit(&mut self, u: UnitResult) {
+        let mut r = u.r;
+        let file_done = match u.kind {
+            UnitKind::Whole => true,
+            UnitKind::Chunk { last, any } => {
+                self.chunk_any |= any;
+                if last && !std::mem::take(&mut self.chunk_any) {
+                    r.rejected.push(Rejected {
+                        path: r.path.clone(),
+                        record: None,
+                        reason: json::EMPTY_FILE.into(),
+                    });
+                }
+                last
+            }
+        };
+        fold_file(self.agg, &mut self.seen, r, file_done);
+        if file_done {
+            self.chunk_any = false;
+            if let Some(pb) = &self.pb {
+                pb.inc(1);
+                pb.set_message(format!("{} articles", self.agg.accounting.articles));
+            }
+        }
+    }
+}
+
+/// Folds one file's (or chunk's) result in, in walk order: the first copy of a text counts,
+/// later exact copies are listed as duplicates of it. `file_done`: the file is complete (a
+/// chunk other than the last does not count it as read yet).
+fn fold_file(
+    agg: &mut Aggregate,
+    seen: &mut HashMap<[u8; 16], u32>,
+    r: FileResult,
+    file_done: bool,
+) {
     let acc = &mut agg.accounting;
     acc.records_read += (r.docs.len() + r.rejected.len()) as u64;
     for w in r.warnings {
@@ -229,19 +360,21 @@ fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileR
             record: None,
             reason,
         }),
-        None => acc.files_read += 1,
+        None if file_done => acc.files_read += 1,
+        None => {}
     }
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
-        if let Some(first) = seen.get(&d.hash) {
+        if let Some(&first) = seen.get(&d.hash) {
+            let same_as = agg.docs[first as usize].doc.clone();
             agg.accounting.duplicates.push(DocRef {
                 doc: d.id,
                 path: d.path,
-                same_as: Some(first.clone()),
+                same_as: Some(same_as),
             });
             continue;
         }
-        seen.insert(d.hash, d.id.clone());
+        seen.insert(d.hash, agg.docs.len() as u32);
         agg.add_doc(d);
     }
 }
