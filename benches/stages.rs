@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use newstrack::aggregate::{summarize, Aggregate};
-use newstrack::analyze::Analysis;
+use newstrack::analyze::{Analysis, Analyzer, AnalyzerKind};
 use newstrack::config;
 use newstrack::ingest::{self, Article};
 use newstrack::tag::{self, TagScratch};
@@ -75,6 +75,24 @@ fn stages(c: &mut Criterion) {
                 ingest::read_file(&reuters, "reut2-000.sgm", &[])
                     .articles
                     .len()
+            })
+        });
+    }
+    // The two pre-tokeniser paths on their own (identical output, see tests).
+    for (name, kind) in [
+        ("analyze_fast", AnalyzerKind::Fast),
+        ("analyze_tokenizers", AnalyzerKind::Tokenizers),
+    ] {
+        let an = Analyzer::new(kind, rust_stemmers::Algorithm::English);
+        g.bench_function(name, |b| {
+            let mut a = Analysis::default();
+            b.iter(|| {
+                let mut n = 0;
+                for art in &arts {
+                    an.analyze(&art.clean_text, &mut a);
+                    n += a.words.len();
+                }
+                n
             })
         });
     }

@@ -3,9 +3,14 @@
 //!
 //! Owns batching, thread pools, progress display, duplicate detection and the accounting of
 //! every input file. Holds no format, matching or report logic of its own. Files are taken
-//! in sorted order in bounded batches: documents stream through, only summaries are kept,
-//! and because duplicates are decided in that fixed order the result does not depend on the
-//! number of threads (house rule 4).
+//! in sorted order as a stream of units (whole files, or chunks of lines of large JSONL
+//! files, see `stream`): documents stream through, only summaries are kept, and because
+//! results are folded and duplicates decided in that fixed order the result does not depend
+//! on the number of threads or on how files were chunked (house rule 4).
+
+mod stream;
+
+pub use stream::CHUNK_ENV;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,7 +22,7 @@ use rayon::prelude::*;
 use crate::aggregate::{summarize, Aggregate, DocRef, DocSummary, Warning};
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
-use crate::ingest::{self, walk, Article, Content, ReadOptions, Rejected};
+use crate::ingest::{self, json, walk, Article, Content, FileOutcome, ReadOptions, Rejected};
 use crate::state::DocDetail;
 use crate::tag::{self, Mention, TagScratch};
 
@@ -68,15 +73,17 @@ impl Worker {
     }
 }
 
-/// What one file contributed: the unit incremental runs store and reuse (`src/state`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// What one file (or chunk) contributed: the unit incremental runs store and reuse
+/// (`src/state`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileResult {
     pub path: String,
     pub failed: Option<String>,
     pub rejected: Vec<Rejected>,
     pub warnings: Vec<String>,
     pub docs: Vec<DocSummary>,
-    /// The bytes the result came from; `None` when they could not be read.
+    /// The bytes the result came from, when the file was read whole; `None` when they could
+    /// not be read or the file came in chunks.
     #[serde(skip)]
     pub content: Option<Content>,
     /// Per-document mentions and sentences, one per `docs` entry, kept only for the state.
@@ -84,16 +91,113 @@ pub struct FileResult {
     pub details: Vec<DocDetail>,
 }
 
-/// Results of earlier runs (implemented over SQLite by `src/state`). The run asks it, batch
-/// by batch in walk order, for still-valid results, reads only the other files, and hands it
-/// the fresh results; folding is the same for both, so the aggregate is that of a full run.
+impl FileResult {
+    /// Appends a later chunk of the same file.
+    fn extend(&mut self, r: FileResult) {
+        self.failed = self.failed.take().or(r.failed);
+        self.rejected.extend(r.rejected);
+        self.warnings.extend(r.warnings);
+        self.docs.extend(r.docs);
+        self.details.extend(r.details);
+    }
+}
+
+/// Results of earlier runs (implemented over SQLite by `src/state`). A run asks it which
+/// files still have a valid stored result, reads only the others, and folds stored and fresh
+/// results in walk order, so the aggregate is that of a full run.
 pub trait ResultCache: Send {
-    /// Every file the run will consider, in walk order, before any is read.
-    fn plan(&mut self, files: &[walk::InputFile]);
-    /// One stored result per file of `batch` that is still valid for it.
-    fn lookup(&mut self, batch: &[walk::InputFile]) -> Vec<Option<FileResult>>;
-    /// The fresh results of `batch` (`None` where a stored one was used).
-    fn store(&mut self, batch: &[walk::InputFile], fresh: &[Option<FileResult>]);
+    /// Every file of the run, in walk order; returns which of them need not be read.
+    fn plan(&mut self, files: &[walk::InputFile]) -> Vec<bool>;
+    /// The stored result of a file `plan` marked (called in walk order); `None` if it can no
+    /// longer be loaded, and the file is then read after all.
+    fn load(&mut self, file: &walk::InputFile) -> Option<FileResult>;
+    /// A fresh, complete result (called in walk order).
+    fn store(&mut self, file: &walk::InputFile, r: &FileResult);
+    /// The run is over: write out what is pending.
+    fn flush(&mut self);
+}
+
+/// How a unit's result counts towards its file.
+enum UnitKind {
+    /// The whole file.
+    Whole,
+    /// A chunk of a large JSONL file: the file is read (or empty) when its last chunk is in.
+    Chunk { last: bool, any: bool },
+}
+
+struct UnitResult {
+    kind: UnitKind,
+    r: FileResult,
+}
+
+fn process_unit(
+    pipeline: &Pipeline,
+    worker: &mut Worker,
+    file: &walk::InputFile,
+    unit: stream::Unit,
+    keep_details: bool,
+) -> UnitResult {
+    match unit {
+        stream::Unit::File { .. } => UnitResult {
+            kind: UnitKind::Whole,
+            r: process_file(pipeline, worker, file, keep_details),
+        },
+        stream::Unit::Failed { reason, .. } => UnitResult {
+            kind: UnitKind::Whole,
+            r: FileResult {
+                path: file.display.clone(),
+                failed: Some(reason),
+                ..Default::default()
+            },
+        },
+        stream::Unit::Chunk {
+            bytes,
+            first_line,
+            last,
+            ..
+        } => {
+            let read = catch_unwind(AssertUnwindSafe(|| {
+                let mut o = FileOutcome {
+                    path: file.display.clone(),
+                    ..Default::default()
+                };
+                let file_date = ingest::date::date_from_filename(&file.path);
+                let any = json::parse_jsonl_chunk_limited(
+                    &bytes,
+                    first_line,
+                    &file.display,
+                    file_date,
+                    &pipeline.boilerplate,
+                    pipeline.max_doc_bytes,
+                    &mut o,
+                );
+                (o, any)
+            }));
+            match read {
+                Ok((outcome, any)) => UnitResult {
+                    kind: UnitKind::Chunk { last, any },
+                    r: tag_outcome(pipeline, worker, outcome, keep_details),
+                },
+                Err(p) => UnitResult {
+                    kind: UnitKind::Chunk { last, any: true },
+                    r: FileResult {
+                        path: file.display.clone(),
+                        failed: None,
+                        rejected: vec![Rejected {
+                            path: file.display.clone(),
+                            record: Some(first_line),
+                            reason: format!(
+                                "internal error while parsing the lines from {first_line} on \
+                                 ({}); please report it with this file",
+                                panic_message(&p)
+                            ),
+                        }],
+                        ..Default::default()
+                    },
+                },
+            }
+        }
+    }
 }
 
 fn process_file(
@@ -111,23 +215,26 @@ fn process_file(
         };
         ingest::read_file_with(&file.path, &file.display, &opts)
     }));
-    let outcome = match read {
-        Ok(o) => o,
-        Err(p) => {
-            return FileResult {
-                path: file.display.clone(),
-                failed: Some(format!(
-                    "internal error while parsing ({}); please report it with this file",
-                    panic_message(&p)
-                )),
-                rejected: Vec::new(),
-                warnings: Vec::new(),
-                docs: Vec::new(),
-                content: None,
-                details: Vec::new(),
-            }
-        }
-    };
+    match read {
+        Ok(outcome) => tag_outcome(pipeline, worker, outcome, keep_details),
+        Err(p) => FileResult {
+            path: file.display.clone(),
+            failed: Some(format!(
+                "internal error while parsing ({}); please report it with this file",
+                panic_message(&p)
+            )),
+            ..Default::default()
+        },
+    }
+}
+
+/// Analyses, tags and summarises the articles of a parsed file or chunk.
+fn tag_outcome(
+    pipeline: &Pipeline,
+    worker: &mut Worker,
+    outcome: FileOutcome,
+    keep_details: bool,
+) -> FileResult {
     let mut docs = Vec::with_capacity(outcome.articles.len());
     let mut details = Vec::new();
     let mut rejected = outcome.rejected;
@@ -215,9 +322,6 @@ pub fn run_cached(
     mut cache: Option<&mut dyn ResultCache>,
 ) -> Result<Aggregate, PipelineError> {
     let walked = walk::collect_filtered(roots, &pipeline.inputs);
-    if let Some(c) = cache.as_deref_mut() {
-        c.plan(&walked.files);
-    }
     let mut agg = Aggregate::new(pipeline.evidence_per_entity);
     let acc = &mut agg.accounting;
     acc.files_seen = (walked.files.len() + walked.skipped.len() + walked.failed.len()) as u64;
@@ -240,44 +344,157 @@ pub fn run_cached(
         })
         .collect();
     let pool = thread_pool(opts.threads)?;
-    let pb = progress_bar(opts.progress, walked.files.len());
-    let mut seen: HashMap<[u8; 16], String> = HashMap::new();
-    pool.install(|| {
-        for batch in walked.files.chunks(BATCH_FILES) {
-            let stored = match cache.as_deref_mut() {
-                Some(c) => c.lookup(batch),
-                None => batch.iter().map(|_| None).collect(),
-            };
-            let keep = cache.is_some();
-            let fresh: Vec<Option<FileResult>> = batch
-                .par_iter()
-                .zip(&stored)
-                .map_init(Worker::default, |w, (f, s)| {
-                    s.is_none().then(|| process_file(pipeline, w, f, keep))
-                })
-                .collect();
-            if let Some(c) = cache.as_deref_mut() {
-                c.store(batch, &fresh);
-            }
-            for r in stored.into_iter().zip(fresh).filter_map(|(s, f)| s.or(f)) {
-                fold_file(&mut agg, &mut seen, r);
-            }
-            if let Some(pb) = &pb {
-                pb.inc(batch.len() as u64);
-                pb.set_message(format!("{} articles", agg.accounting.articles));
-            }
-        }
-    });
-    if let Some(pb) = pb {
+    let reuse = match cache.as_deref_mut() {
+        Some(c) => c.plan(&walked.files),
+        None => vec![false; walked.files.len()],
+    };
+    // Only files without a stored result are read; `read_at` maps them back to walk order.
+    let (read_at, to_read): (Vec<usize>, Vec<walk::InputFile>) = walked
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !reuse[*i])
+        .map(|(i, f)| (i, f.clone()))
+        .unzip();
+    let keep = cache.is_some();
+    let mut fold = Fold {
+        agg: &mut agg,
+        seen: HashMap::new(),
+        chunk_any: false,
+        pb: progress_bar(opts.progress, walked.files.len()),
+        pipeline,
+        cache,
+        files: &walked.files,
+        read_at: &read_at,
+        read_pos: 0,
+        next: 0,
+        chunks: None,
+    };
+    stream::run_units(
+        &pool,
+        &to_read,
+        |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit, keep),
+        |u| fold.unit(u),
+    );
+    fold.stored_until(walked.files.len());
+    if let Some(c) = fold.cache.as_deref_mut() {
+        c.flush();
+    }
+    if let Some(pb) = fold.pb.take() {
         pb.finish_and_clear();
     }
     agg.finish();
     Ok(agg)
 }
 
-/// Folds one file's result in, in walk order: the first copy of a text counts, later exact
-/// copies are listed as duplicates of it.
-fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileResult) {
+/// The sequential side of a run: results arrive here in input order.
+struct Fold<'a, 'c> {
+    agg: &'a mut Aggregate,
+    /// Content hash → the first document with that text, as its index in `agg.docs` (rows
+    /// stay in fold order until `finish`): a number, not a copy of its id, per document.
+    seen: HashMap<[u8; 16], u32>,
+    /// Some chunk of the JSONL file being folded held a line.
+    chunk_any: bool,
+    pb: Option<ProgressBar>,
+    pipeline: &'a Pipeline,
+    cache: Option<&'c mut dyn ResultCache>,
+    /// Every file in walk order, and the walk index of each file that is read.
+    files: &'a [walk::InputFile],
+    read_at: &'a [usize],
+    /// The next read file to arrive, and the next walk index to fold.
+    read_pos: usize,
+    next: usize,
+    /// The chunks so far of a chunked file, kept whole for the cache.
+    chunks: Option<FileResult>,
+}
+
+impl Fold<'_, '_> {
+    fn unit(&mut self, u: UnitResult) {
+        let walk_index = self.read_at[self.read_pos];
+        self.stored_until(walk_index);
+        let mut r = u.r;
+        let file_done = match u.kind {
+            UnitKind::Whole => true,
+            UnitKind::Chunk { last, any } => {
+                self.chunk_any |= any;
+                if last && !std::mem::take(&mut self.chunk_any) {
+                    r.rejected.push(Rejected {
+                        path: r.path.clone(),
+                        record: None,
+                        reason: json::EMPTY_FILE.into(),
+                    });
+                }
+                last
+            }
+        };
+        if let Some(c) = self.cache.as_deref_mut() {
+            let whole = match (file_done, self.chunks.take()) {
+                (true, None) => Some(r.clone()),
+                (true, Some(mut acc)) => {
+                    acc.extend(r.clone());
+                    Some(acc)
+                }
+                (false, acc) => {
+                    let mut acc = acc.unwrap_or_default();
+                    acc.path.clone_from(&r.path);
+                    acc.extend(r.clone());
+                    self.chunks = Some(acc);
+                    None
+                }
+            };
+            if let Some(whole) = whole {
+                c.store(&self.files[walk_index], &whole);
+            }
+        }
+        fold_file(self.agg, &mut self.seen, r, file_done);
+        if file_done {
+            self.chunk_any = false;
+            self.read_pos += 1;
+            self.next = walk_index + 1;
+            self.tick();
+        }
+    }
+
+    /// Folds the stored results of the files before walk index `end` not yet folded.
+    fn stored_until(&mut self, end: usize) {
+        while self.next < end {
+            let file = &self.files[self.next];
+            let stored = self.cache.as_deref_mut().and_then(|c| c.load(file));
+            let r = match stored {
+                Some(r) => r,
+                None => {
+                    // The stored result vanished since `plan`: read the file here after all.
+                    let mut w = Worker::default();
+                    let r = process_file(self.pipeline, &mut w, file, true);
+                    if let Some(c) = self.cache.as_deref_mut() {
+                        c.store(file, &r);
+                    }
+                    r
+                }
+            };
+            fold_file(self.agg, &mut self.seen, r, true);
+            self.next += 1;
+            self.tick();
+        }
+    }
+
+    fn tick(&self) {
+        if let Some(pb) = &self.pb {
+            pb.inc(1);
+            pb.set_message(format!("{} articles", self.agg.accounting.articles));
+        }
+    }
+}
+
+/// Folds one file's (or chunk's) result in, in walk order: the first copy of a text counts,
+/// later exact copies are listed as duplicates of it. `file_done`: the file is complete (a
+/// chunk other than the last does not count it as read yet).
+fn fold_file(
+    agg: &mut Aggregate,
+    seen: &mut HashMap<[u8; 16], u32>,
+    r: FileResult,
+    file_done: bool,
+) {
     let acc = &mut agg.accounting;
     acc.records_read += (r.docs.len() + r.rejected.len()) as u64;
     for w in r.warnings {
@@ -293,11 +510,12 @@ fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileR
             record: None,
             reason,
         }),
-        None => acc.files_read += 1,
+        None if file_done => acc.files_read += 1,
+        None => {}
     }
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
-        if let Some(first) = seen.get(&d.hash) {
+        if let Some(&first) = seen.get(&d.hash) {
             // A duplicate is not counted, but what was wrong with it is still reported.
             for w in &d.warnings {
                 agg.accounting.warnings.push(Warning {
@@ -306,14 +524,15 @@ fn fold_file(agg: &mut Aggregate, seen: &mut HashMap<[u8; 16], String>, r: FileR
                     message: format!("{}: {w}", d.id),
                 });
             }
+            let same_as = agg.docs[first as usize].doc.clone();
             agg.accounting.duplicates.push(DocRef {
                 doc: d.id,
                 path: d.path,
-                same_as: Some(first.clone()),
+                same_as: Some(same_as),
             });
             continue;
         }
-        seen.insert(d.hash, d.id.clone());
+        seen.insert(d.hash, agg.docs.len() as u32);
         agg.add_doc(d);
     }
 }

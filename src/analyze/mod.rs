@@ -9,12 +9,15 @@
 //! Offsets are never changed by any step: every `Token` and `Word` carries the byte range of
 //! the original text it came from (house rule 2).
 
+mod fast;
+mod forms;
 mod sentence;
 mod splitter;
 
-pub use splitter::{PreTokenizer, RawToken, TokenizersSplitter};
+pub use fast::FastSplitter;
+pub use forms::{FxBuild, FxHasher};
+pub use splitter::{is_bert_punct, PreTokenizer, RawToken, TokenizersSplitter};
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -39,10 +42,13 @@ pub struct Word {
     pub end: u32,
     /// NFKC form with original case (dots removed for dotted acronyms), in `Analysis::buf`.
     pub surface: (u32, u32),
-    /// Lowercased `surface`, in `Analysis::buf`.
+    /// Lowercased `surface`, in the analysis' form table (read it with `Analysis::lower`).
     pub lower: (u32, u32),
-    /// Stem of `lower`, in `Analysis::buf`.
+    /// Stem of `lower`, in the analysis' form table (read it with `Analysis::stem`).
     pub stem: (u32, u32),
+    /// Id of the surface form in the analysis' form table: equal surfaces get equal ids for
+    /// as long as `Analysis::forms_generation` stays the same.
+    pub form: u32,
     pub flags: u8,
     /// Index of the sentence holding the word.
     pub sentence: u32,
@@ -55,16 +61,16 @@ pub struct Sentence {
     pub end: u32,
 }
 
-/// The analysis of one text. Reused across documents by one thread so buffers and the stem
-/// cache are allocated once, not per token.
+/// The analysis of one text. Reused across documents by one thread so buffers and the form
+/// table (stems computed once per distinct word) are allocated once, not per token.
 #[derive(Default)]
 pub struct Analysis {
     pub tokens: Vec<RawToken>,
     pub words: Vec<Word>,
     pub sentences: Vec<Sentence>,
-    /// Normalised token forms from the splitter followed by word forms.
+    /// Normalised token forms from the splitter followed by assembled word forms.
     pub buf: String,
-    stem_cache: HashMap<Box<str>, Box<str>>,
+    forms: forms::Forms,
 }
 
 impl Analysis {
@@ -72,10 +78,18 @@ impl Analysis {
         &self.buf[w.surface.0 as usize..w.surface.1 as usize]
     }
     pub fn lower(&self, w: &Word) -> &str {
-        &self.buf[w.lower.0 as usize..w.lower.1 as usize]
+        &self.forms.arena[w.lower.0 as usize..w.lower.1 as usize]
     }
     pub fn stem(&self, w: &Word) -> &str {
-        &self.buf[w.stem.0 as usize..w.stem.1 as usize]
+        &self.forms.arena[w.stem.0 as usize..w.stem.1 as usize]
+    }
+    /// Changes whenever `Word::form` ids are reassigned; unique in the process.
+    pub fn forms_generation(&self) -> u64 {
+        self.forms.generation
+    }
+    /// Number of distinct forms in the table: every `Word::form` is below it.
+    pub fn forms_len(&self) -> usize {
+        self.forms.len()
     }
     pub fn token_norm(&self, t: &RawToken) -> &str {
         &self.buf[t.norm.0 as usize..t.norm.1 as usize]
@@ -85,31 +99,35 @@ impl Analysis {
     }
 }
 
-/// Which pre-tokeniser an analyzer uses.
+/// Which pre-tokeniser an analyzer uses. Both give identical tokens (proven by differential
+/// tests); they differ in speed only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnalyzerKind {
     /// The HuggingFace `tokenizers` NFKC normaliser and BERT pre-tokeniser: the reference.
     Tokenizers,
+    /// `FastSplitter`: a byte-level splitter for text NFKC leaves unchanged, handing every
+    /// other stretch of text to the reference.
+    Fast,
 }
 
 /// Built once per run and shared by reference across threads.
 pub struct Analyzer {
     splitter: Box<dyn PreTokenizer>,
     stemmer: Stemmer,
+    /// Tells form tables filled by this analyzer (and its stemmer) from others'.
+    id: u64,
 }
-
-/// Cap on the per-thread stem cache so a corpus with endless distinct words (ids, numbers)
-/// cannot grow it without bound.
-const STEM_CACHE_MAX: usize = 500_000;
 
 impl Analyzer {
     pub fn new(kind: AnalyzerKind, language: Algorithm) -> Analyzer {
         let splitter: Box<dyn PreTokenizer> = match kind {
             AnalyzerKind::Tokenizers => Box::new(TokenizersSplitter::new()),
+            AnalyzerKind::Fast => Box::new(FastSplitter::new()),
         };
         Analyzer {
             splitter,
             stemmer: Stemmer::create(language),
+            id: forms::unique_id(),
         }
     }
 
@@ -119,11 +137,9 @@ impl Analyzer {
         out.words.clear();
         out.sentences.clear();
         out.buf.clear();
+        out.forms.prepare(self.id);
         self.splitter.split(text, &mut out.tokens, &mut out.buf);
         self.build_words(text, out);
-        if out.stem_cache.len() > STEM_CACHE_MAX {
-            out.stem_cache.clear();
-        }
     }
 
     fn build_words(&self, text: &str, out: &mut Analysis) {
@@ -210,29 +226,27 @@ impl Analyzer {
             }
             // A word token, possibly the start of a dotted acronym.
             let (consumed, end, dotted) = dotted_acronym(&out.tokens, &out.buf, i);
-            let surface_start = out.buf.len() as u32;
-            if dotted {
+            let surface = if dotted {
+                // The letters without their dots, assembled after the token forms.
+                let start = out.buf.len();
                 for k in (i..i + consumed).step_by(2) {
                     let tk = out.tokens[k];
-                    let s = out.buf[tk.norm.0 as usize..tk.norm.1 as usize].to_string();
-                    out.buf.push_str(&s);
+                    let (a, b) = (tk.norm.0 as usize, tk.norm.1 as usize);
+                    let mut ch = [0u8; 4];
+                    // Single letters: one char each (checked by `dotted_acronym`).
+                    if let Some(c) = out.buf[a..b].chars().next() {
+                        out.buf.push_str(c.encode_utf8(&mut ch));
+                    }
                 }
+                (start as u32, out.buf.len() as u32)
             } else {
-                let s = out.buf[t.norm.0 as usize..t.norm.1 as usize].to_string();
-                out.buf.push_str(&s);
-            }
-            let surface_end = out.buf.len() as u32;
-            let mut flags = 0u8;
-            {
-                let surface = &out.buf[surface_start as usize..surface_end as usize];
-                if surface.chars().next().is_some_and(char::is_uppercase) {
-                    flags |= INIT_CAP;
-                }
-                let letters = surface.chars().filter(|c| c.is_alphabetic()).count();
-                if letters >= 2 && !surface.chars().any(char::is_lowercase) {
-                    flags |= CAPS;
-                }
-            }
+                t.norm
+            };
+            let (form_id, form) = out.forms.get(
+                &out.buf[surface.0 as usize..surface.1 as usize],
+                &self.stemmer,
+            );
+            let mut flags = form.flags;
             if dotted {
                 flags |= DOTTED;
             }
@@ -242,29 +256,16 @@ impl Analyzer {
             if new_sentence {
                 flags |= SENTENCE_START | BARRIER_BEFORE;
             }
-            let lower_start = out.buf.len() as u32;
-            let lower = out.buf[surface_start as usize..surface_end as usize].to_lowercase();
-            out.buf.push_str(&lower);
-            let lower_end = out.buf.len() as u32;
-            let stem_start = out.buf.len() as u32;
-            match out.stem_cache.get(lower.as_str()) {
-                Some(s) => out.buf.push_str(s),
-                None => {
-                    let s: Box<str> = self.stemmer.stem(&lower).into_owned().into_boxed_str();
-                    out.buf.push_str(&s);
-                    out.stem_cache.insert(lower.into_boxed_str(), s);
-                }
-            }
-            let stem_end = out.buf.len() as u32;
             if sentence_start.is_none() {
                 sentence_start = Some(t.start);
             }
             out.words.push(Word {
                 start: t.start,
                 end,
-                surface: (surface_start, surface_end),
-                lower: (lower_start, lower_end),
-                stem: (stem_start, stem_end),
+                surface,
+                lower: form.lower,
+                stem: form.stem,
+                form: form_id,
                 flags,
                 sentence,
             });

@@ -99,6 +99,17 @@ pub(super) fn paragraph_gap(gap: &[u8]) -> bool {
     false
 }
 
+/// A common sentence opener, in any case. ASCII words are compared without allocating;
+/// others lowercased as before (an NFKC form has no non-ASCII letter that lowercases to ASCII,
+/// but the general path keeps that an implementation detail).
+fn is_opener(word: &str) -> bool {
+    if word.is_ascii() {
+        OPENERS.iter().any(|o| o.eq_ignore_ascii_case(word))
+    } else {
+        OPENERS.contains(&word.to_lowercase().as_str())
+    }
+}
+
 /// Does the terminal token at `i` (closers run up to `k`) end a sentence?
 pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bool {
     let t = a.tokens[i];
@@ -132,7 +143,6 @@ pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bo
     }
     let lower = a.lower(prev);
     let surface = a.surface(prev);
-    let opener = OPENERS.contains(&next_text.to_lowercase().as_str());
     if NEVER_FINAL.contains(&lower) {
         return false;
     }
@@ -142,7 +152,7 @@ pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bo
         return false;
     }
     if prev.flags & DOTTED != 0 || MAYBE_FINAL.contains(&lower) {
-        return opener;
+        return is_opener(next_text);
     }
     true
 }

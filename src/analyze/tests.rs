@@ -1,6 +1,7 @@
 //! Analyzer tests: word rules, flags, sentence splitting and offsets, table-driven.
 
 use super::*;
+use rust_stemmers::Algorithm;
 
 fn analyze(text: &str) -> (Analysis, Vec<(String, String, u8)>) {
     let an = Analyzer::new(AnalyzerKind::Tokenizers, Algorithm::English);
@@ -148,4 +149,212 @@ fn offsets_slice_original_text() {
     let (_, words) = analyze("Ｔｏｋｙｏ’s");
     assert_eq!(words[0].0, "Ｔｏｋｙｏ");
     assert_eq!(words[0].1, "tokyo");
+}
+
+/// Everything the two analyzers must agree on, with buffer ranges resolved to text.
+type TokenView = Vec<(u32, u32, String, bool)>;
+type WordView = Vec<(u32, u32, String, String, String, u8, u32)>;
+
+fn split_with(p: &dyn PreTokenizer, text: &str) -> TokenView {
+    let mut tokens = Vec::new();
+    let mut buf = String::new();
+    p.split(text, &mut tokens, &mut buf);
+    tokens
+        .iter()
+        .map(|t| {
+            (
+                t.start,
+                t.end,
+                buf[t.norm.0 as usize..t.norm.1 as usize].to_string(),
+                t.punct,
+            )
+        })
+        .collect()
+}
+
+fn words_with(an: &Analyzer, a: &mut Analysis, text: &str) -> (WordView, Vec<Sentence>) {
+    an.analyze(text, a);
+    let words = a
+        .words
+        .iter()
+        .map(|w| {
+            (
+                w.start,
+                w.end,
+                a.surface(w).to_string(),
+                a.lower(w).to_string(),
+                a.stem(w).to_string(),
+                w.flags,
+                w.sentence,
+            )
+        })
+        .collect();
+    (words, a.sentences.clone())
+}
+
+/// Asserts the fast path gives exactly the reference's tokens, words and sentences.
+fn assert_identical(text: &str) {
+    let reference = split_with(&TokenizersSplitter::new(), text);
+    let fast = split_with(&FastSplitter::new(), text);
+    assert_eq!(fast, reference, "tokens of {text:?}");
+    thread_local! {
+        static ANALYZERS: (Analyzer, Analyzer) = (
+            Analyzer::new(AnalyzerKind::Tokenizers, Algorithm::English),
+            Analyzer::new(AnalyzerKind::Fast, Algorithm::English),
+        );
+    }
+    ANALYZERS.with(|(r, f)| {
+        // Fresh analyses and reused ones (whose form tables already hold other words).
+        let mut ar = Analysis::default();
+        let mut af = Analysis::default();
+        let want = words_with(r, &mut ar, text);
+        assert_eq!(words_with(f, &mut af, text), want, "words of {text:?}");
+        assert_eq!(
+            words_with(f, &mut af, text),
+            want,
+            "words of {text:?}, reused"
+        );
+    });
+}
+
+#[test]
+fn fast_path_matches_reference_on_tricky_text() {
+    let cases = [
+        "",
+        "   \n\t ",
+        "U.S. officials said: \"no.\" (Reuters) - It's 3.5 pct.",
+        "naïve café — “quotes” ‘single’ – dash ‑ nb-hyphen − minus",
+        "Ｔｏｋｙｏ’s ﬁnance … İstanbul ½ x² K Å",
+        "e\u{301}t\u{e9} a\u{308}\u{301} \u{301}lone \u{327}",
+        "中国 日本の輸出。 ！？ 한국 \u{1100}\u{1161} 😀 👍🏽 👨‍👩‍👧",
+        "no\u{a0}break thin\u{2009}space ideo\u{3000}graphic line\u{2028}sep nel\u{85}x",
+        "=\u{338} <\u{338} >\u{338} a=\u{338}b",
+        "\u{fffd}\u{fffd}bad bytes\u{fffd} \u{0}\u{1}\u{b}\u{c}ctl",
+        "word\u{200b}joiner soft\u{ad}hyphen bidi\u{202e}x",
+        "ﷺ ﷻ ㍿ ℡ ™ ㎏ ①",
+    ];
+    for text in cases {
+        assert_identical(text);
+    }
+}
+
+mod prop {
+    use super::assert_identical;
+    use proptest::prelude::*;
+
+    /// Pieces of text from every class the splitter treats differently.
+    fn piece() -> impl Strategy<Value = String> {
+        let fixed: Vec<&'static str> = vec![
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            "\t",
+            "\r\n",
+            "\u{b}",
+            "\u{c}",
+            "\u{a0}",
+            "\u{2009}",
+            "\u{3000}",
+            "\u{2028}",
+            "\u{85}",
+            ".",
+            ",",
+            "!",
+            "?",
+            "'",
+            "\"",
+            "-",
+            "(",
+            ")",
+            "/",
+            "&",
+            "’",
+            "‘",
+            "“",
+            "”",
+            "–",
+            "—",
+            "‑",
+            "−",
+            "…",
+            "«",
+            "»",
+            "¿",
+            "é",
+            "ñ",
+            "ß",
+            "İ",
+            "ı",
+            "Ø",
+            "e\u{301}",
+            "\u{301}",
+            "\u{308}",
+            "\u{327}",
+            "\u{338}",
+            "=",
+            "<",
+            "ﬁ",
+            "Ｔ",
+            "！",
+            "中",
+            "国",
+            "の",
+            "。",
+            "한",
+            "\u{1100}",
+            "\u{1161}",
+            "😀",
+            "👍🏽",
+            "\u{200d}",
+            "\u{200b}",
+            "\u{ad}",
+            "\u{fffd}",
+            "\u{0}",
+            "\u{1}",
+            "½",
+            "²",
+            "K",
+            "Å",
+            "ℌ",
+            "ﷺ",
+            "U.S.",
+            "E.U",
+            "Inc.",
+            "Dr.",
+            "J.",
+            "China's",
+            "rare-earth",
+            "3.5",
+            "the",
+            "The",
+            "US",
+            "us",
+            "Tariffs",
+            "NEODYMIUM",
+        ];
+        prop_oneof![
+            4 => "[a-zA-Z]{1,8}",
+            2 => proptest::sample::select(fixed).prop_map(str::to_string),
+            1 => any::<char>().prop_map(|c| c.to_string()),
+            1 => "[ -~]{1,6}",
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => proptest::collection::vec(piece(), 0..40).prop_map(|v| v.concat()),
+            1 => proptest::collection::vec(any::<u8>(), 0..120)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+            1 => any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #[test]
+        fn fast_path_matches_reference(t in text()) {
+            assert_identical(&t);
+        }
+    }
 }

@@ -202,11 +202,20 @@ fn decode_utf16(bytes: &[u8], encoding: Encoding) -> Decoded {
 /// boilerplate (`boilerplate`, given lowercased, or [`BOILERPLATE`]) are blanked, newline kept.
 pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Printable ASCII, newlines and tabs are copied as they are, a run at a time.
+        let run = i;
+        while i < bytes.len() && matches!(bytes[i], b' '..=b'~' | b'\n' | b'\t') {
+            i += 1;
+        }
+        out.push_str(&text[run..i]);
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
         match c {
-            '\n' | '\t' => out.push(c),
-            '\r' => out.push(if chars.peek() == Some(&'\n') {
+            '\r' => out.push(if bytes.get(i + 1) == Some(&b'\n') {
                 ' '
             } else {
                 '\n'
@@ -214,6 +223,7 @@ pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
             c if c.is_control() || c == '\u{FEFF}' => push_spaces(&mut out, c.len_utf8()),
             c => out.push(c),
         }
+        i += c.len_utf8();
     }
     blank_boilerplate_lines(&mut out, boilerplate);
     out
@@ -280,16 +290,83 @@ pub fn blank_keep_newlines(clean: &mut String, start: usize, end: usize) {
 /// Hash for exact-duplicate detection: blake3 of the text with whitespace runs collapsed to
 /// one space, trimmed and lowercased, so re-wrapped or re-indented copies still match.
 pub fn content_hash(clean: &str) -> [u8; 16] {
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = [0u8; 4];
-    for (i, word) in clean.split_whitespace().enumerate() {
-        if i > 0 {
-            hasher.update(b" ");
+    // The hashed bytes are the lowercased words joined by single spaces (what
+    // `split_whitespace` + `char::to_lowercase` give). They are gathered in a buffer because
+    // blake3 costs tens of nanoseconds per `update` call, and runs of ASCII word bytes are
+    // copied through a lowercase table.
+    const SPACE: u8 = 0xFF;
+    const OTHER: u8 = 0xFE;
+    static TABLE: [u8; 256] = {
+        let mut t = [OTHER; 256];
+        let mut b = 0;
+        while b < 128 {
+            t[b] = (b as u8).to_ascii_lowercase();
+            b += 1;
         }
-        for c in word.chars().flat_map(char::to_lowercase) {
-            hasher.update(c.encode_utf8(&mut buf).as_bytes());
+        t[b' ' as usize] = SPACE;
+        t[b'\t' as usize] = SPACE;
+        t[b'\n' as usize] = SPACE;
+        t[0x0B] = SPACE;
+        t[0x0C] = SPACE;
+        t[b'\r' as usize] = SPACE;
+        t
+    };
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = [0u8; 4096];
+    let mut len = 0;
+    let mut in_word = false;
+    let mut any = false;
+    let bytes = clean.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Room for a space, a lowercased char (12 bytes at most) and progress below.
+        if len + 32 > buf.len() {
+            hasher.update(&buf[..len]);
+            len = 0;
+        }
+        let t = TABLE[bytes[i] as usize];
+        if t == SPACE {
+            in_word = false;
+            i += 1;
+            continue;
+        }
+        let (white, step) = if t == OTHER {
+            let c = clean[i..].chars().next().unwrap_or(' ');
+            (c.is_whitespace(), c.len_utf8())
+        } else {
+            (false, 1)
+        };
+        if white {
+            in_word = false;
+            i += step;
+            continue;
+        }
+        if !in_word && any {
+            buf[len] = b' ';
+            len += 1;
+        }
+        in_word = true;
+        any = true;
+        if t != OTHER {
+            // A run of ASCII word bytes, as far as the buffer allows.
+            let end = bytes.len().min(i + (buf.len() - 16 - len));
+            while i < end {
+                let t = TABLE[bytes[i] as usize];
+                if t >= OTHER {
+                    break;
+                }
+                buf[len] = t;
+                len += 1;
+                i += 1;
+            }
+        } else {
+            for c in clean[i..i + step].chars().flat_map(char::to_lowercase) {
+                len += c.encode_utf8(&mut buf[len..]).len();
+            }
+            i += step;
         }
     }
+    hasher.update(&buf[..len]);
     let digest = hasher.finalize();
     let mut out = [0u8; 16];
     out.copy_from_slice(&digest.as_bytes()[..16]);
@@ -442,6 +519,31 @@ mod tests {
             content_hash("hello world")
         );
         assert_ne!(content_hash("hello world"), content_hash("hello  worlds"));
+    }
+
+    #[test]
+    fn content_hash_is_blake3_of_the_normalised_text() {
+        let long_ascii = "Word".repeat(3000);
+        let long_utf8 = "İÉ".repeat(2000);
+        let many = "Some Words here ".repeat(2000);
+        let cases = [
+            "",
+            "  ",
+            "One",
+            " Hello\n  World ",
+            "CAFÉ İstanbul ß ΟΔΟΣ Σ",
+            long_ascii.as_str(),
+            long_utf8.as_str(),
+            many.as_str(),
+        ];
+        for text in cases {
+            let norm: Vec<String> = text
+                .split_whitespace()
+                .map(|w| w.chars().flat_map(char::to_lowercase).collect())
+                .collect();
+            let digest = blake3::hash(norm.join(" ").as_bytes());
+            assert_eq!(content_hash(text), digest.as_bytes()[..16], "{:.40}", text);
+        }
     }
 
     #[test]

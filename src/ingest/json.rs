@@ -98,15 +98,15 @@ pub fn parse_json(
         boilerplate,
     };
     match value {
-        Value::Object(obj) => record(&ctx, &obj, Place::Whole, outcome),
+        Value::Object(mut obj) => record(&ctx, &mut obj, Place::Whole, outcome),
         Value::Array(items) => {
             if items.is_empty() {
                 outcome.warnings.push("the JSON array is empty".into());
             }
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
                 let place = Place::Index(i as u64);
                 match item {
-                    Value::Object(obj) => record(&ctx, obj, place, outcome),
+                    Value::Object(mut obj) => record(&ctx, &mut obj, place, outcome),
                     other => reject(
                         outcome,
                         display,
@@ -114,7 +114,7 @@ pub fn parse_json(
                         format!(
                             "{}expected a JSON object, found {}",
                             place.prefix(),
-                            kind(other)
+                            kind(&other)
                         ),
                     ),
                 }
@@ -157,13 +157,44 @@ pub fn parse_jsonl(
     } else {
         bytes
     };
+    if !parse_jsonl_lines(bytes, 1, &ctx, outcome) {
+        reject(outcome, display, None, EMPTY_FILE.into());
+    }
+}
+
+/// Why a JSONL file with no record at all is rejected.
+pub const EMPTY_FILE: &str = "empty file";
+
+/// Parses a run of whole lines of a large `.jsonl` file (UTF-8, split at line ends by the
+/// caller) whose first line is line `first_line` of the file; returns whether any line held
+/// something. The caller rejects the file as [`EMPTY_FILE`] when no chunk of it did.
+pub fn parse_jsonl_chunk(
+    bytes: &[u8],
+    first_line: u64,
+    display: &str,
+    file_date: Option<NaiveDate>,
+    boilerplate: &[String],
+    outcome: &mut FileOutcome,
+) -> bool {
+    let ctx = Ctx {
+        display,
+        file_date,
+        boilerplate,
+    };
+    parse_jsonl_lines(bytes, first_line, &ctx, outcome)
+}
+
+fn parse_jsonl_lines(bytes: &[u8], first_line: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
+    // A chunk ends with its last line's newline: that is no extra (blank) line.
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if bytes.is_empty() {
+        return false;
+    }
     let mut any = false;
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        any |= parse_jsonl_line(raw, i as u64 + 1, &ctx, outcome);
+        any |= parse_jsonl_line(raw, first_line + i as u64, ctx, outcome);
     }
-    if !any {
-        reject(outcome, display, None, "empty file".into());
-    }
+    any
 }
 
 /// Where JSON Lines records come from, for records read one line at a time (`newstrack map`
@@ -244,6 +275,32 @@ impl<'a> JsonLines<'a> {
     }
 }
 
+/// [`parse_jsonl_chunk`] with the document limit: a line longer than `max_line` bytes is
+/// rejected as over the limit (see [`JsonLines::oversized`]) instead of parsed.
+pub fn parse_jsonl_chunk_limited(
+    bytes: &[u8],
+    first_line: u64,
+    display: &str,
+    file_date: Option<NaiveDate>,
+    boilerplate: &[String],
+    max_line: u64,
+    outcome: &mut FileOutcome,
+) -> bool {
+    let mut lines = JsonLines::new(display, file_date, boilerplate);
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if !body.is_empty() {
+        for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+            let n = first_line + i as u64;
+            if raw.len() as u64 > max_line {
+                lines.oversized(n, raw.len() as u64, max_line, outcome);
+            } else {
+                lines.line(n, raw, outcome);
+            }
+        }
+    }
+    lines.any
+}
+
 /// `20 MB`, `1.5 kB`: sizes in messages.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "kB")];
@@ -282,7 +339,7 @@ fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) ->
     };
     let place = Place::Line(n);
     match serde_json::from_str::<Value>(&line) {
-        Ok(Value::Object(obj)) => record(ctx, &obj, place, outcome),
+        Ok(Value::Object(mut obj)) => record(ctx, &mut obj, place, outcome),
         Ok(other) => reject(
             outcome,
             ctx.display,
@@ -434,8 +491,23 @@ fn meta_of(obj: &Map<String, Value>) -> BTreeMap<String, Vec<String>> {
     meta
 }
 
-fn record(ctx: &Ctx, obj: &Map<String, Value>, place: Place, outcome: &mut FileOutcome) {
-    let Some(text) = first_string(obj, TEXT_KEYS) else {
+/// Moves the article text (the first non-blank string of `text`, `body`, `content`) out of
+/// the record, so the longest value of a record is never copied.
+fn take_text(obj: &mut Map<String, Value>) -> Option<String> {
+    let key = TEXT_KEYS.iter().find_map(|alias| {
+        let (k, v) = obj
+            .get_key_value(*alias)
+            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(alias)))?;
+        matches!(v, Value::String(s) if !s.trim().is_empty()).then(|| k.clone())
+    })?;
+    match obj.get_mut(&key) {
+        Some(Value::String(s)) => Some(std::mem::take(s)),
+        _ => None,
+    }
+}
+
+fn record(ctx: &Ctx, obj: &mut Map<String, Value>, place: Place, outcome: &mut FileOutcome) {
+    let Some(text) = take_text(obj) else {
         reject(
             outcome,
             ctx.display,

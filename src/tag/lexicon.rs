@@ -4,6 +4,7 @@
 //! Owns term compilation and matching. Must not read files or know about reports.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::analyze::{Analysis, Analyzer, BARRIER_BEFORE, CAPS};
 
@@ -11,6 +12,27 @@ use super::Mention;
 
 /// Stem id of a word that no term uses.
 pub const NO_ID: u32 = u32::MAX;
+
+/// A form the per-thread table has not looked up yet.
+const UNSEEN: u32 = u32::MAX - 1;
+
+static NEXT_LEXICON: AtomicU64 = AtomicU64::new(1);
+
+/// Per-thread memo of the lexicon's view of each distinct word form of an `Analysis`: its
+/// stem id and whether a one-word prefix term (`tariff*`) could start on it. Turns matching
+/// into integer work: a word costs one table read, however often it occurs.
+#[derive(Debug, Default)]
+pub struct FormIds {
+    lexicon: u64,
+    generation: u64,
+    /// form → stem id (`NO_ID` when no term uses it), `UNSEEN` until looked up.
+    table: Vec<u32>,
+    /// form → some root prefix matches its lowercased form.
+    root_prefix: Vec<bool>,
+    /// Per word of the current document.
+    ids: Vec<u32>,
+    prefix: Vec<bool>,
+}
 
 /// Why a term could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +76,8 @@ struct Node {
 /// Built once per run; shared read-only across threads.
 #[derive(Debug)]
 pub struct Lexicon {
+    /// Tells per-thread form → id tables made for this lexicon from others'.
+    id: u64,
     vocab: HashMap<Box<str>, u32>,
     nodes: Vec<Node>,
     terms: Vec<Term>,
@@ -73,6 +97,7 @@ impl<'a> LexiconBuilder<'a> {
         LexiconBuilder {
             analyzer,
             lex: Lexicon {
+                id: NEXT_LEXICON.fetch_add(1, Ordering::Relaxed),
                 vocab: HashMap::new(),
                 nodes: vec![Node::default()],
                 terms: Vec::new(),
@@ -247,13 +272,61 @@ impl Lexicon {
     }
 
     /// Finds mentions leftmost-longest; `ids` is scratch space for the words' stem ids.
+    /// Looks every word's stem up by string: `find_cached` does the same work once per
+    /// distinct form.
     pub fn find(&self, a: &Analysis, ids: &mut Vec<u32>, out: &mut Vec<Mention>) {
         ids.clear();
         ids.extend(a.words.iter().map(|w| self.stem_id(a.stem(w))));
+        let root = &self.nodes[0].prefixes;
+        let prefix: Vec<bool> = a
+            .words
+            .iter()
+            .map(|w| root.iter().any(|(p, _)| a.lower(w).starts_with(&**p)))
+            .collect();
+        self.find_ids(a, ids, &prefix, out);
+    }
+
+    /// `find` with the per-form memo `memo` (kept by the caller across documents).
+    pub fn find_cached(&self, a: &Analysis, memo: &mut FormIds, out: &mut Vec<Mention>) {
+        if memo.lexicon != self.id || memo.generation != a.forms_generation() {
+            memo.lexicon = self.id;
+            memo.generation = a.forms_generation();
+            memo.table.clear();
+            memo.root_prefix.clear();
+        }
+        if memo.table.len() < a.forms_len() {
+            memo.table.resize(a.forms_len(), UNSEEN);
+            memo.root_prefix.resize(a.forms_len(), false);
+        }
+        memo.ids.clear();
+        memo.prefix.clear();
+        let root = &self.nodes[0].prefixes;
+        for w in &a.words {
+            let f = w.form as usize;
+            let mut id = memo.table[f];
+            if id == UNSEEN {
+                id = self.stem_id(a.stem(w));
+                memo.table[f] = id;
+                let lower = a.lower(w);
+                memo.root_prefix[f] = root.iter().any(|(p, _)| lower.starts_with(&**p));
+            }
+            memo.ids.push(id);
+            memo.prefix.push(memo.root_prefix[f]);
+        }
+        self.find_ids(a, &memo.ids, &memo.prefix, out);
+    }
+
+    /// Leftmost-longest matching over stem ids; `root_prefix[i]` says whether a one-word
+    /// prefix term can match word `i` (the other prefixes are tested on the way).
+    fn find_ids(&self, a: &Analysis, ids: &[u32], root_prefix: &[bool], out: &mut Vec<Mention>) {
         let n = a.words.len();
         let first_out = out.len();
         let mut i = 0;
         while i < n {
+            if ids[i] == NO_ID && !root_prefix[i] {
+                i += 1;
+                continue;
+            }
             // (length, is_prefix, term index): longest wins, then exact over prefix.
             let mut best: Option<(u32, bool, u32)> = None;
             let consider = |len: u32, term: u32, best: &mut Option<(u32, bool, u32)>| {
@@ -280,7 +353,7 @@ impl Lexicon {
                     break;
                 }
                 let nd = &self.nodes[node];
-                if !nd.prefixes.is_empty() {
+                if !nd.prefixes.is_empty() && (node != 0 || root_prefix[j]) {
                     let lower = a.lower(&a.words[j]);
                     for (p, term) in &nd.prefixes {
                         if lower.starts_with(&**p) {

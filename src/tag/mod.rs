@@ -6,7 +6,7 @@
 
 mod lexicon;
 
-pub use lexicon::{Lexicon, LexiconBuilder, TermError, NO_ID};
+pub use lexicon::{FormIds, Lexicon, LexiconBuilder, TermError, NO_ID};
 
 use serde::{Deserialize, Serialize};
 
@@ -19,10 +19,11 @@ pub struct Mention {
     pub sentence: u32,
 }
 
-/// Per-thread scratch space for tagging, reused across documents.
+/// Per-thread scratch space for tagging, reused across documents: the form → stem id memo
+/// lives here, so keep one per thread for the whole run.
 #[derive(Default)]
 pub struct TagScratch {
-    ids: Vec<u32>,
+    forms: FormIds,
 }
 
 /// Tags one analysed document, appending its mentions (in text order) to `out`.
@@ -32,5 +33,5 @@ pub fn tag(
     scratch: &mut TagScratch,
     out: &mut Vec<Mention>,
 ) {
-    lexicon.find(analysis, &mut scratch.ids, out);
+    lexicon.find_cached(analysis, &mut scratch.forms, out);
 }

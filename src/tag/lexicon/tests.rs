@@ -8,25 +8,41 @@ use rust_stemmers::Algorithm;
 type Spec<'a> = &'a [(&'a [&'a str], &'a [&'a str], &'a [&'a str])];
 
 fn find(spec: Spec, text: &str) -> Vec<(u32, String)> {
-    let an = Analyzer::new(AnalyzerKind::Tokenizers, Algorithm::English);
-    let mut b = LexiconBuilder::new(&an);
-    for (e, (terms, excl, ctx)) in spec.iter().enumerate() {
-        for t in *terms {
-            b.add_term(e as u32, t, false).unwrap();
+    // Every analyzer and both lookups (by stem string, by memoised form id) must agree.
+    let mut results = Vec::new();
+    for kind in [AnalyzerKind::Tokenizers, AnalyzerKind::Fast] {
+        let an = Analyzer::new(kind, Algorithm::English);
+        let mut b = LexiconBuilder::new(&an);
+        for (e, (terms, excl, ctx)) in spec.iter().enumerate() {
+            for t in *terms {
+                b.add_term(e as u32, t, false).unwrap();
+            }
+            for t in *excl {
+                b.add_term(e as u32, t, true).unwrap();
+            }
+            for t in *ctx {
+                b.add_context(e as u32, t).unwrap();
+            }
         }
-        for t in *excl {
-            b.add_term(e as u32, t, true).unwrap();
+        let lex = b.build();
+        let mut a = Analysis::default();
+        let mut memo = FormIds::default();
+        // Twice through the memo: the second pass reads ids memoised by the first.
+        for _ in 0..2 {
+            an.analyze(text, &mut a);
+            let mut out = Vec::new();
+            lex.find_cached(&a, &mut memo, &mut out);
+            results.push(out);
         }
-        for t in *ctx {
-            b.add_context(e as u32, t).unwrap();
-        }
+        let mut out = Vec::new();
+        lex.find(&a, &mut Vec::new(), &mut out);
+        results.push(out);
     }
-    let lex = b.build();
-    let mut a = Analysis::default();
-    an.analyze(text, &mut a);
-    let mut out = Vec::new();
-    lex.find(&a, &mut Vec::new(), &mut out);
-    out.iter()
+    for r in &results[1..] {
+        assert_eq!(r, &results[0], "lookups and analyzers disagree on {text:?}");
+    }
+    results[0]
+        .iter()
         .map(|m| (m.entity, text[m.start as usize..m.end as usize].to_string()))
         .collect()
 }

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: newstrack against spaCy PhraseMatcher, FlashText, an aho-corasick
+# DFA scan (the matching limit) and `cat > /dev/null` (the read limit), on the same scaled
+# JSONL corpus and the same phrase list. Prints one table (docs/performance.md explains it).
+#
+#   bash bench/compare.sh [SIZES_MB...]        default: 100 500
+#
+# Environment: PEERS_MAX_MB (default 100): spaCy and FlashText run on sizes up to this only
+# (spaCy does about 1 MB/s); THREADS (default "1 2"); BENCH_DIR (default bench/data);
+# PIPELINE (default pipelines/trade-1987.toml). Not part of .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=("$@")
+[ ${#SIZES[@]} -eq 0 ] && SIZES=(100 500)
+PEERS_MAX_MB=${PEERS_MAX_MB:-100}
+THREADS=${THREADS:-"1 2"}
+BENCH_DIR=${BENCH_DIR:-bench/data}
+PIPELINE=${PIPELINE:-pipelines/trade-1987.toml}
+VENV=$BENCH_DIR/venv
+RESULTS=$BENCH_DIR/results.jsonl
+mkdir -p "$BENCH_DIR"
+: > "$RESULTS"
+
+echo "== building (release)" >&2
+cargo build --release --quiet --bin newstrack --example bench-corpus --example ac-scan
+NT=target/release/newstrack
+GEN=target/release/examples/bench-corpus
+AC=target/release/examples/ac-scan
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "== installing spaCy and FlashText into $VENV" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet spacy flashtext
+fi
+PY=$VENV/bin/python
+
+# time_json TOOL THREADS SIZE CMD...: runs CMD under /usr/bin/time, records wall seconds and
+# peak RSS (plus the tool's own JSON line when it prints one) into $RESULTS.
+time_json() {
+    local tool=$1 threads=$2 size=$3
+    shift 3
+    local out err
+    out=$(mktemp) err=$(mktemp)
+    /usr/bin/time -f '%e %M %U %S' -o "$err" "$@" > "$out"
+    read -r secs rss user sys < "$err"
+    "$PY" - "$tool" "$threads" "$size" "$secs" "$rss" "$user" "$sys" "$out" >> "$RESULTS" <<'EOF'
+import json, sys
+tool, threads, size, secs, rss, user, sys_, out = sys.argv[1:]
+row = {"tool": tool, "threads": int(threads), "size_mb": int(size), "seconds": float(secs),
+       "rss_kb": int(rss), "cpu_seconds": float(user) + float(sys_)}
+try:
+    last = [l for l in open(out) if l.startswith("{")][-1]
+    own = json.loads(last)
+    row.update({k: own[k] for k in ("docs", "text_bytes", "matches", "phrases") if k in own})
+except (IndexError, ValueError):
+    pass
+print(json.dumps(row))
+EOF
+    rm -f "$out" "$err"
+}
+
+for size in "${SIZES[@]}"; do
+    corpus=$BENCH_DIR/corpus-${size}mb.jsonl
+    if [ ! -s "$corpus" ]; then
+        echo "== generating $corpus" >&2
+        "$GEN" --out "$corpus" --mb "$size" >&2
+    fi
+done
+
+# The phrase list: every distinct text newstrack tags in the first 20,000 articles (the
+# original Reuters bodies), lowercased with whitespace collapsed. Stems, `*` prefixes and
+# dotted acronyms thus become the literal word forms they matched, so the peers look for the
+# same things newstrack finds; what they still cannot do (capital-letter rules, sentence and
+# punctuation barriers, exclusions) shows up as a difference in match counts.
+PHRASES=$BENCH_DIR/phrases.txt
+first=$BENCH_DIR/corpus-${SIZES[0]}mb.jsonl
+head -n 20000 "$first" > "$BENCH_DIR/base.jsonl"
+"$NT" tag -p "$PIPELINE" --format jsonl "$BENCH_DIR/base.jsonl" 2>/dev/null \
+    | "$PY" -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    seen.add(" ".join(json.loads(line)["text"].lower().split()))
+print("\n".join(sorted(seen)))' > "$PHRASES"
+rm -f "$BENCH_DIR/base.jsonl"
+echo "== $(wc -l < "$PHRASES") phrases from $PIPELINE" >&2
+
+for size in "${SIZES[@]}"; do
+    corpus=$BENCH_DIR/corpus-${size}mb.jsonl
+    cat "$corpus" > /dev/null # warm the page cache: every tool reads from memory
+    echo "== $size MB: cat" >&2
+    time_json "cat > /dev/null" 1 "$size" cat "$corpus"
+    for t in $THREADS; do
+        echo "== $size MB: newstrack, $t threads" >&2
+        out=$BENCH_DIR/report-$size-$t
+        time_json newstrack "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" -o "$out" "$corpus"
+        # Mentions counted: the sum of trends.csv (every benchmark article is dated).
+        "$PY" - "$out" "$RESULTS" <<'EOF'
+import csv, json, sys
+out, results = sys.argv[1:]
+rows = [json.loads(l) for l in open(results)]
+s = json.load(open(f"{out}/summary.json"))
+rows[-1]["matches"] = sum(int(r["mentions"]) for r in csv.DictReader(open(f"{out}/trends.csv")))
+rows[-1]["docs"] = s["records"]["read"]
+open(results, "w").write("".join(json.dumps(r) + "\n" for r in rows))
+EOF
+        echo "== $size MB: aho-corasick DFA, $t threads" >&2
+        time_json "aho-corasick DFA" "$t" "$size" "$AC" --phrases "$PHRASES" --threads "$t" "$corpus"
+    done
+    if [ "$size" -le "$PEERS_MAX_MB" ]; then
+        for t in $THREADS; do
+            echo "== $size MB: FlashText, $t processes" >&2
+            time_json FlashText "$t" "$size" "$PY" bench/peers.py flashtext "$PHRASES" "$corpus" --procs "$t"
+            echo "== $size MB: spaCy PhraseMatcher, $t processes" >&2
+            time_json "spaCy PhraseMatcher" "$t" "$size" "$PY" bench/peers.py spacy "$PHRASES" "$corpus" --procs "$t"
+        done
+    fi
+done
+
+"$PY" - "$RESULTS" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+nt = {(r["size_mb"], r["threads"]): r for r in rows if r["tool"] == "newstrack"}
+best = {}
+for (size, t), r in nt.items():
+    if t == 2 or size not in best:
+        best[size] = r
+print("| corpus | tool | threads | seconds | MB/s | docs/s | CPU s | MB per CPU s | peak RSS MB | matches | newstrack (2 thr) ÷ tool |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    mbs = r["size_mb"] / r["seconds"] if r["seconds"] else float("inf")
+    docs = r.get("docs")
+    dps = f'{docs / r["seconds"]:,.0f}' if docs and r["seconds"] else ""
+    ref = best.get(r["size_mb"])
+    ratio = ""
+    if ref and r["seconds"]:
+        ratio = f'{(ref["size_mb"] / ref["seconds"]) / mbs:.2f}×'
+    cpu = r.get("cpu_seconds", 0.0)
+    per_cpu = f'{r["size_mb"] / cpu:,.1f}' if cpu > 0 else ""
+    print(f'| {r["size_mb"]} MB | {r["tool"]} | {r["threads"]} | {r["seconds"]:.2f} | {mbs:,.1f} | {dps} '
+          f'| {cpu:.2f} | {per_cpu} | {r["rss_kb"] / 1024:.0f} | {r.get("matches", "")} | {ratio} |')
+print()
+for size in sorted({r["size_mb"] for r in rows}):
+    one, two = nt.get((size, 1)), nt.get((size, 2))
+    if one and two:
+        print(f"{size} MB: newstrack 1 → 2 threads: {one['seconds'] / two['seconds']:.2f}×")
+    ac = {(r["threads"]): r for r in rows if r["tool"] == "aho-corasick DFA" and r["size_mb"] == size}
+    if two and 2 in ac:
+        print(f"{size} MB: newstrack at {ac[2]['seconds'] / two['seconds']:.0%} of the aho-corasick DFA scan (2 threads)")
+print()
+print("load average during the run:", open("/proc/loadavg").read().split()[:3])
+EOF

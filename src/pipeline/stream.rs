@@ -1,0 +1,256 @@
+//! Streaming work distribution: units of work (whole files, or chunks of lines of a large
+//! JSONL file) handed to every thread of a pool, results consumed strictly in input order.
+//!
+//! Owns the unit plan (which files are chunked, reading chunks at line ends and numbering
+//! their lines), the reorder window that bounds memory (results are consumed as soon as all
+//! earlier ones are, and no thread runs more than `WINDOW` units ahead of the consumer) and
+//! the per-thread worker state, which lives for the whole run so caches stay warm. There are
+//! no batch barriers: a thread that finishes a unit takes the next one, and whoever completes
+//! the oldest outstanding unit consumes everything that is ready. Knows nothing of articles,
+//! tagging or aggregates: the caller's closures do that.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use crate::ingest::{clean, walk::InputFile, Format};
+
+/// Chunk size for large JSONL files: small enough that threads share the file evenly and a
+/// chunk's articles stay a few megabytes, large enough that handing out units costs nothing.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Units a thread may run ahead of the oldest unconsumed one.
+const WINDOW: u64 = 64;
+
+/// Environment variable overriding the chunk size (bytes), for tests and tuning; files
+/// larger than twice the chunk size are chunked.
+pub const CHUNK_ENV: &str = "NEWSTRACK_CHUNK_BYTES";
+
+/// One piece of work.
+pub enum Unit {
+    /// A whole file, read by the worker.
+    File { file: usize },
+    /// Whole lines of a large JSONL file; `first_line` is 1-based. The last chunk of a file
+    /// has `last` set (and may be empty).
+    Chunk {
+        file: usize,
+        bytes: Vec<u8>,
+        first_line: u64,
+        last: bool,
+    },
+    /// A chunked file that could not be read to its end (or turned out to be binary).
+    Failed { file: usize, reason: String },
+}
+
+struct OpenFile {
+    file: usize,
+    handle: File,
+    carry: Vec<u8>,
+    next_line: u64,
+}
+
+/// Hands out units in input order. Reading happens here, under the planner's lock, a chunk
+/// at a time: a page-cache read of a megabyte is a small fraction of analysing it.
+struct Planner<'a> {
+    files: &'a [InputFile],
+    next_file: usize,
+    open: Option<OpenFile>,
+    chunk: usize,
+    seq: u64,
+}
+
+impl Planner<'_> {
+    fn next(&mut self) -> Option<Unit> {
+        if let Some(open) = self.open.as_mut() {
+            let (unit, done) = next_chunk(open, self.chunk);
+            if done {
+                self.open = None;
+            }
+            return Some(unit);
+        }
+        let idx = self.next_file;
+        let f = self.files.get(idx)?;
+        self.next_file += 1;
+        if Format::from_path(&f.path) != Some(Format::JsonLines) {
+            return Some(Unit::File { file: idx });
+        }
+        match std::fs::metadata(&f.path) {
+            Ok(m) if m.len() > 2 * self.chunk as u64 => {}
+            _ => return Some(Unit::File { file: idx }),
+        }
+        let Ok(mut handle) = File::open(&f.path) else {
+            // The worker reports the error exactly as for any file.
+            return Some(Unit::File { file: idx });
+        };
+        let mut head = vec![0u8; 8192];
+        let n = match read_full(&mut handle, &mut head) {
+            Ok(n) => n,
+            Err(_) => return Some(Unit::File { file: idx }),
+        };
+        head.truncate(n);
+        // UTF-16 must be decoded as a whole; binary files fail as a whole.
+        if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+            return Some(Unit::File { file: idx });
+        }
+        if let Some(reason) = clean::looks_binary(&head) {
+            return Some(Unit::Failed {
+                file: idx,
+                reason: reason.to_string(),
+            });
+        }
+        let mut open = OpenFile {
+            file: idx,
+            handle,
+            carry: head,
+            next_line: 1,
+        };
+        let (unit, done) = next_chunk(&mut open, self.chunk);
+        if !done {
+            self.open = Some(open);
+        }
+        Some(unit)
+    }
+}
+
+/// Reads until `buf` is full or the file ends.
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The next chunk of whole lines of `open`, and whether the file is done.
+fn next_chunk(open: &mut OpenFile, chunk: usize) -> (Unit, bool) {
+    let mut buf = std::mem::take(&mut open.carry);
+    let mut eof = false;
+    // The carry of a previous chunk holds no newline; the head read at opening may.
+    let mut newline = buf.contains(&b'\n');
+    // At least `chunk` bytes, then up to the end of a line.
+    while !(eof || buf.len() >= chunk && newline) {
+        let have = buf.len();
+        let want = if have < chunk {
+            chunk - have
+        } else {
+            64 * 1024
+        };
+        buf.resize(have + want, 0);
+        match read_full(&mut open.handle, &mut buf[have..]) {
+            Ok(n) => {
+                buf.truncate(have + n);
+                eof = n < want;
+                newline = newline || buf[have..].contains(&b'\n');
+            }
+            Err(e) => {
+                let unit = Unit::Failed {
+                    file: open.file,
+                    reason: format!(
+                        "cannot read file after line {}: {e}; the lines before were counted",
+                        open.next_line.saturating_sub(1)
+                    ),
+                };
+                return (unit, true);
+            }
+        }
+    }
+    let cut = if eof {
+        buf.len()
+    } else {
+        buf.iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(buf.len(), |p| p + 1)
+    };
+    open.carry = buf.split_off(cut);
+    let first_line = open.next_line;
+    open.next_line += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+    let unit = Unit::Chunk {
+        file: open.file,
+        bytes: buf,
+        first_line,
+        last: eof,
+    };
+    (unit, eof)
+}
+
+fn chunk_size() -> usize {
+    std::env::var(CHUNK_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(CHUNK_BYTES)
+}
+
+struct Reorder<R, C> {
+    pending: BTreeMap<u64, R>,
+    next: u64,
+    consume: C,
+}
+
+/// Runs `process` on every unit of `files` across the threads of `pool`, each thread with
+/// its own `W` for the whole run, and feeds the results to `consume` in input order.
+pub fn run_units<W, R, P, C>(pool: &rayon::ThreadPool, files: &[InputFile], process: P, consume: C)
+where
+    W: Default,
+    R: Send,
+    P: Fn(&mut W, &InputFile, Unit) -> R + Sync,
+    C: FnMut(R) + Send,
+{
+    let planner = Mutex::new(Planner {
+        files,
+        next_file: 0,
+        open: None,
+        chunk: chunk_size(),
+        seq: 0,
+    });
+    let wake = Condvar::new();
+    let consumed = AtomicU64::new(0);
+    let reorder = Mutex::new(Reorder {
+        pending: BTreeMap::new(),
+        next: 0,
+        consume,
+    });
+    pool.broadcast(|_| {
+        let mut worker = W::default();
+        loop {
+            let (seq, unit) = {
+                let mut p = planner.lock().unwrap_or_else(PoisonError::into_inner);
+                while p.seq >= consumed.load(Ordering::Acquire) + WINDOW {
+                    p = wake.wait(p).unwrap_or_else(PoisonError::into_inner);
+                }
+                let Some(unit) = p.next() else { break };
+                p.seq += 1;
+                (p.seq - 1, unit)
+            };
+            let file = match &unit {
+                Unit::File { file } | Unit::Chunk { file, .. } | Unit::Failed { file, .. } => *file,
+            };
+            let r = process(&mut worker, &files[file], unit);
+            let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
+            q.pending.insert(seq, r);
+            loop {
+                let next = q.next;
+                let Some(r) = q.pending.remove(&next) else {
+                    break;
+                };
+                (q.consume)(r);
+                q.next += 1;
+            }
+            let done = q.next;
+            drop(q);
+            // fetch_max, not store: another thread may have consumed further and published a
+            // larger count since this one read `done`; storing the older value would move
+            // the window back and, with every thread then waiting, hang the run.
+            consumed.fetch_max(done, Ordering::AcqRel);
+            let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
+            wake.notify_all();
+        }
+    });
+}

@@ -1,0 +1,81 @@
+//! The fast analyzer against the `tokenizers` reference on every Reuters-21578 body (skipped
+//! with a message when ../shared is absent): identical raw tokens (offsets, normalised forms,
+//! punctuation flags) and identical words, flags, stems and sentences.
+
+mod common;
+
+use common::*;
+use newstrack::analyze::{
+    Analysis, Analyzer, AnalyzerKind, FastSplitter, PreTokenizer, TokenizersSplitter,
+};
+use rust_stemmers::Algorithm;
+
+type TokenView = Vec<(u32, u32, String, bool)>;
+
+fn tokens(p: &dyn PreTokenizer, text: &str) -> TokenView {
+    let (mut t, mut buf) = (Vec::new(), String::new());
+    p.split(text, &mut t, &mut buf);
+    t.iter()
+        .map(|t| {
+            let norm = buf[t.norm.0 as usize..t.norm.1 as usize].to_string();
+            (t.start, t.end, norm, t.punct)
+        })
+        .collect()
+}
+
+type WordView = Vec<(u32, u32, String, String, String, u8, u32)>;
+
+fn words(a: &Analysis) -> WordView {
+    a.words
+        .iter()
+        .map(|w| {
+            (
+                w.start,
+                w.end,
+                a.surface(w).to_string(),
+                a.lower(w).to_string(),
+                a.stem(w).to_string(),
+                w.flags,
+                w.sentence,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fast_analyzer_is_identical_on_every_reuters_body() {
+    let Some(data) = reuters() else { return };
+    let (fast, reference) = (FastSplitter::new(), TokenizersSplitter::new());
+    let fa = Analyzer::new(AnalyzerKind::Fast, Algorithm::English);
+    let ra = Analyzer::new(AnalyzerKind::Tokenizers, Algorithm::English);
+    // One analysis each for the whole corpus, as a worker thread keeps it: form tables fill up.
+    let (mut af, mut ar) = (Analysis::default(), Analysis::default());
+    let mut files: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sgm"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 22, "Reuters-21578 has 22 .sgm files");
+    let (mut docs, mut bytes, mut n_tokens) = (0usize, 0usize, 0usize);
+    for f in &files {
+        let o = newstrack::ingest::read_file(f, &f.display().to_string(), &[]);
+        for art in &o.articles {
+            // Tokens of the raw text (entities, control bytes and all) and of the text the
+            // analyzer sees; words and sentences of the latter.
+            for text in [&art.text, &art.clean_text] {
+                let want = tokens(&reference, text);
+                assert_eq!(tokens(&fast, text), want, "tokens of {} differ", art.id);
+                n_tokens += want.len();
+            }
+            ra.analyze(&art.clean_text, &mut ar);
+            fa.analyze(&art.clean_text, &mut af);
+            assert_eq!(words(&af), words(&ar), "words of {} differ", art.id);
+            assert_eq!(af.sentences, ar.sentences, "sentences of {} differ", art.id);
+            docs += 1;
+            bytes += art.text.len();
+        }
+    }
+    assert!(docs > 21_000, "only {docs} articles read");
+    eprintln!("identical on {docs} Reuters articles, {bytes} bytes, {n_tokens} tokens");
+}
