@@ -14,13 +14,16 @@ use crate::config::{self, ConfigErrors, EntityKind, Pipeline};
 use crate::ingest::Article;
 use crate::pipeline::{self, PipelineError, RunOptions};
 use crate::report::{self, ReportContext, ReportError};
+use crate::state;
 use crate::tag::Mention;
 
 pub mod scale;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("{0}")]
+    // Transparent: the errors are the whole message (a `{0}` message would print them twice,
+    // once as the error and once as its source).
+    #[error(transparent)]
     Config(#[from] ConfigErrors),
     #[error("input path {0} does not exist; pass existing files or folders")]
     MissingInput(PathBuf),
@@ -28,6 +31,8 @@ pub enum AppError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
     #[error(transparent)]
@@ -71,7 +76,10 @@ fn check_inputs(paths: &[PathBuf]) -> Result<(), AppError> {
 }
 
 fn run(a: RunArgs) -> Result<Outcome, AppError> {
-    let pipeline = config::load(&a.pipeline.pipeline)?;
+    let mut pipeline = config::load(&a.pipeline.pipeline)?;
+    if let Some(n) = a.limits.max_doc_bytes {
+        pipeline.max_doc_bytes = n;
+    }
     let paths = if a.paths.is_empty() {
         vec![PathBuf::from(crate::cli::DEFAULT_CORPUS)]
     } else {
@@ -87,16 +95,29 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         threads: a.threads.map(usize::from),
         progress,
     };
-    let agg = pipeline::run(&pipeline, &paths, &opts)?;
+    let (agg, changes) = if a.no_state {
+        (pipeline::run(&pipeline, &paths, &opts)?, None)
+    } else {
+        let state_path = a.state.unwrap_or_else(|| out.join("newstrack.db"));
+        let mut st = state::State::open(&state_path, &pipeline, a.full)?;
+        let mut cache = state::Cache::new(&mut st, &pipeline);
+        let agg = pipeline::run_cached(&pipeline, &paths, &opts, Some(&mut cache))?;
+        let changes = st.finish(&agg);
+        (agg, Some(changes))
+    };
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let cx = ReportContext {
         pipeline: &pipeline,
         period,
         inputs: &inputs,
+        changes: changes.as_ref(),
     };
     let written = report::write_selected(&cx, &agg, &out, &a.format)?;
     if !a.quiet {
         print_run_summary(&agg, &out, &written);
+        if let Some(c) = &changes {
+            print_changes(c);
+        }
     }
     let acc = &agg.accounting;
     let failed = !acc.files_failed.is_empty() || !acc.records_rejected.is_empty();
@@ -117,6 +138,20 @@ fn print_run_summary(agg: &Aggregate, out: &std::path::Path, written: &[PathBuf]
             Some(n) => eprintln!("newstrack: rejected: {} (record {n}): {}", r.path, r.reason),
             None => eprintln!("newstrack: rejected: {}: {}", r.path, r.reason),
         }
+    }
+    // Warnings can run to thousands on a large archive: the first few here, all in the report.
+    const WARNINGS_SHOWN: usize = 20;
+    for w in acc.warnings.iter().take(WARNINGS_SHOWN) {
+        match w.record {
+            Some(n) => eprintln!("newstrack: warning: {} (record {n}): {}", w.path, w.message),
+            None => eprintln!("newstrack: warning: {}: {}", w.path, w.message),
+        }
+    }
+    if acc.warnings.len() > WARNINGS_SHOWN {
+        eprintln!(
+            "newstrack: ... and {} more warnings, listed in summary.json",
+            acc.warnings.len() - WARNINGS_SHOWN
+        );
     }
     eprintln!(
         "newstrack: {} files seen: {} read, {} skipped, {} failed; {} records: {} articles counted, {} duplicates, {} rejected; {} undated; {} warnings",
@@ -141,6 +176,16 @@ fn print_run_summary(agg: &Aggregate, out: &std::path::Path, written: &[PathBuf]
         out.display(),
         names.join(", ")
     );
+}
+
+fn print_changes(c: &state::Changes) {
+    if let Some(why) = &c.reset {
+        eprintln!("newstrack: state: {why}");
+    }
+    for p in &c.problems {
+        eprintln!("newstrack: state: {p}");
+    }
+    eprintln!("newstrack: state {}: {}", c.state, report::changes_line(c));
 }
 
 #[derive(Serialize)]
@@ -269,7 +314,10 @@ fn one_line_keep(s: &str, before: bool) -> String {
 }
 
 fn tag(a: TagArgs) -> Result<Outcome, AppError> {
-    let pipeline = config::load(&a.pipeline.pipeline)?;
+    let mut pipeline = config::load(&a.pipeline.pipeline)?;
+    if let Some(n) = a.limits.max_doc_bytes {
+        pipeline.max_doc_bytes = n;
+    }
     check_inputs(&a.paths)?;
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::new(stdout.lock());

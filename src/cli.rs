@@ -60,6 +60,17 @@ pub struct RunArgs {
     /// Exit with status 1 when any file failed or any record was rejected.
     #[arg(long)]
     pub strict: bool,
+    /// State database for incremental runs [default: <out>/newstrack.db].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// Read every file again, ignoring stored results (the state is rebuilt).
+    #[arg(long)]
+    pub full: bool,
+    /// Keep no state: read every file and write no database.
+    #[arg(long)]
+    pub no_state: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Outputs, comma-separated: md (report.md), html (report.html), csv (trends.csv,
     /// documents.csv, periods.csv), json (summary.json, trends.json).
     #[arg(long, short = 'f', value_enum, value_delimiter = ',', default_values = ["md", "html", "csv", "json"])]
@@ -67,6 +78,14 @@ pub struct RunArgs {
     /// Files or folders (walked recursively) [default: corpus/].
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest document read, in bytes; larger files (JSONL: lines) are reported, not read
+    /// [default: the pipeline's max_doc_bytes, else 20000000].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_doc_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,6 +104,8 @@ pub struct TagArgs {
     /// Worker threads [default: all cores].
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Files or folders (walked recursively).
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,

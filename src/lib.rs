@@ -14,4 +14,5 @@ pub mod ingest;
 pub mod partial;
 pub mod pipeline;
 pub mod report;
+pub mod state;
 pub mod tag;

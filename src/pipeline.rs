@@ -22,7 +22,8 @@ use rayon::prelude::*;
 use crate::aggregate::{summarize, Aggregate, DocRef, DocSummary, Warning};
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
-use crate::ingest::{self, json, walk, Article, FileOutcome, Rejected};
+use crate::ingest::{self, json, walk, Article, Content, FileOutcome, ReadOptions, Rejected};
+use crate::state::DocDetail;
 use crate::tag::{self, Mention, TagScratch};
 
 /// How a run is carried out (not what it computes: output never depends on these).
@@ -72,13 +73,46 @@ impl Worker {
     }
 }
 
-/// What one file contributed.
-struct FileResult {
-    path: String,
-    failed: Option<String>,
-    rejected: Vec<Rejected>,
-    warnings: Vec<String>,
-    docs: Vec<DocSummary>,
+/// What one file contributed: the unit incremental runs store and reuse (`src/state`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FileResult {
+    pub path: String,
+    pub failed: Option<String>,
+    pub rejected: Vec<Rejected>,
+    pub warnings: Vec<String>,
+    pub docs: Vec<DocSummary>,
+    /// The bytes the result came from; `None` when they could not be read.
+    #[serde(skip)]
+    pub content: Option<Content>,
+    /// Per-document mentions and sentences, one per `docs` entry, kept only for the state.
+    #[serde(skip)]
+    pub details: Vec<DocDetail>,
+}
+
+impl FileResult {
+    fn failed(path: &str, reason: String) -> FileResult {
+        FileResult {
+            path: path.to_string(),
+            failed: Some(reason),
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+            docs: Vec::new(),
+            content: None,
+            details: Vec::new(),
+        }
+    }
+}
+
+/// Results of earlier runs (implemented over SQLite by `src/state`). The run asks it, batch
+/// by batch in walk order, for still-valid results, reads only the other files, and hands it
+/// the fresh results; folding is the same for both, so the aggregate is that of a full run.
+pub trait ResultCache: Send {
+    /// Every file the run will consider, in walk order, before any is read.
+    fn plan(&mut self, files: &[walk::InputFile]);
+    /// One stored result per file of `batch` that is still valid for it.
+    fn lookup(&mut self, batch: &[walk::InputFile]) -> Vec<Option<FileResult>>;
+    /// The fresh results of `batch` (`None` where a stored one was used).
+    fn store(&mut self, batch: &[walk::InputFile], fresh: &[Option<FileResult>]);
 }
 
 /// How a unit's result counts towards its file.
@@ -103,17 +137,11 @@ fn process_unit(
     match unit {
         stream::Unit::File { .. } => UnitResult {
             kind: UnitKind::Whole,
-            r: process_file(pipeline, worker, file),
+            r: process_file(pipeline, worker, file, false),
         },
         stream::Unit::Failed { reason, .. } => UnitResult {
             kind: UnitKind::Whole,
-            r: FileResult {
-                path: file.display.clone(),
-                failed: Some(reason),
-                rejected: Vec::new(),
-                warnings: Vec::new(),
-                docs: Vec::new(),
-            },
+            r: FileResult::failed(&file.display, reason),
         },
         stream::Unit::Chunk {
             bytes,
@@ -140,7 +168,7 @@ fn process_unit(
             match read {
                 Ok((outcome, any)) => UnitResult {
                     kind: UnitKind::Chunk { last, any },
-                    r: tag_outcome(pipeline, worker, outcome),
+                    r: tag_outcome(pipeline, worker, outcome, false),
                 },
                 Err(p) => UnitResult {
                     kind: UnitKind::Chunk { last, any: true },
@@ -158,6 +186,8 @@ fn process_unit(
                         }],
                         warnings: Vec::new(),
                         docs: Vec::new(),
+                        content: None,
+                        details: Vec::new(),
                     },
                 },
             }
@@ -165,38 +195,56 @@ fn process_unit(
     }
 }
 
-fn process_file(pipeline: &Pipeline, worker: &mut Worker, file: &walk::InputFile) -> FileResult {
+fn process_file(
+    pipeline: &Pipeline,
+    worker: &mut Worker,
+    file: &walk::InputFile,
+    keep_details: bool,
+) -> FileResult {
     // A bug met on one input must cost that input only (house rule 5): a panic in a parser
     // fails the file, a panic in analysis rejects the one article.
     let read = catch_unwind(AssertUnwindSafe(|| {
-        ingest::read_file(&file.path, &file.display, &pipeline.boilerplate)
+        let opts = ReadOptions {
+            boilerplate: &pipeline.boilerplate,
+            max_doc_bytes: pipeline.max_doc_bytes,
+        };
+        ingest::read_file_with(&file.path, &file.display, &opts)
     }));
     match read {
-        Ok(outcome) => tag_outcome(pipeline, worker, outcome),
-        Err(p) => FileResult {
-            path: file.display.clone(),
-            failed: Some(format!(
+        Ok(outcome) => tag_outcome(pipeline, worker, outcome, keep_details),
+        Err(p) => FileResult::failed(
+            &file.display,
+            format!(
                 "internal error while parsing ({}); please report it with this file",
                 panic_message(&p)
-            )),
-            rejected: Vec::new(),
-            warnings: Vec::new(),
-            docs: Vec::new(),
-        },
+            ),
+        ),
     }
 }
 
 /// Analyses, tags and summarises the articles of a parsed file or chunk.
-fn tag_outcome(pipeline: &Pipeline, worker: &mut Worker, outcome: FileOutcome) -> FileResult {
+fn tag_outcome(
+    pipeline: &Pipeline,
+    worker: &mut Worker,
+    outcome: FileOutcome,
+    keep_details: bool,
+) -> FileResult {
     let mut docs = Vec::with_capacity(outcome.articles.len());
+    let mut details = Vec::new();
     let mut rejected = outcome.rejected;
     for article in &outcome.articles {
         let done = catch_unwind(AssertUnwindSafe(|| {
             worker.tag(pipeline, article);
-            summarize(article, &worker.analysis, &worker.mentions, pipeline)
+            let d = summarize(article, &worker.analysis, &worker.mentions, pipeline);
+            let detail =
+                keep_details.then(|| DocDetail::new(article, &worker.analysis, &worker.mentions));
+            (d, detail)
         }));
         match done {
-            Ok(d) => docs.push(d),
+            Ok((d, detail)) => {
+                docs.push(d);
+                details.extend(detail);
+            }
             Err(p) => {
                 // The worker's buffers may be half-written: start it afresh.
                 *worker = Worker::default();
@@ -218,6 +266,8 @@ fn tag_outcome(pipeline: &Pipeline, worker: &mut Worker, outcome: FileOutcome) -
         rejected,
         warnings: outcome.warnings,
         docs,
+        content: outcome.content,
+        details,
     }
 }
 
@@ -255,7 +305,23 @@ pub fn run(
     roots: &[PathBuf],
     opts: &RunOptions,
 ) -> Result<Aggregate, PipelineError> {
-    let walked = walk::collect(roots);
+    run_cached(pipeline, roots, opts, None)
+}
+
+/// [`run`], reusing and feeding a store of earlier results when one is given.
+///
+/// Without a store, files stream through as units (large JSONL files in chunks of lines) on
+/// every thread. With one, files go in batches of `BATCH_FILES`: the store is asked for the
+/// batch's still-valid results, only the other files are read, whole, and the fresh results
+/// are handed back before folding. Both fold the same results in the same walk order, so
+/// the aggregate is the same (the incremental tests compare the reports byte for byte).
+pub fn run_cached(
+    pipeline: &Pipeline,
+    roots: &[PathBuf],
+    opts: &RunOptions,
+    cache: Option<&mut dyn ResultCache>,
+) -> Result<Aggregate, PipelineError> {
+    let walked = walk::collect_filtered(roots, &pipeline.inputs);
     let mut agg = Aggregate::new(pipeline.evidence_per_entity);
     let acc = &mut agg.accounting;
     acc.files_seen = (walked.files.len() + walked.skipped.len() + walked.failed.len()) as u64;
@@ -284,12 +350,36 @@ pub fn run(
         chunk_any: false,
         pb: progress_bar(opts.progress, walked.files.len()),
     };
-    stream::run_units(
-        &pool,
-        &walked.files,
-        |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit),
-        |u| fold.unit(u),
-    );
+    match cache {
+        None => stream::run_units(
+            &pool,
+            &walked.files,
+            |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit),
+            |u| fold.unit(u),
+        ),
+        Some(cache) => {
+            cache.plan(&walked.files);
+            for batch in walked.files.chunks(BATCH_FILES) {
+                let stored = cache.lookup(batch);
+                let fresh: Vec<Option<FileResult>> = pool.install(|| {
+                    batch
+                        .par_iter()
+                        .zip(&stored)
+                        .map_init(Worker::default, |w, (f, s)| {
+                            s.is_none().then(|| process_file(pipeline, w, f, true))
+                        })
+                        .collect()
+                });
+                cache.store(batch, &fresh);
+                for r in stored.into_iter().zip(fresh).filter_map(|(s, f)| s.or(f)) {
+                    fold.unit(UnitResult {
+                        kind: UnitKind::Whole,
+                        r,
+                    });
+                }
+            }
+        }
+    }
     if let Some(pb) = fold.pb.take() {
         pb.finish_and_clear();
     }
@@ -366,6 +456,14 @@ fn fold_file(
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
         if let Some(&first) = seen.get(&d.hash) {
+            // A duplicate is not counted, but what was wrong with it is still reported.
+            for w in &d.warnings {
+                agg.accounting.warnings.push(Warning {
+                    path: d.path.clone(),
+                    record: None,
+                    message: format!("{}: {w}", d.id),
+                });
+            }
             let same_as = agg.docs[first as usize].doc.clone();
             agg.accounting.duplicates.push(DocRef {
                 doc: d.id,
@@ -393,7 +491,7 @@ where
     F: Fn(&Article, &Analysis, &[Mention]) -> String + Sync,
     E: FnMut(&str),
 {
-    let walked = walk::collect(roots);
+    let walked = walk::collect_filtered(roots, &pipeline.inputs);
     let mut problems: Vec<Rejected> = walked
         .skipped
         .iter()
@@ -410,7 +508,11 @@ where
             batch
                 .par_iter()
                 .map_init(Worker::default, |w, f| {
-                    let outcome = ingest::read_file(&f.path, &f.display, &pipeline.boilerplate);
+                    let read = ReadOptions {
+                        boilerplate: &pipeline.boilerplate,
+                        max_doc_bytes: pipeline.max_doc_bytes,
+                    };
+                    let outcome = ingest::read_file_with(&f.path, &f.display, &read);
                     let mut out = String::new();
                     for article in &outcome.articles {
                         w.tag(pipeline, article);

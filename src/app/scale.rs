@@ -178,6 +178,7 @@ pub fn merge(a: MergeArgs) -> Result<Outcome, AppError> {
         pipeline: &pipeline,
         period: a.period.unwrap_or(pipeline.period),
         inputs: &inputs,
+        changes: None,
     };
     let written = report::write_all(&cx, &agg, &out)?;
     if !a.quiet {

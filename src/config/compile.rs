@@ -181,6 +181,11 @@ pub struct Pipeline {
     /// Lowercased lines that are never tagged, besides the built-in list.
     pub boilerplate: Vec<String>,
     pub evidence_per_entity: usize,
+    /// Largest document read (`max_doc_bytes`, `--max-doc-bytes`); not in `hash`: the state
+    /// keys results by it separately, and the CLI may override it.
+    pub max_doc_bytes: u64,
+    /// `include`/`exclude` globs: which files under the input folders are read.
+    pub inputs: crate::ingest::walk::Filter,
     pub analyzer: Arc<Analyzer>,
     pub lexicon: Arc<Lexicon>,
     /// Hex digest of everything that changes tagging results (terms, analyzer, language,
@@ -409,6 +414,20 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
             5
         }
     };
+    let max_doc_bytes = match &p.max_doc_bytes {
+        None => crate::ingest::DEFAULT_MAX_DOC_BYTES,
+        Some(v) if *v.get_ref() >= 1 => *v.get_ref() as u64,
+        Some(v) => {
+            cx.push(
+                pb.offset + v.span().start,
+                sec,
+                Some("max_doc_bytes"),
+                Some(v.get_ref().to_string()),
+                "expected a positive number of bytes (default 20000000)",
+            );
+            crate::ingest::DEFAULT_MAX_DOC_BYTES
+        }
+    };
     let mut boilerplate = Vec::new();
     for b in &p.boilerplate {
         let t = b.get_ref().trim().to_lowercase();
@@ -426,6 +445,29 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
     }
     boilerplate.sort();
     boilerplate.dedup();
+    let globs = |v: &[Spanned<String>]| v.iter().map(|g| g.get_ref().clone()).collect::<Vec<_>>();
+    let all: Vec<(&str, &Spanned<String>)> = p
+        .include
+        .iter()
+        .map(|g| ("include", g))
+        .chain(p.exclude.iter().map(|g| ("exclude", g)))
+        .collect();
+    for (key, g) in &all {
+        if let Err(e) = crate::ingest::walk::glob(g.get_ref()) {
+            cx.push(
+                pb.offset + g.span().start,
+                sec,
+                Some(key),
+                Some(g.get_ref().clone()),
+                format!(
+                    "bad glob ({}): expected a glob such as \"*.json\" (any folder) or \"drafts/**\" (from the input root)",
+                    e.kind()
+                ),
+            );
+        }
+    }
+    let inputs = crate::ingest::walk::Filter::new(&globs(&p.include), &globs(&p.exclude))
+        .unwrap_or_default();
 
     // Entities: ids first (groups may point forward), then terms.
     let blocks: Vec<(EntityKind, &Block<EntitySpec>)> = spec
@@ -683,6 +725,8 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         events,
         boilerplate,
         evidence_per_entity,
+        max_doc_bytes,
+        inputs,
         analyzer,
         lexicon,
         hash,

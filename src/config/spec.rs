@@ -19,6 +19,11 @@ pub struct PipelineSection {
     #[serde(default)]
     pub boilerplate: Vec<Spanned<String>>,
     pub evidence_per_entity: Option<Spanned<i64>>,
+    pub max_doc_bytes: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
 }
 
 /// `[[topic]]` and `[[actor]]`.

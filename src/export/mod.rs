@@ -163,7 +163,7 @@ pub fn export(
     opts: &ExportOptions,
     sink: &mut dyn TableWriter,
 ) -> Result<ExportStats, ExportError> {
-    let walked = walk::collect(roots);
+    let walked = walk::collect_filtered(roots, &pipeline.inputs);
     let as_rejected = |s: &walk::Skipped| Rejected {
         path: s.path.clone(),
         record: None,
@@ -220,7 +220,11 @@ fn rows_of_file(
     file: &walk::InputFile,
 ) -> FileRows {
     let read = catch_unwind(AssertUnwindSafe(|| {
-        ingest::read_file(&file.path, &file.display, &pipeline.boilerplate)
+        let read = ingest::ReadOptions {
+            boilerplate: &pipeline.boilerplate,
+            max_doc_bytes: pipeline.max_doc_bytes,
+        };
+        ingest::read_file_with(&file.path, &file.display, &read)
     }));
     let outcome = match read {
         Ok(o) => o,

@@ -223,6 +223,74 @@ impl<'a> LineSource<'a> {
     }
 }
 
+/// Line-by-line JSONL parsing of a file streamed from disk (`ingest::read_file_with`), so a
+/// large file is never held whole: feed each line (without its `\n`) to [`JsonLines::line`],
+/// then call [`JsonLines::finish`]. Lines parse exactly as in [`parse_jsonl`].
+pub struct JsonLines<'a> {
+    ctx: Ctx<'a>,
+    any: bool,
+}
+
+impl<'a> JsonLines<'a> {
+    pub fn new(
+        display: &'a str,
+        file_date: Option<NaiveDate>,
+        boilerplate: &'a [String],
+    ) -> JsonLines<'a> {
+        JsonLines {
+            ctx: Ctx {
+                display,
+                file_date,
+                boilerplate,
+            },
+            any: false,
+        }
+    }
+
+    /// A line too long to hold: rejected without being read.
+    pub fn oversized(&mut self, n: u64, len: u64, limit: u64, outcome: &mut FileOutcome) {
+        self.any = true;
+        reject(
+            outcome,
+            self.ctx.display,
+            Some(n),
+            format!(
+                "line {n}: record is {}, over the {} document limit; skipped \
+                 (raise --max-doc-bytes or the pipeline's max_doc_bytes to read it)",
+                human_bytes(len),
+                human_bytes(limit)
+            ),
+        );
+    }
+
+    /// Parses line `n` (1-based).
+    pub fn line(&mut self, n: u64, raw: &[u8], outcome: &mut FileOutcome) {
+        self.any |= parse_jsonl_line(raw, n, &self.ctx, outcome);
+    }
+
+    pub fn finish(self, outcome: &mut FileOutcome) {
+        if !self.any {
+            reject(outcome, self.ctx.display, None, "empty file".into());
+        }
+    }
+}
+
+/// `20 MB`, `1.5 kB`: sizes in messages.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "kB")];
+    for (size, unit) in UNITS {
+        if n >= size {
+            let v = n as f64 / size as f64;
+            return if n.is_multiple_of(size) {
+                format!("{} {unit}", n / size)
+            } else {
+                format!("{v:.1} {unit}")
+            };
+        }
+    }
+    format!("{n} bytes")
+}
+
 /// One line of a JSON Lines file; see `LineSource::parse_line`.
 fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);

@@ -92,6 +92,28 @@ pub struct FileOutcome {
     pub failed: Option<String>,
     /// File-level warnings (lossy decoding, truncated input...).
     pub warnings: Vec<String>,
+    /// What was read, when the file's bytes were read: the identity incremental runs check.
+    pub content: Option<Content>,
+}
+
+/// The bytes a result was computed from: their length and blake3 digest (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Content {
+    pub len: u64,
+    pub hash: String,
+}
+
+/// Default for [`ReadOptions::max_doc_bytes`]: 20 MB.
+pub const DEFAULT_MAX_DOC_BYTES: u64 = 20_000_000;
+
+/// How files are read (what the pipeline says besides the lexicon).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions<'a> {
+    /// Lowercased boilerplate lines blanked for analysis.
+    pub boilerplate: &'a [String],
+    /// Largest document read: a file (or, for JSONL, a line) over it is not read into memory
+    /// and is reported instead.
+    pub max_doc_bytes: u64,
 }
 
 /// The input formats newstrack reads, chosen by file extension.
@@ -120,9 +142,22 @@ impl Format {
     }
 }
 
-/// Reads and parses one file. Never panics on bad input: problems become `failed`,
-/// `rejected` or `warnings` entries in the outcome.
+/// Reads and parses one file with the default document limit.
 pub fn read_file(path: &Path, display: &str, boilerplate: &[String]) -> FileOutcome {
+    read_file_with(
+        path,
+        display,
+        &ReadOptions {
+            boilerplate,
+            max_doc_bytes: DEFAULT_MAX_DOC_BYTES,
+        },
+    )
+}
+
+/// Reads and parses one file. Never panics on bad input: problems become `failed`,
+/// `rejected` or `warnings` entries in the outcome. A file that changes while it is read is
+/// parsed as read, with a warning naming it.
+pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOutcome {
     let mut outcome = FileOutcome {
         path: display.to_string(),
         ..Default::default()
@@ -131,15 +166,209 @@ pub fn read_file(path: &Path, display: &str, boilerplate: &[String]) -> FileOutc
         outcome.failed = Some("unsupported file extension".into());
         return outcome;
     };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let before = match std::fs::metadata(path) {
+        Ok(m) => m,
         Err(e) => {
-            outcome.failed = Some(format!("cannot read file: {e}"));
+            outcome.failed = Some(read_error(&e));
             return outcome;
         }
     };
-    parse_bytes(format, &bytes, path, display, boilerplate, &mut outcome);
+    if !before.is_file() {
+        outcome.failed = Some("no longer a regular file".into());
+        return outcome;
+    }
+    if format == Format::JsonLines {
+        match std::fs::File::open(path) {
+            Ok(f) => {
+                let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+                stream_jsonl(&mut r, path, display, opts, &mut outcome);
+            }
+            Err(e) => outcome.failed = Some(read_error(&e)),
+        }
+    } else if before.len() > opts.max_doc_bytes {
+        outcome.failed = Some(format!(
+            "file is {}, over the {} document limit; not read (raise --max-doc-bytes or the \
+             pipeline's max_doc_bytes to read it{})",
+            json::human_bytes(before.len()),
+            json::human_bytes(opts.max_doc_bytes),
+            if format == Format::Json {
+                ", or split it into a .jsonl file, whose limit applies per line"
+            } else {
+                ""
+            }
+        ));
+        return outcome;
+    } else {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                outcome.content = Some(Content {
+                    len: bytes.len() as u64,
+                    hash: blake3::hash(&bytes).to_hex().to_string(),
+                });
+                parse_bytes(
+                    format,
+                    &bytes,
+                    path,
+                    display,
+                    opts.boilerplate,
+                    &mut outcome,
+                );
+            }
+            Err(e) => outcome.failed = Some(read_error(&e)),
+        }
+    }
+    if outcome.failed.is_none() {
+        if let Ok(after) = std::fs::metadata(path) {
+            if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
+                outcome.warnings.push(
+                    "the file changed while it was being read; this run used the bytes as read \
+                     (re-run to pick up the new content)"
+                        .into(),
+                );
+            }
+        }
+    }
     outcome
+}
+
+fn read_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            "cannot read file: it vanished after the folder was listed".into()
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            format!("cannot read file: {e}; check its permissions")
+        }
+        _ => format!("cannot read file: {e}"),
+    }
+}
+
+/// Reads a JSONL file line by line: a line longer than the document limit is skipped without
+/// being held in memory, so one huge record costs neither the run nor the other lines.
+fn stream_jsonl<R: std::io::BufRead>(
+    r: &mut R,
+    path: &Path,
+    display: &str,
+    opts: &ReadOptions,
+    outcome: &mut FileOutcome,
+) {
+    let head: Vec<u8> = loop {
+        match r.fill_buf() {
+            Ok(buf) => break buf[..buf.len().min(8192)].to_vec(),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                outcome.failed = Some(read_error(&e));
+                return;
+            }
+        }
+    };
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    if let Some(reason) = clean::looks_binary(&head).filter(|_| !utf16) {
+        // Hash it all the same: a stored verdict is reused only for the same bytes.
+        let mut hasher = blake3::Hasher::new();
+        match std::io::copy(r, &mut hasher) {
+            Ok(len) => {
+                outcome.content = Some(Content {
+                    len,
+                    hash: hasher.finalize().to_hex().to_string(),
+                })
+            }
+            Err(e) => {
+                outcome.failed = Some(read_error(&e));
+                return;
+            }
+        }
+        outcome.failed = Some(reason.to_string());
+        return;
+    }
+    if utf16 {
+        let mut bytes = Vec::new();
+        let mut limited = std::io::Read::take(&mut *r, opts.max_doc_bytes.saturating_add(1));
+        if let Err(e) = std::io::Read::read_to_end(&mut limited, &mut bytes) {
+            outcome.failed = Some(read_error(&e));
+            return;
+        }
+        if bytes.len() as u64 > opts.max_doc_bytes {
+            outcome.failed = Some(format!(
+                "UTF-16 JSONL file over the {} document limit; not read (convert it to UTF-8, \
+                 whose limit applies per line, or raise --max-doc-bytes)",
+                json::human_bytes(opts.max_doc_bytes)
+            ));
+            return;
+        }
+        outcome.content = Some(Content {
+            len: bytes.len() as u64,
+            hash: blake3::hash(&bytes).to_hex().to_string(),
+        });
+        let file_date = date::date_from_filename(path);
+        json::parse_jsonl(&bytes, display, file_date, opts.boilerplate, outcome);
+        return;
+    }
+    let file_date = date::date_from_filename(path);
+    let mut hasher = blake3::Hasher::new();
+    let mut total: u64 = 0;
+    let mut lines = json::JsonLines::new(display, file_date, opts.boilerplate);
+    let mut line: Vec<u8> = Vec::new();
+    let mut line_len: u64 = 0;
+    let mut n: u64 = 1;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                outcome.failed = Some(read_error(&e));
+                outcome.articles.clear();
+                outcome.rejected.clear();
+                return;
+            }
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let (chunk, end_of_line) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], true),
+            None => (buf, false),
+        };
+        line_len += chunk.len() as u64;
+        if line_len <= opts.max_doc_bytes {
+            line.extend_from_slice(chunk);
+        } else {
+            line = Vec::new();
+        }
+        let used = chunk.len() + usize::from(end_of_line);
+        hasher.update(&buf[..used]);
+        total += used as u64;
+        r.consume(used);
+        if end_of_line {
+            finish_line(&mut lines, n, &line, line_len, opts, outcome);
+            line.clear();
+            line_len = 0;
+            n += 1;
+        }
+    }
+    if line_len > 0 || !line.is_empty() {
+        finish_line(&mut lines, n, &line, line_len, opts, outcome);
+    }
+    lines.finish(outcome);
+    outcome.content = Some(Content {
+        len: total,
+        hash: hasher.finalize().to_hex().to_string(),
+    });
+}
+
+fn finish_line(
+    lines: &mut json::JsonLines,
+    n: u64,
+    line: &[u8],
+    len: u64,
+    opts: &ReadOptions,
+    outcome: &mut FileOutcome,
+) {
+    if len > opts.max_doc_bytes {
+        lines.oversized(n, len, opts.max_doc_bytes, outcome);
+    } else {
+        lines.line(n, line, outcome);
+    }
 }
 
 /// Parses the bytes of one file of a known format into `outcome`.
@@ -160,5 +389,94 @@ pub fn parse_bytes(
         Format::JsonLines => json::parse_jsonl(bytes, display, file_date, boilerplate, outcome),
         Format::Html => html::parse(bytes, display, file_date, boilerplate, outcome),
         Format::Sgml => sgml::parse(bytes, display, file_date, boilerplate, outcome),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn streamed(bytes: &[u8], limit: u64) -> FileOutcome {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.jsonl");
+        std::fs::write(&p, bytes).unwrap();
+        let opts = ReadOptions {
+            boilerplate: &[],
+            max_doc_bytes: limit,
+        };
+        read_file_with(&p, "f.jsonl", &opts)
+    }
+
+    #[test]
+    fn streamed_jsonl_matches_the_in_memory_parser() {
+        let long = format!("{{\"text\":\"{}\"}}", "China tariffs ".repeat(20_000));
+        let cases: Vec<Vec<u8>> = vec![
+            b"{\"text\":\"China\"}\n{bad\n[1]\n".to_vec(),
+            b"{\"text\":\"no newline at the end\"}".to_vec(),
+            b"\xEF\xBB\xBF{\"text\":\"BOM\"}\r\n{\"text\":\"CRLF\"}\r\n".to_vec(),
+            b"\n\n   \n".to_vec(),
+            b"".to_vec(),
+            b"PK\x03\x04 zipped".to_vec(),
+            b"\xFF\xFE{\0\"\0t\0e\0x\0t\0\"\0:\0\"\0u\0\"\0}\0\n\0".to_vec(),
+            b"{\"text\":\"caf\xe9\"}\n".to_vec(),
+            format!("{long}\n{long}\n{{\"text\":\"short\"}}").into_bytes(),
+        ];
+        for bytes in &cases {
+            let s = streamed(bytes, u64::MAX);
+            let mut m = FileOutcome::default();
+            json::parse_jsonl(bytes, "f.jsonl", None, &[], &mut m);
+            assert_eq!(s.failed, m.failed, "{bytes:?}");
+            assert_eq!(s.articles, m.articles, "{bytes:?}");
+            assert_eq!(s.rejected, m.rejected, "{bytes:?}");
+            assert_eq!(s.warnings, m.warnings, "{bytes:?}");
+            let c = s.content.expect("content stamp");
+            assert_eq!(c.len, bytes.len() as u64);
+            assert_eq!(c.hash, blake3::hash(bytes).to_hex().to_string());
+        }
+    }
+
+    #[test]
+    fn over_limit_lines_are_rejected_and_the_rest_kept() {
+        let long = format!("{{\"text\":\"{}\"}}", "x".repeat(300_000));
+        let bytes = format!("{{\"text\":\"a\"}}\n{long}\n{{\"text\":\"b\"}}\n{long}");
+        let o = streamed(bytes.as_bytes(), 1000);
+        let texts: Vec<&str> = o.articles.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b"]);
+        let rej: Vec<(Option<u64>, bool)> = o
+            .rejected
+            .iter()
+            .map(|r| (r.record, r.reason.contains("over the 1 kB document limit")))
+            .collect();
+        assert_eq!(rej, [(Some(2), true), (Some(4), true)]);
+        assert_eq!(o.content.unwrap().len, bytes.len() as u64);
+    }
+
+    #[test]
+    fn whole_files_over_the_limit_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.txt", "a.json", "a.html", "a.sgm"] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, "China tariffs. ".repeat(100)).unwrap();
+            let opts = ReadOptions {
+                boilerplate: &[],
+                max_doc_bytes: 1000,
+            };
+            let o = read_file_with(&p, name, &opts);
+            let f = o.failed.unwrap_or_default();
+            assert!(
+                f.starts_with("file is 1.5 kB, over the 1 kB document limit"),
+                "{name}: {f}"
+            );
+            assert!(o.content.is_none() && o.articles.is_empty());
+        }
+        let o = read_file_with(
+            &dir.path().join("gone.txt"),
+            "gone.txt",
+            &ReadOptions {
+                boilerplate: &[],
+                max_doc_bytes: 1000,
+            },
+        );
+        assert!(o.failed.unwrap().contains("vanished"));
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Owns: walking each root recursively (following symbolic links; a loop is a failure, not a
 //! hang), the skip rules (hidden names — a leading `.` — below a root, unsupported
-//! extensions), the user-facing `display` path (root as given joined with the relative path,
+//! extensions, the pipeline's `include`/`exclude` globs), the user-facing `display` path (root as given joined with the relative path,
 //! `/`-separated), de-duplication (one file named twice, through two roots or a link, is read
 //! once: the first naming wins) and the sorted order of files.
 //!
@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
@@ -46,8 +47,89 @@ pub struct Collected {
     pub failed: Vec<Skipped>,
 }
 
+/// Which files found under a root are read: the pipeline's `include` and `exclude` globs. A
+/// glob without `/` matches a file name in any folder (`*.tmp.json`); one with `/` matches
+/// the path relative to the root (`drafts/**`, `**/2019/*.txt`). Files named as roots are
+/// always read.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    include: Option<(GlobSet, GlobSet)>,
+    exclude: (GlobSet, GlobSet),
+    include_src: Vec<String>,
+    exclude_src: (Vec<String>, Vec<String>),
+}
+
+/// Compiles one glob as the filter does (`*` does not cross `/`).
+pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+impl Filter {
+    /// Builds a filter; the error names the first bad glob by its index in `include`
+    /// followed by `exclude`.
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Filter, (usize, globset::Error)> {
+        let split = |pats: &[String], base: usize| {
+            let (mut names, mut paths) = (GlobSetBuilder::new(), GlobSetBuilder::new());
+            let (mut name_src, mut path_src) = (Vec::new(), Vec::new());
+            for (i, p) in pats.iter().enumerate() {
+                let g = glob(p).map_err(|e| (base + i, e))?;
+                if p.contains('/') {
+                    paths.add(g);
+                    path_src.push(p.clone());
+                } else {
+                    names.add(g);
+                    name_src.push(p.clone());
+                }
+            }
+            let build = |b: GlobSetBuilder| b.build().map_err(|e| (base, e));
+            Ok(((build(names)?, build(paths)?), (name_src, path_src)))
+        };
+        let (inc, _) = split(include, 0)?;
+        let (exc, exc_src) = split(exclude, include.len())?;
+        Ok(Filter {
+            include: (!include.is_empty()).then_some(inc),
+            exclude: exc,
+            include_src: include.to_vec(),
+            exclude_src: exc_src,
+        })
+    }
+
+    /// Why a file at `rel` (relative to its root, `/`-separated) is not read, if it is not.
+    fn skip_reason(&self, rel: &str) -> Option<String> {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        let (names, paths) = &self.exclude;
+        if let Some(i) = names.matches(name).first() {
+            return Some(format!(
+                "excluded by the pipeline's exclude glob \"{}\"",
+                self.exclude_src.0[*i]
+            ));
+        }
+        if let Some(i) = paths.matches(rel).first() {
+            return Some(format!(
+                "excluded by the pipeline's exclude glob \"{}\"",
+                self.exclude_src.1[*i]
+            ));
+        }
+        match &self.include {
+            Some((n, p)) if !n.is_match(name) && !p.is_match(rel) => Some(format!(
+                "not matched by the pipeline's include globs ({})",
+                self.include_src.join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// Walks `roots` and sorts what it finds into files, skipped and failed paths.
 pub fn collect(roots: &[PathBuf]) -> Collected {
+    collect_filtered(roots, &Filter::default())
+}
+
+/// [`collect`] with the pipeline's include and exclude globs.
+pub fn collect_filtered(roots: &[PathBuf], filter: &Filter) -> Collected {
     let mut out = Collected::default();
     let mut seen = HashSet::new();
     for root in roots {
@@ -61,7 +143,7 @@ pub fn collect(roots: &[PathBuf]) -> Collected {
                 path: root_display,
                 reason: e.to_string(),
             }),
-            Ok(m) if m.is_dir() => walk_dir(root, &mut out, &mut seen),
+            Ok(m) if m.is_dir() => walk_dir(root, filter, &mut out, &mut seen),
             Ok(m) if m.is_file() => consider_file(root, root_display, &mut out, &mut seen),
             Ok(_) => out.skipped.push(Skipped {
                 path: root_display,
@@ -77,7 +159,7 @@ pub fn collect(roots: &[PathBuf]) -> Collected {
     out
 }
 
-fn walk_dir(root: &Path, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
+fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
     let mut it = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -128,7 +210,17 @@ fn walk_dir(root: &Path, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
                 reason: "documentation file (README, LICENSE, CHANGELOG), not an article; name it as a PATH to read it".into(),
             });
         } else if kind.is_file() {
-            consider_file(entry.path(), display, out, seen);
+            let rel = display_of(
+                Path::new(""),
+                entry.path().strip_prefix(root).unwrap_or(entry.path()),
+            );
+            match filter.skip_reason(rel.trim_start_matches('/')) {
+                Some(reason) => out.skipped.push(Skipped {
+                    path: display,
+                    reason,
+                }),
+                None => consider_file(entry.path(), display, out, seen),
+            }
         } else {
             out.skipped.push(Skipped {
                 path: display,
@@ -309,6 +401,81 @@ mod tests {
         for (root, rel, want) in cases {
             assert_eq!(display_of(Path::new(root), Path::new(rel)), want);
         }
+    }
+
+    #[test]
+    fn include_and_exclude_globs() {
+        let dir = tree();
+        let root = dir.path().to_path_buf();
+        // (include, exclude, files read, skipped with a reason containing)
+        type Case<'a> = (
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a [(&'a str, &'a str)],
+        );
+        let cases: &[Case] = &[
+            (
+                &[],
+                &["*.md"],
+                &[
+                    "a.txt",
+                    "e.html",
+                    "f.HTM",
+                    "g.sgm",
+                    "sub/c.json",
+                    "sub/d.jsonl",
+                ],
+                &[("b.md", "exclude glob \"*.md\"")],
+            ),
+            (
+                &[],
+                &["sub/**"],
+                &["a.txt", "b.md", "e.html", "f.HTM", "g.sgm"],
+                &[("sub/c.json", "\"sub/**\""), ("sub/d.jsonl", "\"sub/**\"")],
+            ),
+            (
+                &["*.json*"],
+                &[],
+                &["sub/c.json", "sub/d.jsonl"],
+                &[("a.txt", "include globs (*.json*)")],
+            ),
+            (
+                &["sub/*"],
+                &["*.jsonl"],
+                &["sub/c.json"],
+                &[("sub/d.jsonl", "exclude glob"), ("b.md", "include globs")],
+            ),
+            // `*` does not cross folders: "*/c.json" is one level deep only.
+            (&["*/c.json", "a.txt"], &[], &["a.txt", "sub/c.json"], &[]),
+        ];
+        for (inc, exc, want, why) in cases {
+            let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+            let f = Filter::new(&s(inc), &s(exc)).unwrap();
+            let c = collect_filtered(std::slice::from_ref(&root), &f);
+            let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
+            assert_eq!(files, *want, "{inc:?} {exc:?}");
+            for (path, reason) in *why {
+                assert!(
+                    c.skipped
+                        .iter()
+                        .any(|s| rel(&root, &s.path) == *path && s.reason.contains(reason)),
+                    "{inc:?} {exc:?}: {path} {reason}: {:?}",
+                    c.skipped
+                );
+            }
+        }
+        // A file named as a root is read whatever the globs say.
+        let f = Filter::new(&[], &["*.txt".to_string()]).unwrap();
+        let c = collect_filtered(&[root.join("a.txt")], &f);
+        assert_eq!(c.files.len(), 1);
+        assert!(Filter::new(&["a[".to_string()], &[]).is_err());
+        assert_eq!(
+            Filter::new(&[], &["ok".to_string(), "{a".to_string()])
+                .unwrap_err()
+                .0,
+            1
+        );
     }
 
     #[cfg(unix)]

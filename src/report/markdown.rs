@@ -169,6 +169,13 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View, an: &Analytics) 
         acc.records_rejected.len(),
         if records_ok { "" } else { " (MISMATCH: please report this as a bug)" },
     );
+    if let Some(c) = cx.changes {
+        let _ = writeln!(
+            s,
+            "Incremental run: {}.\n",
+            md_escape(&super::changes_line(c))
+        );
+    }
 
     markdown_trends::periods(&mut s, view);
     ranked_table(&mut s, p, agg, view, EntityKind::Topic);

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::aggregate::Aggregate;
 use crate::config::{Period, Pipeline};
+use crate::state::Changes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -60,6 +61,18 @@ pub struct ReportContext<'a> {
     pub period: Period,
     /// Input paths as the user gave them.
     pub inputs: &'a [String],
+    /// How this run relates to the previous one (incremental runs), when a state was kept.
+    pub changes: Option<&'a Changes>,
+}
+
+/// One line on what an incremental run reused: documents (and files) reused, added,
+/// changed and removed since the previous run.
+pub fn changes_line(c: &Changes) -> String {
+    let (d, f) = (&c.documents, &c.files);
+    format!(
+        "documents {} reused, {} added, {} changed, {} removed since the previous run (files {} reused, {} added, {} changed, {} removed)",
+        d.reused, d.added, d.changed, d.removed, f.reused, f.added, f.changed, f.removed
+    )
 }
 
 pub(crate) fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError> {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::aggregate::{Aggregate, DocRef, Warning};
 use crate::ingest::Rejected;
+use crate::state::Changes;
 
 use super::ReportContext;
 
@@ -26,6 +27,9 @@ struct Summary<'a> {
     duplicates: &'a [DocRef],
     undated: &'a [DocRef],
     warnings: &'a [Warning],
+    /// Incremental runs: documents and files reused, added, changed and removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incremental: Option<&'a Changes>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +104,7 @@ pub fn render(cx: &ReportContext, agg: &Aggregate) -> String {
         duplicates: &acc.duplicates,
         undated: &agg.undated,
         warnings: &acc.warnings,
+        incremental: cx.changes,
     };
     let mut out =
         serde_json::to_string_pretty(&s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

@@ -171,3 +171,167 @@ fn periods() {
         "1988-01-01"
     );
 }
+
+/// One file with every class of invalid pipeline: each is reported, at once, with file, line,
+/// column, key and what was expected.
+#[test]
+fn each_invalid_class_reported_with_file_line_column_all_at_once() {
+    let src = r#"[pipeline]
+name = "bad"
+period = "fortnight"
+analyzer = "quantum"
+language = "klingon"
+evidence_per_entity = 0
+max_doc_bytes = -5
+boilerplate = ["  "]
+colour = "blue"
+include = ["**/*.json", "news/[a-"]
+exclude = ["{drafts"]
+
+[[topic]]
+id = "tariffs"
+synonyms = ["duty"]
+terms = ["tariff*"]
+
+[[topic]]
+id = "empty"
+terms = []
+
+[[topic]]
+id = "punct"
+terms = ["!!!", "  "]
+exclude = ["..."]
+
+[[topic]]
+id = "wrongtype"
+terms = "tariff"
+
+[[actor]]
+id = "tariffs"
+kind = "country"
+terms = ["Tariffland"]
+
+[[actor]]
+id = "self"
+kind = "person"
+group = "self"
+terms = ["Selfie"]
+
+[[actor]]
+id = "to-topic"
+kind = "person"
+group = "empty"
+terms = ["Topicer"]
+
+[[event]]
+date = "2025-02-30"
+label = "Bad day"
+
+[[event]]
+date = "2025-06-01"
+label = ""
+
+[[event]]
+date = "2025-06-01"
+"#;
+    // (class, line, column, key, fragment of the message)
+    let want: &[(&str, usize, usize, &str, &str)] = &[
+        (
+            "unknown period",
+            3,
+            10,
+            "period",
+            "expected one of day, week, month",
+        ),
+        (
+            "unknown analyzer",
+            4,
+            12,
+            "analyzer",
+            "expected one of auto",
+        ),
+        (
+            "unknown language",
+            5,
+            12,
+            "language",
+            "expected a stemmer language",
+        ),
+        (
+            "out of range",
+            6,
+            23,
+            "evidence_per_entity",
+            "from 1 to 100",
+        ),
+        (
+            "non-positive limit",
+            7,
+            17,
+            "max_doc_bytes",
+            "positive number of bytes",
+        ),
+        ("blank boilerplate", 8, 16, "boilerplate", "non-empty line"),
+        (
+            "unknown key in [pipeline]",
+            9,
+            1,
+            "colour",
+            "unknown field `colour`",
+        ),
+        ("bad include glob", 10, 25, "include", "bad glob"),
+        ("bad exclude glob", 11, 12, "exclude", "bad glob"),
+        (
+            "unknown key in an entry",
+            15,
+            1,
+            "synonyms",
+            "unknown field `synonyms`",
+        ),
+        ("empty terms", 20, 9, "terms", "at least one term"),
+        (
+            "term normalising to nothing",
+            24,
+            10,
+            "terms",
+            "normalises to nothing",
+        ),
+        ("blank term", 24, 17, "terms", "normalises to nothing"),
+        (
+            "exclusion normalising to nothing",
+            25,
+            12,
+            "exclude",
+            "normalises to nothing",
+        ),
+        ("duplicate id across kinds", 32, 6, "id", "duplicate id"),
+        ("self group", 39, 9, "group", "its own group"),
+        ("group naming a topic", 45, 9, "group", "another [[actor]]"),
+        ("bad event date", 49, 8, "date", "YYYY-MM-DD"),
+        ("empty event label", 54, 9, "label", "non-empty label"),
+        ("missing key", 57, 1, "label", "missing field `label`"),
+    ];
+    let errs = errors(src);
+    let shown = ConfigErrors(errs.clone()).to_string();
+    for (class, line, col, key, frag) in want {
+        assert!(
+            errs.iter().any(|e| e.file == "p.toml"
+                && e.line == *line
+                && e.column == *col
+                && e.key.as_deref() == Some(*key)
+                && e.message.contains(frag)),
+            "{class}: no error at {line}:{col} key {key} ({frag}) in\n{shown}"
+        );
+    }
+    // A wrong type is reported at its value, even without a key name.
+    assert!(
+        errs.iter()
+            .any(|e| e.line == 29 && e.column == 9 && e.message.contains("expected a sequence")),
+        "wrong type: {shown}"
+    );
+    assert_eq!(
+        errs.len(),
+        want.len() + 1,
+        "exactly one error per problem:\n{shown}"
+    );
+}

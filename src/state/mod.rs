@@ -1,0 +1,710 @@
+//! Incremental runs: the per-file results of earlier runs, kept in a SQLite database
+//! (`newstrack.db` in the out folder, or `--state FILE`), so a re-run reads only new and
+//! changed files and still folds exactly what a full run would.
+//!
+//! Owns the state file (opening, trusting or rebuilding it, its schema in `schema.rs`), the
+//! decision whether a stored result is still valid for a file (path + size + mtime, then the
+//! content hash; the pipeline hash and document limit for the whole state), and the
+//! analyst-facing tables (documents, mentions, sentences, counts). Crash safety comes from
+//! SQLite transactions in WAL mode: each batch of fresh results is committed on its own, so a
+//! run killed at any moment leaves only valid results behind.
+//!
+//! Must not touch: parsing, tagging or counting (it stores `FileResult`s the pipeline made and
+//! hands them back unchanged), and the report (it only returns [`Changes`]). A state error
+//! in the middle of a run never costs the report: the state stops being updated and says so.
+
+mod schema;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use rayon::prelude::*;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::aggregate::Aggregate;
+use crate::analyze::Analysis;
+use crate::config::Pipeline;
+use crate::ingest::walk::InputFile;
+use crate::ingest::Article;
+use crate::pipeline::{FileResult, ResultCache};
+use crate::tag::Mention;
+
+pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+
+/// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
+/// does not show (a parser or summary change), so stored results are not reused.
+const RESULTS_VERSION: u32 = 1;
+
+/// Warnings whose truth depends on the day of the run: such results are never reused.
+const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was being read"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot create the folder of the state file {path}: {source}; choose another with --state, or pass --no-state")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot use the state file {path}: {source}; move it away, choose another with --state, or pass --no-state")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot move the untrusted state file {path} aside: {source}; delete it or choose another with --state")]
+    MoveAside {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One mention as stored: entity index, byte span in the original text, sentence index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MentionRow {
+    pub entity: u32,
+    pub start: u32,
+    pub end: u32,
+    pub sentence: u32,
+}
+
+/// A sentence that holds at least one mention: index, byte span and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentenceRow {
+    pub index: u32,
+    pub start: u32,
+    pub end: u32,
+    pub text: String,
+}
+
+/// What the state keeps of one document beyond its `DocSummary`, for analysts' queries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocDetail {
+    pub record: Option<u64>,
+    pub mentions: Vec<MentionRow>,
+    pub sentences: Vec<SentenceRow>,
+}
+
+impl DocDetail {
+    pub fn new(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> DocDetail {
+        let mut idx: Vec<u32> = mentions.iter().map(|m| m.sentence).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let sentences = idx
+            .into_iter()
+            .filter_map(|i| {
+                let s = analysis.sentences.get(i as usize)?;
+                let text = article.text.get(s.start as usize..s.end as usize)?;
+                Some(SentenceRow {
+                    index: i,
+                    start: s.start,
+                    end: s.end,
+                    text: text.to_string(),
+                })
+            })
+            .collect();
+        DocDetail {
+            record: article.record,
+            mentions: mentions
+                .iter()
+                .map(|m| MentionRow {
+                    entity: m.entity,
+                    start: m.start,
+                    end: m.end,
+                    sentence: m.sentence,
+                })
+                .collect(),
+            sentences,
+        }
+    }
+}
+
+/// How this run relates to the previous one: files and the documents in them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// The state file used (shown on stderr; left out of the report files, which must not
+    /// depend on where the state lives).
+    #[serde(skip)]
+    pub state: String,
+    /// Why nothing was reused, when the state was new, rebuilt or reset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset: Option<String>,
+    pub files: ChangeCounts,
+    pub documents: ChangeCounts,
+    /// State problems met during the run (the report is complete regardless).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeCounts {
+    pub reused: u64,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+}
+
+/// What the state knew of a file.
+struct Known {
+    size: u64,
+    mtime_ns: i64,
+    content_hash: String,
+    documents: u64,
+    volatile: bool,
+}
+
+/// The stat taken before a file is read, kept until its result is stored.
+#[derive(Clone, Copy)]
+struct Stat {
+    size: u64,
+    mtime_ns: i64,
+}
+
+fn stat(path: &Path) -> Option<Stat> {
+    let m = std::fs::metadata(path).ok()?;
+    let mtime_ns = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Some(Stat {
+        size: m.len(),
+        mtime_ns,
+    })
+}
+
+fn hash_file(path: &Path) -> Option<String> {
+    let mut h = blake3::Hasher::new();
+    let f = std::fs::File::open(path).ok()?;
+    h.update_reader(f).ok()?;
+    Some(h.finalize().to_hex().to_string())
+}
+
+/// The open state of one run.
+pub struct State {
+    conn: Connection,
+    path: PathBuf,
+    run_id: i64,
+    known: HashMap<String, Known>,
+    /// Every file of this run (walk display paths): the others in `known` were removed.
+    present: HashSet<String>,
+    /// Stats of the current batch's files, taken before they were read.
+    stats: HashMap<String, Stat>,
+    /// Files whose stored result was reused but whose stat moved (touched, same content).
+    restat: Vec<(String, Stat)>,
+    changes: Changes,
+    /// Set after a write failed: the rest of the run neither reads nor writes the state.
+    broken: bool,
+    /// When this run started (ns since the epoch): a file modified within `RACY_NS` of it
+    /// may change again within the same mtime tick, so its stat is not trusted next time.
+    started_ns: i64,
+}
+
+/// How close to the run's start an mtime must be for the content, not the stat, to decide
+/// next time (file systems tick mtimes in milliseconds or coarser).
+const RACY_NS: i64 = 2_000_000_000;
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The identity of results: stored results are valid only under the same one.
+fn settings_key(p: &Pipeline) -> String {
+    format!(
+        "pipeline {} max_doc_bytes {} results v{} newstrack {}",
+        p.hash,
+        p.max_doc_bytes,
+        RESULTS_VERSION,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // WAL + NORMAL: a killed process loses at most the transaction in flight, never the file.
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+}
+
+/// Moves an untrusted file (and its WAL and shared-memory sidecars) to `<name>.bad`.
+fn move_aside(path: &Path) -> Result<PathBuf, StateError> {
+    let bad = PathBuf::from(format!("{}.bad", path.display()));
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        if side.exists() {
+            let to = PathBuf::from(format!("{}{suffix}", bad.display()));
+            std::fs::rename(&side, &to).map_err(|source| StateError::MoveAside {
+                path: side.clone(),
+                source,
+            })?;
+        }
+    }
+    std::fs::rename(path, &bad).map_err(|source| StateError::MoveAside {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(bad)
+}
+
+impl State {
+    /// Opens (or creates) the state at `path` for `pipeline`. An untrusted file is moved to
+    /// `<path>.bad` and a new state is built; stored results made under another pipeline or
+    /// document limit, or all of them with `full`, are dropped. `changes().reset` says why.
+    pub fn open(path: &Path, pipeline: &Pipeline, full: bool) -> Result<State, StateError> {
+        let sql = |source| StateError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StateError::Dir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut reset = None;
+        let existed = path.exists();
+        let mut conn = open_conn(path).map_err(sql)?;
+        let verdict = schema::examine(&conn);
+        match verdict {
+            schema::Verdict::Ours => {}
+            schema::Verdict::Empty => {
+                reset = Some(if existed {
+                    "the state file was empty; built a new one".to_string()
+                } else {
+                    "no earlier state; every file read".to_string()
+                });
+            }
+            schema::Verdict::Untrusted(why) => {
+                drop(conn);
+                let bad = move_aside(path)?;
+                reset = Some(format!(
+                    "{} is {why}: not trusted; moved to {} and built a new state",
+                    path.display(),
+                    bad.display()
+                ));
+                conn = open_conn(path).map_err(sql)?;
+            }
+        }
+        configure(&conn).map_err(sql)?;
+        if reset.is_some() {
+            schema::create(&mut conn).map_err(sql)?;
+        }
+        let key = settings_key(pipeline);
+        let stored: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'settings'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql)?;
+        let tx = conn.transaction().map_err(sql)?;
+        let drop_results = match (&stored, full) {
+            (_, true) => {
+                reset.get_or_insert_with(|| "--full: every file read again".into());
+                true
+            }
+            (Some(s), false) if *s != key => {
+                reset.get_or_insert_with(|| {
+                    format!(
+                        "the pipeline or the document limit changed since the last run \
+                         (was: {s}); stored results dropped, every file read again"
+                    )
+                });
+                true
+            }
+            _ => false,
+        };
+        if drop_results {
+            tx.execute_batch(
+                "DELETE FROM counts; DELETE FROM sentences; DELETE FROM mentions; \
+                 DELETE FROM documents; DELETE FROM files;",
+            )
+            .map_err(sql)?;
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('settings', ?1), \
+             ('pipeline', ?2), ('pipeline_hash', ?3), ('max_doc_bytes', ?4)",
+            params![
+                key,
+                pipeline.name,
+                pipeline.hash,
+                pipeline.max_doc_bytes.to_string()
+            ],
+        )
+        .map_err(sql)?;
+        tx.execute("DELETE FROM entities", []).map_err(sql)?;
+        for (i, e) in pipeline.entities.iter().enumerate() {
+            let group = e.group.map(|g| pipeline.entities[g as usize].id.clone());
+            let actor_kind = (!e.actor_kind.is_empty()).then_some(&e.actor_kind);
+            tx.execute(
+                "INSERT INTO entities(id, idx, kind, label, actor_kind, group_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![e.id, i as i64, e.kind.as_str(), e.label, actor_kind, group],
+            )
+            .map_err(sql)?;
+        }
+        tx.execute(
+            "INSERT INTO runs(started_at, pipeline, pipeline_hash) VALUES (?1, ?2, ?3)",
+            params![now(), pipeline.name, pipeline.hash],
+        )
+        .map_err(sql)?;
+        let run_id = tx.last_insert_rowid();
+        tx.commit().map_err(sql)?;
+        Ok(State {
+            conn,
+            path: path.to_path_buf(),
+            run_id,
+            known: HashMap::new(),
+            present: HashSet::new(),
+            stats: HashMap::new(),
+            restat: Vec::new(),
+            changes: Changes {
+                state: path.display().to_string(),
+                reset,
+                ..Default::default()
+            },
+            broken: false,
+            started_ns: std::time::SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i64),
+        })
+    }
+
+    /// Where the state lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The counts so far (complete after [`State::finish`]).
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
+    fn fail(&mut self, what: &str, e: rusqlite::Error) {
+        if !self.broken {
+            self.changes.problems.push(format!(
+                "{what} failed ({e}); the state is not updated for the rest of this run \
+                 (the report is complete; the next run reads again what is missing)"
+            ));
+        }
+        self.broken = true;
+    }
+
+    fn load_known(&mut self) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns, content_hash, documents, volatile FROM files")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Known {
+                    size: r.get::<_, i64>(1)? as u64,
+                    mtime_ns: r.get(2)?,
+                    content_hash: r.get(3)?,
+                    documents: r.get::<_, i64>(4)? as u64,
+                    volatile: r.get::<_, i64>(5)? != 0,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (p, k) = row?;
+            self.known.insert(p, k);
+        }
+        Ok(())
+    }
+
+    fn stored_result(&self, path: &str) -> Option<FileResult> {
+        let json: String = self
+            .conn
+            .query_row("SELECT result FROM files WHERE path = ?1", [path], |r| {
+                r.get(0)
+            })
+            .ok()?;
+        serde_json::from_str(&json).ok()
+    }
+
+    fn store_batch(
+        &mut self,
+        batch: &[InputFile],
+        fresh: &[Option<FileResult>],
+        entity_ids: &[String],
+    ) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        let racy_after = self.started_ns - RACY_NS;
+        for (path, s) in self.restat.drain(..) {
+            let mtime = if s.mtime_ns >= racy_after {
+                0
+            } else {
+                s.mtime_ns
+            };
+            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1")?
+                .execute(params![path, s.size as i64, mtime])?;
+        }
+        for (file, r) in batch.iter().zip(fresh) {
+            let Some(r) = r else { continue };
+            tx.prepare_cached("DELETE FROM files WHERE path = ?1")?
+                .execute([&file.display])?;
+            let (Some(content), Some(st)) = (&r.content, self.stats.get(&file.display)) else {
+                // Not read (vanished, unreadable): nothing to reuse; the next run tries again.
+                continue;
+            };
+            let volatile = is_volatile(r);
+            // A stat that moved while the file was read must not vouch for what was read, nor
+            // one so recent that a rewrite in the same mtime tick would not show.
+            let racy = st.mtime_ns >= racy_after;
+            let mtime = if content.len == st.size && !racy {
+                st.mtime_ns
+            } else {
+                0
+            };
+            let json = serde_json::to_string(r)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            tx.prepare_cached(
+                "INSERT INTO files(path, size, mtime_ns, content_hash, failed, documents, \
+                 rejected, volatile, result, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                file.display,
+                content.len as i64,
+                mtime,
+                content.hash,
+                r.failed,
+                r.docs.len() as i64,
+                r.rejected.len() as i64,
+                volatile as i64,
+                json,
+                self.run_id
+            ])?;
+            let mut ins_doc = tx.prepare_cached(
+                "INSERT INTO documents(path, record, doc, title, date, date_source, text_hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut ins_mention = tx.prepare_cached(
+                "INSERT INTO mentions(doc, entity, start, \"end\", sentence) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut ins_sentence = tx.prepare_cached(
+                "INSERT INTO sentences(doc, sentence, start, \"end\", text) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut ins_count =
+                tx.prepare_cached("INSERT INTO counts(doc, entity, mentions) VALUES (?1, ?2, ?3)")?;
+            let empty = DocDetail::default();
+            for (i, d) in r.docs.iter().enumerate() {
+                let detail = r.details.get(i).unwrap_or(&empty);
+                let hash: String = d.hash.iter().map(|b| format!("{b:02x}")).collect();
+                ins_doc.execute(params![
+                    file.display,
+                    detail.record.map(|n| n as i64),
+                    d.id,
+                    d.title,
+                    d.date.map(|x| x.to_string()),
+                    d.date_source.as_str(),
+                    hash
+                ])?;
+                let doc = tx.last_insert_rowid();
+                let name = |e: u32| entity_ids.get(e as usize).map_or("?", |s| s.as_str());
+                for m in &detail.mentions {
+                    ins_mention.execute(params![
+                        doc,
+                        name(m.entity),
+                        m.start as i64,
+                        m.end as i64,
+                        m.sentence as i64
+                    ])?;
+                }
+                for s in &detail.sentences {
+                    ins_sentence.execute(params![
+                        doc,
+                        s.index as i64,
+                        s.start as i64,
+                        s.end as i64,
+                        s.text
+                    ])?;
+                }
+                for &(e, n) in &d.counts {
+                    ins_count.execute(params![doc, name(e), n as i64])?;
+                }
+            }
+        }
+        tx.commit()
+    }
+
+    /// Drops files that are gone, marks duplicates, records the run. Returns the counts.
+    pub fn finish(&mut self, agg: &Aggregate) -> Changes {
+        if !self.broken {
+            if let Err(e) = self.finish_inner(agg) {
+                self.fail("finishing the state", e);
+            }
+        }
+        self.changes.clone()
+    }
+
+    fn finish_inner(&mut self, agg: &Aggregate) -> rusqlite::Result<()> {
+        let present = &self.present;
+        let gone: Vec<(&String, &Known)> = self
+            .known
+            .iter()
+            .filter(|(p, _)| !present.contains(p.as_str()))
+            .collect();
+        let tx = self.conn.transaction()?;
+        for (p, k) in &gone {
+            tx.execute("DELETE FROM files WHERE path = ?1", [p])?;
+            self.changes.files.removed += 1;
+            self.changes.documents.removed += k.documents;
+        }
+        tx.execute(
+            "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL",
+            [],
+        )?;
+        {
+            let mut dup = tx.prepare_cached(
+                "UPDATE documents SET duplicate_of = ?1 WHERE doc = ?2 AND path = ?3",
+            )?;
+            for d in &agg.accounting.duplicates {
+                dup.execute(params![d.same_as, d.doc, d.path])?;
+            }
+        }
+        let c = &self.changes.documents;
+        tx.execute(
+            "UPDATE runs SET finished_at = ?2, files = ?3, reused = ?4, added = ?5, changed = ?6, \
+             removed = ?7, articles = ?8 WHERE id = ?1",
+            params![
+                self.run_id,
+                now(),
+                self.present.len() as i64,
+                c.reused as i64,
+                c.added as i64,
+                c.changed as i64,
+                c.removed as i64,
+                agg.accounting.articles as i64
+            ],
+        )?;
+        tx.commit()?;
+        // Fold the WAL back so the state is one self-contained file between runs.
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+fn is_volatile(r: &FileResult) -> bool {
+    let hit = |w: &String| VOLATILE_MARKERS.iter().any(|m| w.contains(m));
+    r.warnings.iter().any(hit)
+        || r.docs.iter().any(|d| d.warnings.iter().any(hit))
+        || r.failed
+            .as_deref()
+            .is_some_and(|f| f.contains("internal error"))
+        || r.rejected
+            .iter()
+            .any(|x| x.reason.contains("internal error"))
+}
+
+/// The state as the pipeline's result cache; entity ids are needed to name mentions.
+pub struct Cache<'a> {
+    pub state: &'a mut State,
+    pub entity_ids: Vec<String>,
+}
+
+impl<'a> Cache<'a> {
+    pub fn new(state: &'a mut State, pipeline: &Pipeline) -> Cache<'a> {
+        Cache {
+            state,
+            entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
+        }
+    }
+}
+
+impl ResultCache for Cache<'_> {
+    fn plan(&mut self, files: &[InputFile]) {
+        let st = &mut *self.state;
+        st.present = files.iter().map(|f| f.display.clone()).collect();
+        if st.broken {
+            return;
+        }
+        if let Err(e) = st.load_known() {
+            st.known.clear();
+            st.fail("reading the state", e);
+        }
+    }
+
+    fn lookup(&mut self, batch: &[InputFile]) -> Vec<Option<FileResult>> {
+        let st = &mut *self.state;
+        // Stat in parallel; hash only files whose stat moved but whose size did not (touched
+        // or rewritten with the same length): the content decides.
+        let probes: Vec<(Option<Stat>, Option<String>)> = batch
+            .par_iter()
+            .map(|f| {
+                let s = stat(&f.path);
+                let k = st.known.get(&f.display);
+                let rehash = match (s, k) {
+                    (Some(s), Some(k)) => {
+                        !k.volatile
+                            && s.size == k.size
+                            && (s.mtime_ns != k.mtime_ns || k.mtime_ns == 0)
+                    }
+                    _ => false,
+                };
+                (s, rehash.then(|| hash_file(&f.path)).flatten())
+            })
+            .collect();
+        st.stats.clear();
+        let mut out = Vec::with_capacity(batch.len());
+        for (f, (s, hash)) in batch.iter().zip(probes) {
+            if let Some(s) = s {
+                st.stats.insert(f.display.clone(), s);
+            }
+            let reused = match (s, st.known.get(&f.display)) {
+                (Some(s), Some(k)) if !k.volatile && !st.broken => {
+                    let same_stat = s.size == k.size && s.mtime_ns == k.mtime_ns && k.mtime_ns != 0;
+                    let same_content = hash.as_deref() == Some(k.content_hash.as_str());
+                    if same_stat || same_content {
+                        let r = st.stored_result(&f.display);
+                        if r.is_some() && !same_stat {
+                            st.restat.push((f.display.clone(), s));
+                        }
+                        r
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            };
+            let docs = |r: &FileResult| r.docs.len() as u64;
+            match (&reused, st.known.get(&f.display)) {
+                (Some(r), _) => {
+                    st.changes.files.reused += 1;
+                    st.changes.documents.reused += docs(r);
+                }
+                (None, Some(_)) => st.changes.files.changed += 1,
+                (None, None) => st.changes.files.added += 1,
+            }
+            out.push(reused);
+        }
+        out
+    }
+
+    fn store(&mut self, batch: &[InputFile], fresh: &[Option<FileResult>]) {
+        let st = &mut *self.state;
+        for (f, r) in batch.iter().zip(fresh) {
+            if let Some(r) = r {
+                if st.known.contains_key(&f.display) {
+                    st.changes.documents.changed += r.docs.len() as u64;
+                } else {
+                    st.changes.documents.added += r.docs.len() as u64;
+                }
+            }
+        }
+        if st.broken {
+            return;
+        }
+        if let Err(e) = st.store_batch(batch, fresh, &self.entity_ids) {
+            st.fail("writing the state", e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

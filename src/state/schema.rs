@@ -1,0 +1,154 @@
+//! The SQLite schema of a state file, its version, and the checks that decide whether an
+//! existing file is a newstrack state this build can trust. docs/state.md documents every
+//! table and column; keep the two in step. No reading or writing of results here.
+
+use rusqlite::Connection;
+
+/// `PRAGMA application_id` of a newstrack state ("NwsT"): tells our files from other SQLite
+/// databases.
+pub const APPLICATION_ID: i64 = 0x4E77_7354;
+
+/// `PRAGMA user_version`: bump on any change to the tables below; an older state is rebuilt.
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub const CREATE: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE entities (
+    id         TEXT PRIMARY KEY,
+    idx        INTEGER NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    actor_kind TEXT,
+    group_id   TEXT
+);
+CREATE TABLE files (
+    path         TEXT PRIMARY KEY,
+    size         INTEGER NOT NULL,
+    mtime_ns     INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    failed       TEXT,
+    documents    INTEGER NOT NULL,
+    rejected     INTEGER NOT NULL,
+    volatile     INTEGER NOT NULL DEFAULT 0,
+    result       TEXT NOT NULL,
+    run          INTEGER NOT NULL
+);
+CREATE TABLE documents (
+    id           INTEGER PRIMARY KEY,
+    path         TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
+    record       INTEGER,
+    doc          TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    date         TEXT,
+    date_source  TEXT NOT NULL,
+    text_hash    TEXT NOT NULL,
+    duplicate_of TEXT
+);
+CREATE INDEX documents_path ON documents(path);
+CREATE INDEX documents_date ON documents(date);
+CREATE INDEX documents_doc ON documents(doc);
+CREATE TABLE mentions (
+    doc      INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    entity   TEXT NOT NULL,
+    start    INTEGER NOT NULL,
+    "end"    INTEGER NOT NULL,
+    sentence INTEGER NOT NULL
+);
+CREATE INDEX mentions_doc ON mentions(doc, sentence);
+CREATE INDEX mentions_entity ON mentions(entity);
+CREATE TABLE sentences (
+    doc      INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    sentence INTEGER NOT NULL,
+    start    INTEGER NOT NULL,
+    "end"    INTEGER NOT NULL,
+    text     TEXT NOT NULL,
+    PRIMARY KEY (doc, sentence)
+);
+CREATE TABLE counts (
+    doc      INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    entity   TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    PRIMARY KEY (doc, entity)
+);
+CREATE INDEX counts_entity ON counts(entity);
+CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    pipeline      TEXT NOT NULL,
+    pipeline_hash TEXT NOT NULL,
+    files         INTEGER,
+    reused        INTEGER,
+    added         INTEGER,
+    changed       INTEGER,
+    removed       INTEGER,
+    articles      INTEGER
+);
+"#;
+
+/// What an existing file turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Ours, current schema, intact.
+    Ours,
+    /// A new, empty database (a file of zero bytes, or no tables).
+    Empty,
+    /// Not to be trusted; the reason says why.
+    Untrusted(String),
+}
+
+/// Examines an open database without changing it.
+pub fn examine(conn: &Connection) -> Verdict {
+    let pragma = |name: &str| -> rusqlite::Result<i64> {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+    };
+    let tables: i64 = match conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    ) {
+        Ok(n) => n,
+        Err(e) => return Verdict::Untrusted(format!("not a readable SQLite database ({e})")),
+    };
+    let (app, version) = match (pragma("application_id"), pragma("user_version")) {
+        (Ok(a), Ok(v)) => (a, v),
+        (Err(e), _) | (_, Err(e)) => {
+            return Verdict::Untrusted(format!("not a readable SQLite database ({e})"))
+        }
+    };
+    if tables == 0 && app == 0 {
+        return Verdict::Empty;
+    }
+    if app != APPLICATION_ID {
+        return Verdict::Untrusted(format!(
+            "a SQLite database of another application (application_id {app:#x}, {tables} tables)"
+        ));
+    }
+    if version != SCHEMA_VERSION {
+        return Verdict::Untrusted(format!(
+            "a newstrack state of schema version {version}; this build uses version {SCHEMA_VERSION}"
+        ));
+    }
+    match conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
+        Ok(s) if s == "ok" => Verdict::Ours,
+        Ok(s) => Verdict::Untrusted(format!("a damaged database (integrity check: {s})")),
+        Err(e) => Verdict::Untrusted(format!("a damaged database ({e})")),
+    }
+}
+
+/// Creates the tables in an empty database.
+pub fn create(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(CREATE)?;
+    tx.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+    ))?;
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES ('application', 'newstrack'), ('schema_version', ?1)",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    tx.commit()
+}

@@ -1,0 +1,346 @@
+//! Incremental runs end to end: a run with a state must write the reports a clean full run
+//! writes, whatever happened to the files since (added, changed, touched, removed, renamed),
+//! when the pipeline changed, after a kill -9 mid-run, and over a corrupt or foreign state.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::*;
+use serde_json::Value;
+
+const PIPE: &str = r#"
+[pipeline]
+name = "t"
+period = "week"
+
+[[topic]]
+id = "tariffs"
+terms = ["tariff*"]
+
+[[topic]]
+id = "rare-earths"
+terms = ["rare earth"]
+
+[[actor]]
+id = "china"
+kind = "country"
+terms = ["China", "Beijing"]
+
+[[actor]]
+id = "united-states"
+kind = "country"
+terms = ["US", "United States"]
+"#;
+
+fn article(i: usize, topic: &str) -> String {
+    format!(
+        "Story {i}\n\nChina and the United States argued over {topic} on day {i}. \
+         Beijing said the {topic} would stay.\nA second paragraph about {topic} and more.\n"
+    )
+}
+
+/// The reports that must not depend on how the run was done: the incremental line of
+/// report.md and the `incremental` object of summary.json are dropped, the rest kept whole.
+fn reports(env: &TestEnv, out: &str) -> Vec<(String, String)> {
+    let md: String = env
+        .read(&format!("{out}/report.md"))
+        .split_inclusive('\n')
+        .filter(|l| !l.starts_with("Incremental run:"))
+        .collect::<String>()
+        .replace("\n\n\n", "\n\n");
+    let mut summary: Value =
+        serde_json::from_str(&env.read(&format!("{out}/summary.json"))).expect("summary.json");
+    summary.as_object_mut().unwrap().remove("incremental");
+    vec![
+        ("report.md".into(), md),
+        ("summary.json".into(), summary.to_string()),
+        ("trends.csv".into(), env.read(&format!("{out}/trends.csv"))),
+        (
+            "documents.csv".into(),
+            env.read(&format!("{out}/documents.csv")),
+        ),
+    ]
+}
+
+fn run(env: &TestEnv, args: &[&str]) -> Output {
+    let o = env.run_in(env.dir.path(), args);
+    assert_code(&o, 0);
+    o
+}
+
+/// Runs incrementally into `out`, then a clean full run without state into `out-full`, and
+/// asserts the reports agree. Returns the incremental run's `incremental` summary.
+fn check_against_full(env: &TestEnv, pipe: &str, out: &str) -> Value {
+    run(env, &["run", "-q", "-p", pipe, "-o", out, "in"]);
+    let full = format!("{out}-full");
+    run(
+        env,
+        &["run", "-q", "--no-state", "-p", pipe, "-o", &full, "in"],
+    );
+    for ((name, got), (_, want)) in reports(env, out).iter().zip(reports(env, &full)) {
+        assert_same_text(name, &want, got);
+    }
+    let s: Value = serde_json::from_str(&env.read(&format!("{out}/summary.json"))).unwrap();
+    s["incremental"].clone()
+}
+
+fn counts(inc: &Value, what: &str) -> [u64; 4] {
+    let c = &inc[what];
+    ["reused", "added", "changed", "removed"].map(|k| c[k].as_u64().unwrap_or(u64::MAX))
+}
+
+/// Sets a file's mtime to a fixed past moment, so a later rewrite always moves it.
+fn age(path: &Path) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
+}
+
+#[test]
+fn added_changed_touched_removed_renamed_and_pipeline_change() {
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    for i in 0..4 {
+        let p = env.write(
+            &format!("in/2025-06-0{}-s{i}.txt", i + 1),
+            article(i, "tariffs"),
+        );
+        age(&p);
+    }
+    env.write(
+        "in/feed.jsonl",
+        "{\"id\":\"f1\",\"date\":\"2025-06-03\",\"text\":\"China set rare earth quotas.\"}\n{bad\n",
+    );
+    age(&env.path("in/feed.jsonl"));
+    // A copy of s0: counted once, listed as a duplicate, in both kinds of run.
+    env.write("in/z-copy.txt", article(0, "tariffs"));
+
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert_eq!(counts(&inc, "files"), [0, 6, 0, 0], "{inc}");
+    assert_eq!(counts(&inc, "documents"), [0, 6, 0, 0], "{inc}");
+    assert!(env.path("out/newstrack.db").exists());
+
+    // Nothing changed: everything reused.
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert_eq!(counts(&inc, "files"), [6, 0, 0, 0], "{inc}");
+
+    // Added, changed (same length, new content), touched (same content, new mtime), removed.
+    env.write("in/2025-06-09-new.txt", article(9, "rare earth"));
+    let s1 = env.path("in/2025-06-02-s1.txt");
+    let same_len = article(1, "tariffs").replace("tariffs", "Tariffs");
+    env.write("in/2025-06-02-s1.txt", &same_len);
+    assert_eq!(
+        std::fs::metadata(&s1).unwrap().len() as usize,
+        same_len.len()
+    );
+    let s2 = env.path("in/2025-06-03-s2.txt");
+    std::fs::write(&s2, std::fs::read(&s2).unwrap()).unwrap();
+    std::fs::remove_file(env.path("in/2025-06-04-s3.txt")).unwrap();
+    let inc = check_against_full(&env, "p.toml", "out");
+    // reused: s0, s2 (touched), feed, z-copy; added: new; changed: s1; removed: s3.
+    assert_eq!(counts(&inc, "files"), [4, 1, 1, 1], "{inc}");
+    assert_eq!(counts(&inc, "documents"), [4, 1, 1, 1], "{inc}");
+
+    // The duplicate's original changes: the copy becomes an article of its own.
+    env.write("in/2025-06-01-s0.txt", article(0, "rare earth"));
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert_eq!(counts(&inc, "files"), [5, 0, 1, 0], "{inc}");
+
+    // Renamed: the old name is removed, the new one added (its id and file-name date
+    // change with its name).
+    std::fs::rename(
+        env.path("in/2025-06-09-new.txt"),
+        env.path("in/2025-06-10-renamed.txt"),
+    )
+    .unwrap();
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert_eq!(counts(&inc, "files"), [5, 1, 0, 1], "{inc}");
+
+    // A changed pipeline invalidates every stored result.
+    env.write(
+        "p2.toml",
+        PIPE.replace("\"tariff*\"", "\"tariff*\", \"quota*\""),
+    );
+    let inc = check_against_full(&env, "p2.toml", "out");
+    assert_eq!(counts(&inc, "files"), [0, 6, 0, 0], "{inc}");
+    assert!(inc["reset"].as_str().unwrap().contains("pipeline"), "{inc}");
+    // --full reads everything again, and says so.
+    let o = run(&env, &["run", "-p", "p2.toml", "-o", "out", "--full", "in"]);
+    assert!(
+        stderr(&o).contains("--full: every file read again"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("documents 0 reused, 6 added, 0 changed, 0 removed"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn state_flag_moves_the_database_and_it_is_queryable() {
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
+    env.write("in/2025-06-03-b.txt", article(2, "rare earth"));
+    run(
+        &env,
+        &[
+            "run", "-q", "-p", "p.toml", "-o", "out", "--state", "st/x.db", "in",
+        ],
+    );
+    assert!(!env.path("out/newstrack.db").exists());
+    let conn = rusqlite::Connection::open(env.path("st/x.db")).unwrap();
+    // Every sentence where China meets tariffs in the ISO week of 2025-06-02.
+    let mut stmt = conn
+        .prepare(
+            "SELECT d.doc, s.text FROM mentions a
+             JOIN mentions t ON t.doc = a.doc AND t.sentence = a.sentence
+             JOIN documents d ON d.id = a.doc
+             JOIN sentences s ON s.doc = a.doc AND s.sentence = a.sentence
+             WHERE a.entity = 'china' AND t.entity = 'tariffs'
+               AND d.date BETWEEN '2025-06-02' AND '2025-06-08'
+             GROUP BY a.doc, a.sentence ORDER BY d.doc, a.sentence",
+        )
+        .unwrap();
+    let rows: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "in/2025-06-02-a.txt");
+    assert!(rows[0]
+        .1
+        .starts_with("China and the United States argued over tariffs"));
+    // Offsets slice the original file.
+    let (start, end): (i64, i64) = conn
+        .query_row(
+            "SELECT start, \"end\" FROM mentions m JOIN documents d ON d.id = m.doc
+             WHERE d.doc = 'in/2025-06-03-b.txt' AND m.entity = 'rare-earths' ORDER BY start LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let text = env.read("in/2025-06-03-b.txt");
+    assert_eq!(&text[start as usize..end as usize], "rare earth");
+    let counts: i64 = conn
+        .query_row(
+            "SELECT sum(mentions) FROM counts WHERE entity = 'tariffs'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(counts, 3);
+}
+
+#[test]
+fn corrupt_and_foreign_states_are_reported_and_rebuilt() {
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
+    run(
+        &env,
+        &[
+            "run",
+            "-q",
+            "--no-state",
+            "-p",
+            "p.toml",
+            "-o",
+            "full",
+            "in",
+        ],
+    );
+    let want = reports(&env, "full");
+
+    env.write(
+        "out/newstrack.db",
+        b"SQLite format 3\0 but then garbage ".repeat(200),
+    );
+    let o = run(&env, &["run", "-p", "p.toml", "-o", "out", "in"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("not trusted") && err.contains("newstrack.db.bad"),
+        "{err}"
+    );
+    assert!(env.path("out/newstrack.db.bad").exists());
+    assert_eq!(reports(&env, "out"), want);
+
+    {
+        let c = rusqlite::Connection::open(env.path("other.db")).unwrap();
+        c.execute_batch("CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5);")
+            .unwrap();
+    }
+    let o = run(
+        &env,
+        &[
+            "run", "-p", "p.toml", "-o", "out2", "--state", "other.db", "in",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(err.contains("another application"), "{err}");
+    assert_eq!(reports(&env, "out2"), want);
+    // The foreign data is kept aside, not destroyed.
+    let c = rusqlite::Connection::open(env.path("other.db.bad")).unwrap();
+    let total: f64 = c
+        .query_row("SELECT total FROM invoices", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(total, 9.5);
+}
+
+#[cfg(unix)]
+#[test]
+fn kill_9_mid_run_then_rerun_gives_the_full_report() {
+    use std::process::{Command, Stdio};
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    // Enough files that the run is still going when the first batches are committed.
+    for i in 0..3000 {
+        env.write(
+            &format!("in/d{:02}/2025-06-{:02}-f{i:05}.txt", i % 50, 1 + i % 28),
+            article(i, if i % 3 == 0 { "rare earth" } else { "tariffs" }),
+        );
+    }
+    let db = env.path("out/newstrack.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newstrack"))
+        .args(["run", "-q", "-j", "1", "-p", "p.toml", "-o", "out", "in"])
+        .current_dir(env.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut stored = 0i64;
+    while std::time::Instant::now() < deadline {
+        if db.exists() {
+            if let Ok(c) = rusqlite::Connection::open(&db) {
+                stored = c
+                    .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+                    .unwrap_or(0);
+            }
+        }
+        if stored >= 128 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = child.try_wait().unwrap().is_none();
+    // SIGKILL: no destructor, no flush, no chance to tidy up.
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        killed,
+        "the run finished before it could be killed; make the corpus larger"
+    );
+    assert!(stored > 0 && stored < 3000, "stored {stored}");
+
+    let inc = check_against_full(&env, "p.toml", "out");
+    let [reused, added, changed, removed] = counts(&inc, "files");
+    assert!(reused >= stored as u64, "{inc}");
+    assert_eq!(reused + added, 3000, "{inc}");
+    assert_eq!((changed, removed), (0, 0), "{inc}");
+}
