@@ -161,6 +161,7 @@ fn process_unit(
                     &file.display,
                     file_date,
                     &pipeline.boilerplate,
+                    pipeline.max_doc_bytes,
                     &mut o,
                 );
                 (o, any)

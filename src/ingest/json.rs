@@ -167,13 +167,15 @@ pub const EMPTY_FILE: &str = "empty file";
 
 /// Parses a run of whole lines of a large `.jsonl` file (UTF-8, split at line ends by the
 /// caller) whose first line is line `first_line` of the file; returns whether any line held
-/// something. The caller rejects the file as [`EMPTY_FILE`] when no chunk of it did.
+/// something. The caller rejects the file as [`EMPTY_FILE`] when no chunk of it did. A line
+/// longer than `max_doc_bytes` is rejected unread, as the whole-file reader does.
 pub fn parse_jsonl_chunk(
     bytes: &[u8],
     first_line: u64,
     display: &str,
     file_date: Option<NaiveDate>,
     boilerplate: &[String],
+    max_doc_bytes: u64,
     outcome: &mut FileOutcome,
 ) -> bool {
     let ctx = Ctx {
@@ -181,7 +183,37 @@ pub fn parse_jsonl_chunk(
         file_date,
         boilerplate,
     };
-    parse_jsonl_lines(bytes, first_line, &ctx, outcome)
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if bytes.is_empty() {
+        return false;
+    }
+    let mut any = false;
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let n = first_line + i as u64;
+        let len = raw.strip_suffix(b"\r").unwrap_or(raw).len() as u64;
+        if len > max_doc_bytes {
+            any = true;
+            reject(
+                outcome,
+                display,
+                Some(n),
+                oversized_reason(n, len, max_doc_bytes),
+            );
+            continue;
+        }
+        any |= parse_jsonl_line(raw, n, &ctx, outcome);
+    }
+    any
+}
+
+/// The rejection of a record over the document size limit.
+fn oversized_reason(n: u64, len: u64, limit: u64) -> String {
+    format!(
+        "line {n}: record is {}, over the {} document limit; skipped \
+         (raise --max-doc-bytes or the pipeline's max_doc_bytes to read it)",
+        human_bytes(len),
+        human_bytes(limit)
+    )
 }
 
 fn parse_jsonl_lines(bytes: &[u8], first_line: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
@@ -254,12 +286,7 @@ impl<'a> JsonLines<'a> {
             outcome,
             self.ctx.display,
             Some(n),
-            format!(
-                "line {n}: record is {}, over the {} document limit; skipped \
-                 (raise --max-doc-bytes or the pipeline's max_doc_bytes to read it)",
-                human_bytes(len),
-                human_bytes(limit)
-            ),
+            oversized_reason(n, len, limit),
         );
     }
 
