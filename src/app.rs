@@ -16,6 +16,8 @@ use crate::pipeline::{self, PipelineError, RunOptions};
 use crate::report::{self, ReportContext, ReportError};
 use crate::tag::Mention;
 
+pub mod scale;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -28,6 +30,8 @@ pub enum AppError {
     Report(#[from] ReportError),
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
+    #[error(transparent)]
+    Scale(#[from] scale::ScaleError),
 }
 
 impl AppError {
@@ -35,6 +39,7 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Config(_) | AppError::MissingInput(_) => 2,
+            AppError::Scale(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -52,6 +57,9 @@ pub fn execute(cli: Cli) -> Result<Outcome, AppError> {
         Command::Run(a) => run(a),
         Command::Tag(a) => tag(a),
         Command::Check(a) => check(a),
+        Command::Map(a) => scale::map(a),
+        Command::Merge(a) => scale::merge(a),
+        Command::Export(a) => scale::export(a),
     }
 }
 
@@ -86,7 +94,7 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         period,
         inputs: &inputs,
     };
-    let written = report::write_all(&cx, &agg, &out)?;
+    let written = report::write_selected(&cx, &agg, &out, &a.format)?;
     if !a.quiet {
         print_run_summary(&agg, &out, &written);
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Period;
+use crate::report::Format;
 
 pub const DEFAULT_PIPELINE: &str = "pipelines/rare-earths.toml";
 pub const DEFAULT_CORPUS: &str = "corpus";
@@ -25,6 +26,12 @@ pub enum Command {
     Tag(TagArgs),
     /// Validate a pipeline and its lexicon; prints every error at once.
     Check(CheckArgs),
+    /// Map stage: JSON Lines article records on stdin → partial aggregates on stdout.
+    Map(MapArgs),
+    /// Merge stage: partial aggregates (stdin or files) → the report `run` writes.
+    Merge(MergeArgs),
+    /// Per-mention and per-document tables (JSON Lines or Parquet) for SQL engines.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +60,10 @@ pub struct RunArgs {
     /// Exit with status 1 when any file failed or any record was rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Outputs, comma-separated: md (report.md), html (report.html), csv (trends.csv,
+    /// documents.csv, periods.csv), json (summary.json, trends.json).
+    #[arg(long, short = 'f', value_enum, value_delimiter = ',', default_values = ["md", "html", "csv", "json"])]
+    pub format: Vec<Format>,
     /// Files or folders (walked recursively) [default: corpus/].
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -83,4 +94,82 @@ pub struct TagArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub pipeline: PipelineArg,
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// Name the records are reported under: the path `run` would show for the file.
+    #[arg(long, short = 's', value_name = "NAME", default_value = "stdin")]
+    pub source: String,
+    /// Each input line is `LINE<TAB>RECORD`, LINE being the record's line number in the
+    /// source (for inputs split into partitions).
+    #[arg(long)]
+    pub numbered: bool,
+    /// Write one partial per record instead of one for the whole input.
+    #[arg(long)]
+    pub per_document: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No summary line on stderr (rejected records are still reported).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// Output folder [default: reports/<pipeline name>/].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Reporting period [default: the pipeline's, else week].
+    #[arg(long, value_enum)]
+    pub period: Option<Period>,
+    /// Write the merged partial to stdout instead of the report (for staged merges).
+    #[arg(long, conflicts_with_all = ["out", "period", "strict"])]
+    pub partial: bool,
+    /// No summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Exit with status 1 when any record was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Files of partials, one per line, or folders of such files (Spark's part-*; `-` for
+    /// stdin) [default: stdin].
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// Table format.
+    #[arg(long, short = 'f', value_enum, default_value = "jsonl")]
+    pub format: ExportFormat,
+    /// Output folder for documents.* and mentions.* [default: exports/<pipeline name>/].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Add each article's text to the documents table (documents.jsonl is then itself a
+    /// corpus `run` and `map` read).
+    #[arg(long)]
+    pub text: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Files or folders (walked recursively).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
 }

@@ -228,7 +228,15 @@ fn output_is_identical_for_one_and_two_threads() {
         assert_code(&o, 0);
         outs.push(out);
     }
-    for f in ["report.md", "trends.csv", "documents.csv", "summary.json"] {
+    for f in [
+        "report.md",
+        "report.html",
+        "trends.csv",
+        "documents.csv",
+        "periods.csv",
+        "summary.json",
+        "trends.json",
+    ] {
         let a = std::fs::read_to_string(outs[0].join(f)).unwrap();
         let b = std::fs::read_to_string(outs[1].join(f)).unwrap();
         assert_same_text(f, &a, &b);

@@ -6,8 +6,10 @@
 //! machines gives the same totals. Counts are kept per day, never per reporting period, so
 //! one aggregate serves day, week and month reports. No I/O here.
 
+mod names;
 mod summary;
 
+pub use names::{NameExample, NameHit, NameStats};
 pub use summary::summarize;
 
 use std::cmp::Ordering;
@@ -82,6 +84,8 @@ pub struct DocSummary {
     pub groups: Vec<(u32, u32)>,
     /// Best sentence per entity in this document.
     pub evidence: Vec<Evidence>,
+    /// Distinct capitalised names the lexicon does not cover.
+    pub names: Vec<NameHit>,
     pub warnings: Vec<String>,
 }
 
@@ -184,6 +188,9 @@ pub struct Aggregate {
     pub day_evidence: BTreeMap<(NaiveDate, u32), Vec<Evidence>>,
     pub docs: Vec<DocRow>,
     pub evidence_cap: usize,
+    /// Unlisted name → documents naming it (see `names` for why nothing is pruned).
+    #[serde(default)]
+    pub names: BTreeMap<String, NameStats>,
 }
 
 /// Evidence kept per entity and day (for spikes).
@@ -267,6 +274,15 @@ impl Aggregate {
                 }
             }
         }
+        for hit in d.names {
+            let stats = NameStats::new(d.date, hit.example);
+            match self.names.get_mut(&hit.name) {
+                Some(s) => s.merge(stats),
+                None => {
+                    self.names.insert(hit.name, stats);
+                }
+            }
+        }
         self.docs.push(DocRow {
             doc: d.id,
             path: d.path,
@@ -302,6 +318,14 @@ impl Aggregate {
             self.day_evidence.entry(k).or_default().extend(v);
         }
         self.docs.extend(o.docs);
+        for (k, v) in o.names {
+            match self.names.get_mut(&k) {
+                Some(s) => s.merge(v),
+                None => {
+                    self.names.insert(k, v);
+                }
+            }
+        }
         self.finish();
     }
 

@@ -103,6 +103,7 @@ pub fn summarize(
         pairs,
         groups: groups.into_iter().collect(),
         evidence,
+        names: super::names::extract(article, analysis, mentions),
         warnings: article.warnings.clone(),
     }
 }
@@ -130,9 +131,21 @@ fn excerpt(
     ms: usize,
     me: usize,
 ) -> (String, (u32, u32), usize, usize) {
+    excerpt_max(text, s, e, ms, me, EVIDENCE_MAX)
+}
+
+/// `excerpt` with a given longest length in bytes.
+pub(super) fn excerpt_max(
+    text: &str,
+    s: usize,
+    e: usize,
+    ms: usize,
+    me: usize,
+    max: usize,
+) -> (String, (u32, u32), usize, usize) {
     let (mut ws, mut we) = (s, e.min(text.len()));
-    if we - ws > EVIDENCE_MAX {
-        let side = EVIDENCE_MAX.saturating_sub(me - ms) / 2;
+    if we - ws > max {
+        let side = max.saturating_sub(me - ms) / 2;
         ws = floor_boundary(text, ms.saturating_sub(side).max(s));
         we = ceil_boundary(text, (me + side).min(e));
     }

@@ -1,3 +1,5 @@
+//! Aggregate tests: totals, per-day cells, and merge over every split (table and proptest).
+
 use super::*;
 use proptest::prelude::*;
 
@@ -51,6 +53,21 @@ fn doc(i: u32, day: Option<u32>, counts: &[(u32, u32)]) -> DocSummary {
                 end: i * 10 + 5,
                 text: format!("sentence {i}"),
                 highlight: (0, 8),
+            })
+            .collect(),
+        names: counts
+            .iter()
+            .map(|(e, _)| NameHit {
+                name: format!("Name {e}"),
+                example: NameExample {
+                    doc: format!("doc-{i:03}"),
+                    path: format!("p/{i}.txt"),
+                    date: None,
+                    start: i,
+                    end: i + 1,
+                    text: String::new(),
+                    highlight: (0, 0),
+                },
             })
             .collect(),
         warnings: vec![],

@@ -1,3 +1,5 @@
+//! Analyzer tests: word rules, flags, sentence splitting and offsets, table-driven.
+
 use super::*;
 use rust_stemmers::Algorithm;
 

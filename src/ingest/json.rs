@@ -185,7 +185,6 @@ pub fn parse_jsonl_chunk(
 }
 
 fn parse_jsonl_lines(bytes: &[u8], first_line: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
-    let display = ctx.display;
     // A chunk ends with its last line's newline: that is no extra (blank) line.
     let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if bytes.is_empty() {
@@ -193,48 +192,78 @@ fn parse_jsonl_lines(bytes: &[u8], first_line: u64, ctx: &Ctx, outcome: &mut Fil
     }
     let mut any = false;
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let n = first_line + i as u64;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let raw = if n == 1 {
-            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-        } else {
-            raw
-        };
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        any = true;
-        let line = match std::str::from_utf8(raw) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => {
-                outcome
-                    .warnings
-                    .push(format!("line {n}: invalid UTF-8 replaced with U+FFFD"));
-                String::from_utf8_lossy(raw)
-            }
-        };
-        let place = Place::Line(n);
-        match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(mut obj)) => record(ctx, &mut obj, place, outcome),
-            Ok(other) => reject(
-                outcome,
-                display,
-                Some(n),
-                format!("line {n}: expected a JSON object, found {}", kind(&other)),
-            ),
-            Err(e) => reject(
-                outcome,
-                display,
-                Some(n),
-                format!(
-                    "line {n}: invalid JSON: {} at column {}",
-                    serde_message(&e),
-                    e.column()
-                ),
-            ),
-        }
+        any |= parse_jsonl_line(raw, first_line + i as u64, ctx, outcome);
     }
     any
+}
+
+/// Where JSON Lines records come from, for records read one line at a time (`newstrack map`
+/// reads them from standard input): the name they are reported under, as `run` would show
+/// the file, and that name's `YYYY-MM-DD` as the fallback date.
+pub struct LineSource<'a> {
+    ctx: Ctx<'a>,
+}
+
+impl<'a> LineSource<'a> {
+    pub fn new(display: &'a str, file_date: Option<NaiveDate>, boilerplate: &'a [String]) -> Self {
+        LineSource {
+            ctx: Ctx {
+                display,
+                file_date,
+                boilerplate,
+            },
+        }
+    }
+
+    /// Parses line `n` (1-based, without its `\n`) exactly as `parse_jsonl` parses that line
+    /// of a file: an article, a rejection or a warning goes into `outcome`. Returns false for
+    /// a blank line, which is not a record.
+    pub fn parse_line(&self, raw: &[u8], n: u64, outcome: &mut FileOutcome) -> bool {
+        parse_jsonl_line(raw, n, &self.ctx, outcome)
+    }
+}
+
+/// One line of a JSON Lines file; see `LineSource::parse_line`.
+fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let raw = if n == 1 {
+        raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+    } else {
+        raw
+    };
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let line = match std::str::from_utf8(raw) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            outcome
+                .warnings
+                .push(format!("line {n}: invalid UTF-8 replaced with U+FFFD"));
+            String::from_utf8_lossy(raw)
+        }
+    };
+    let place = Place::Line(n);
+    match serde_json::from_str::<Value>(&line) {
+        Ok(Value::Object(mut obj)) => record(ctx, &mut obj, place, outcome),
+        Ok(other) => reject(
+            outcome,
+            ctx.display,
+            Some(n),
+            format!("line {n}: expected a JSON object, found {}", kind(&other)),
+        ),
+        Err(e) => reject(
+            outcome,
+            ctx.display,
+            Some(n),
+            format!(
+                "line {n}: invalid JSON: {} at column {}",
+                serde_message(&e),
+                e.column()
+            ),
+        ),
+    }
+    true
 }
 
 fn decode_whole(bytes: &[u8], warnings: &mut Vec<String>) -> String {

@@ -1,6 +1,6 @@
-//! `trends.csv` (`period,entity,kind,mentions,documents`) and `documents.csv`
-//! (`doc,path,date,date_source,title,entity,mentions`), through the `csv` crate so quoting is
-//! right for titles with commas and quotes.
+//! `trends.csv` (`period,entity,kind,mentions,documents`), `documents.csv`
+//! (`doc,path,date,date_source,title,entity,mentions`) and `periods.csv` (`period,articles`),
+//! through the `csv` crate so quoting is right for titles with commas and quotes.
 
 use crate::aggregate::Aggregate;
 
@@ -37,6 +37,17 @@ pub fn trends(cx: &ReportContext, view: &View) -> Vec<u8> {
                 &c.documents.to_string(),
             ]);
         }
+    }
+    finish(w)
+}
+
+/// Every period of the range with its article count, zero included: a zero is a gap in
+/// coverage, which is why trends show it as a gap and not as zero attention.
+pub fn periods(view: &View) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["period", "articles"]);
+    for p in &view.periods {
+        let _ = w.write_record([p.label.as_str(), &p.articles.to_string()]);
     }
     finish(w)
 }

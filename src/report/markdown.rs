@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use crate::aggregate::{Aggregate, Counts, Evidence};
 use crate::config::{EntityKind, Pipeline};
 
+use super::analytics::Analytics;
+use super::markdown_trends;
 use super::trends::{sparkline, View};
 use super::ReportContext;
 
@@ -94,7 +96,7 @@ fn md_escape_keep_edges(s: &str) -> String {
     }
 }
 
-pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View) -> String {
+pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View, an: &Analytics) -> String {
     let p = cx.pipeline;
     let acc = &agg.accounting;
     let mut s = String::new();
@@ -168,11 +170,17 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View) -> String {
         if records_ok { "" } else { " (MISMATCH: please report this as a bug)" },
     );
 
+    markdown_trends::periods(&mut s, view);
     ranked_table(&mut s, p, agg, view, EntityKind::Topic);
     ranked_table(&mut s, p, agg, view, EntityKind::Actor);
     groups_table(&mut s, p, agg);
+    markdown_trends::spikes(&mut s, p, view, an);
+    markdown_trends::movers(&mut s, p, view, an);
+    markdown_trends::events(&mut s, p, view, an);
     trend_table(&mut s, p, view);
     cooc_table(&mut s, p, agg, view);
+    markdown_trends::cooc_over_time(&mut s, p, view, an);
+    markdown_trends::names(&mut s, view, an);
     evidence(&mut s, p, agg, view);
     problems(&mut s, agg);
     s

@@ -1,13 +1,19 @@
 //! Report: turns a finished `Aggregate` into files people read and tools load.
 //!
-//! Owns output formats, one file per format (`markdown`, `csv`, `summary`), and the
-//! period-bucketed view they share (`trends`). Reads aggregates and the compiled pipeline
-//! only; never re-reads articles. Everything is written in a fixed order so the same
-//! aggregate always gives byte-identical files.
+//! Owns output formats, one file per format (`markdown`, `html`, `csv`, `summary`,
+//! `json_out`), the period-bucketed view they share (`trends`) and the analytics computed
+//! on it (`analytics`). Reads aggregates and the compiled pipeline only; never re-reads
+//! articles. Everything is written in a fixed order so the same aggregate always gives
+//! byte-identical files.
 
+pub mod analytics;
 pub mod csv_out;
+pub mod html;
+pub mod json_out;
 pub mod markdown;
+mod markdown_trends;
 pub mod summary;
+pub mod svg;
 pub mod trends;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +35,23 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// A group of output files chosen with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Format {
+    /// `report.md`
+    Md,
+    /// `report.html`
+    Html,
+    /// `trends.csv`, `documents.csv`, `periods.csv`
+    Csv,
+    /// `summary.json`, `trends.json`
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Md, Format::Html, Format::Csv, Format::Json];
 }
 
 /// What the report is about, besides the aggregate.
@@ -56,18 +79,49 @@ pub fn write_all(
     agg: &Aggregate,
     out: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_selected(cx, agg, out, &Format::ALL)
+}
+
+/// Writes the files of the chosen formats into `out` and returns their paths.
+pub fn write_selected(
+    cx: &ReportContext,
+    agg: &Aggregate,
+    out: &Path,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir {
         path: out.to_path_buf(),
         source,
     })?;
     let view = trends::View::new(cx.pipeline, agg, cx.period);
+    let an = analytics::Analytics::new(cx.pipeline, agg, &view);
     let mut written = Vec::new();
-    let files: [(&str, Vec<u8>); 4] = [
-        ("report.md", markdown::render(cx, agg, &view).into_bytes()),
-        ("trends.csv", csv_out::trends(cx, &view)),
-        ("documents.csv", csv_out::documents(cx, agg)),
-        ("summary.json", summary::render(cx, agg).into_bytes()),
-    ];
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    let on = |f: Format| formats.contains(&f);
+    if on(Format::Md) {
+        files.push((
+            "report.md",
+            markdown::render(cx, agg, &view, &an).into_bytes(),
+        ));
+    }
+    if on(Format::Html) {
+        files.push((
+            "report.html",
+            html::render(cx, agg, &view, &an).into_bytes(),
+        ));
+    }
+    if on(Format::Csv) {
+        files.push(("trends.csv", csv_out::trends(cx, &view)));
+        files.push(("documents.csv", csv_out::documents(cx, agg)));
+        files.push(("periods.csv", csv_out::periods(&view)));
+    }
+    if on(Format::Json) {
+        files.push(("summary.json", summary::render(cx, agg).into_bytes()));
+        files.push((
+            "trends.json",
+            json_out::render(cx, agg, &view, &an).into_bytes(),
+        ));
+    }
     for (name, content) in files {
         let path = out.join(name);
         write_file(&path, &content)?;

@@ -1,3 +1,5 @@
+//! Pipeline validation tests: every error class reported at once with its position.
+
 use super::*;
 
 fn errors(src: &str) -> Vec<ConfigError> {

@@ -1,3 +1,5 @@
+//! Lexicon tests: each term rule and each term error, table-driven.
+
 use super::*;
 use crate::analyze::{Analysis, Analyzer, AnalyzerKind};
 use rust_stemmers::Algorithm;

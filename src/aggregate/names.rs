@@ -1,0 +1,740 @@
+//! Unlisted names: capitalised name sequences (people, organisations, places) in a document
+//! that the lexicon does not cover, so analysts see which actors to add.
+//!
+//! Owns the per-document extraction (`extract`, over the analysed words and the mentions)
+//! and the mergeable per-name statistics (`NameStats`). Reads the analysis and mentions
+//! only; never matches lexicon terms itself (a word inside or touching a mention is the
+//! lexicon's business) and knows nothing of periods or reports.
+//!
+//! Rules: a name is a run of capitalised words (or acronyms in capitals) with no
+//! punctuation barrier between them, joined by lowercase connectors such as "of" ("Bank of
+//! Tokyo", "University of Illinois"). A sentence's first word says nothing about being a
+//! name, so a name starting a sentence needs a second word; leading titles and common words
+//! ("The", "Dr", "President", "March") are dropped, as are trailing company suffixes ("Inc",
+//! "Ltd"). Runs that touch a mention extend a listed name ("Treasury Secretary" before
+//! "Baker") and are skipped. In headlines written in capitals, capitals say nothing.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{Analysis, Word, BARRIER_BEFORE, CAPS, INIT_CAP, SENTENCE_START};
+use crate::ingest::Article;
+use crate::tag::Mention;
+
+/// Longest name kept, in words: longer runs are headlines or titles of works, not names.
+const MAX_WORDS: usize = 6;
+/// Distinct names kept per document (in text order): a list or a table of names should not
+/// flood the statistics.
+pub const MAX_PER_DOC: usize = 100;
+/// Longest example text kept, in bytes.
+const EXAMPLE_MAX: usize = 240;
+
+/// Lowercase words allowed inside a name between capitalised words.
+const CONNECTORS: &[&str] = &[
+    "al", "bin", "da", "de", "del", "der", "di", "du", "for", "la", "le", "of", "the", "van", "von",
+];
+
+/// Last words of organisation names: "and" joins two capitalised runs into one name only
+/// when the second ends with one ("Securities and Exchange Commission"), so "Britain and
+/// France" stay two names.
+const ORG_WORDS: &[&str] = &[
+    "agency",
+    "association",
+    "authority",
+    "bank",
+    "board",
+    "bureau",
+    "college",
+    "commission",
+    "committee",
+    "company",
+    "corporation",
+    "council",
+    "department",
+    "exchange",
+    "foundation",
+    "fund",
+    "group",
+    "industries",
+    "industry",
+    "institute",
+    "ministry",
+    "office",
+    "organisation",
+    "organization",
+    "party",
+    "service",
+    "services",
+    "society",
+    "trust",
+    "union",
+    "university",
+];
+
+/// Trailing company suffixes dropped so "Sony Corp" and "Sony" are one name.
+const SUFFIXES: &[&str] = &[
+    "ag", "bhd", "co", "corp", "cos", "gmbh", "inc", "kk", "llc", "ltd", "nv", "plc", "sa", "spa",
+];
+
+/// Words that are capitalised for reasons other than being a name: function words, titles,
+/// months and weekdays, and the commonest sentence openers. Sorted for binary search.
+const COMMON: &[&str] = &[
+    "a",
+    "about",
+    "according",
+    "acting",
+    "after",
+    "again",
+    "against",
+    "ago",
+    "all",
+    "also",
+    "although",
+    "am",
+    "ambassador",
+    "among",
+    "an",
+    "analyst",
+    "analysts",
+    "and",
+    "another",
+    "any",
+    "apr",
+    "april",
+    "are",
+    "as",
+    "assistant",
+    "at",
+    "attorney",
+    "aug",
+    "august",
+    "avg",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "bln",
+    "both",
+    "but",
+    "by",
+    "can",
+    "cdt",
+    "ceo",
+    "chairman",
+    "chairwoman",
+    "chancellor",
+    "chief",
+    "co",
+    "commissioner",
+    "congressman",
+    "could",
+    "cts",
+    "dec",
+    "december",
+    "deputy",
+    "despite",
+    "did",
+    "director",
+    "dlrs",
+    "do",
+    "does",
+    "dr",
+    "during",
+    "each",
+    "earlier",
+    "edt",
+    "eight",
+    "either",
+    "est",
+    "even",
+    "every",
+    "executive",
+    "feb",
+    "february",
+    "few",
+    "first",
+    "five",
+    "for",
+    "former",
+    "four",
+    "fourth",
+    "friday",
+    "from",
+    "full",
+    "further",
+    "furthermore",
+    "gmt",
+    "gov",
+    "governor",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "here",
+    "his",
+    "how",
+    "however",
+    "i",
+    "if",
+    "in",
+    "inc",
+    "including",
+    "instead",
+    "into",
+    "is",
+    "it",
+    "its",
+    "jan",
+    "january",
+    "jr",
+    "judge",
+    "jul",
+    "july",
+    "jun",
+    "june",
+    "just",
+    "last",
+    "later",
+    "like",
+    "many",
+    "march",
+    "may",
+    "mayor",
+    "meanwhile",
+    "minister",
+    "miss",
+    "mln",
+    "monday",
+    "more",
+    "moreover",
+    "most",
+    "mr",
+    "mrs",
+    "ms",
+    "mths",
+    "much",
+    "my",
+    "next",
+    "nine",
+    "no",
+    "nor",
+    "not",
+    "nov",
+    "november",
+    "now",
+    "oct",
+    "october",
+    "of",
+    "officer",
+    "officials",
+    "on",
+    "once",
+    "one",
+    "only",
+    "oper",
+    "or",
+    "other",
+    "our",
+    "over",
+    "pdt",
+    "per",
+    "perhaps",
+    "pm",
+    "premier",
+    "president",
+    "prof",
+    "professor",
+    "pst",
+    "qtr",
+    "rep",
+    "representative",
+    "reuter",
+    "reuters",
+    "revs",
+    "said",
+    "saturday",
+    "second",
+    "secretary",
+    "sen",
+    "senator",
+    "sep",
+    "sept",
+    "september",
+    "seven",
+    "several",
+    "she",
+    "should",
+    "shr",
+    "shrs",
+    "since",
+    "six",
+    "so",
+    "some",
+    "speaker",
+    "spokesman",
+    "spokeswoman",
+    "sr",
+    "still",
+    "such",
+    "sunday",
+    "ten",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "third",
+    "this",
+    "those",
+    "though",
+    "three",
+    "thursday",
+    "to",
+    "today",
+    "too",
+    "tuesday",
+    "two",
+    "under",
+    "undersecretary",
+    "unless",
+    "until",
+    "upon",
+    "us",
+    "vice",
+    "was",
+    "we",
+    "wednesday",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "within",
+    "without",
+    "would",
+    "year",
+    "yesterday",
+    "yet",
+    "you",
+    "your",
+];
+
+/// Where a name was first seen: the earliest document (by id) and position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameExample {
+    pub doc: String,
+    pub path: String,
+    pub date: Option<NaiveDate>,
+    /// Byte range of the name in the document's original text.
+    pub start: u32,
+    pub end: u32,
+    /// The sentence around it (shortened when long), and the name's range within it.
+    pub text: String,
+    pub highlight: (u32, u32),
+}
+
+/// One name found in one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameHit {
+    pub name: String,
+    pub example: NameExample,
+}
+
+/// Documents naming one name: per day for dated documents, plus the undated ones.
+///
+/// Merging adds counts and keeps the smallest example, so it is associative and
+/// commutative. Nothing is pruned here: a threshold applied while merging would count a
+/// name seen once in each of two parts as zero, so the report applies its thresholds to
+/// the finished aggregate instead (memory grows with distinct (name, day) pairs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameStats {
+    pub documents: u64,
+    pub days: BTreeMap<NaiveDate, u64>,
+    pub example: NameExample,
+}
+
+impl NameStats {
+    pub fn new(date: Option<NaiveDate>, example: NameExample) -> NameStats {
+        let mut days = BTreeMap::new();
+        if let Some(d) = date {
+            days.insert(d, 1);
+        }
+        NameStats {
+            documents: 1,
+            days,
+            example,
+        }
+    }
+
+    pub fn merge(&mut self, o: NameStats) {
+        self.documents += o.documents;
+        for (d, n) in o.days {
+            *self.days.entry(d).or_default() += n;
+        }
+        let key = |e: &NameExample| (e.doc.clone(), e.start);
+        if key(&o.example) < key(&self.example) {
+            self.example = o.example;
+        }
+    }
+}
+
+fn is_common(lower: &str) -> bool {
+    COMMON.binary_search(&lower).is_ok()
+}
+
+/// The distinct unlisted names of one document, in order of first appearance.
+pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> Vec<NameHit> {
+    let words = &analysis.words;
+    let n = words.len();
+    // Which words lie inside a mention (mentions come in text order).
+    let mut in_mention = vec![false; n];
+    let mut mi = 0;
+    for (i, w) in words.iter().enumerate() {
+        while mi < mentions.len() && mentions[mi].end <= w.start {
+            mi += 1;
+        }
+        if mi < mentions.len() && mentions[mi].start <= w.start && w.end <= mentions[mi].end {
+            in_mention[i] = true;
+        }
+    }
+    let headline = headline_sentences(analysis);
+    // A word opening a line is treated like one opening a sentence: in tables and
+    // listings ("Shr 12 cts", "Net profit") line starts are capitalised whatever they are.
+    let bytes = article.text.as_bytes();
+    let line_start: Vec<bool> = (0..n)
+        .map(|i| {
+            let from = if i == 0 { 0 } else { words[i - 1].end as usize };
+            bytes
+                .get(from..words[i].start as usize)
+                .is_some_and(|gap| gap.contains(&b'\n'))
+                || (i == 0 && words[0].start == 0)
+        })
+        .collect();
+    let capital = |i: usize| -> bool {
+        let w = &words[i];
+        if in_mention[i] {
+            return false;
+        }
+        let s = analysis.surface(w);
+        if s.chars().any(|c| c.is_ascii_digit()) || !s.chars().any(char::is_alphabetic) {
+            return false;
+        }
+        let caps = w.flags & CAPS != 0;
+        if headline.get(w.sentence as usize).copied().unwrap_or(false) {
+            return false;
+        }
+        caps || w.flags & INIT_CAP != 0
+    };
+    let joined = |i: usize| words[i].flags & BARRIER_BEFORE == 0;
+    let mut out: Vec<NameHit> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !capital(i) {
+            i += 1;
+            continue;
+        }
+        // Extend over capitalised words and connectors followed by a capitalised word.
+        let mut last = i;
+        let mut k = i + 1;
+        while k < n && joined(k) && last + 1 - i < MAX_WORDS + 2 {
+            if capital(k) {
+                last = k;
+                k += 1;
+                continue;
+            }
+            let mut c = k;
+            while c < n
+                && c - k < 2
+                && joined(c)
+                && !in_mention[c]
+                && words[c].flags & INIT_CAP == 0
+                && CONNECTORS.contains(&analysis.lower(&words[c]))
+            {
+                c += 1;
+            }
+            if c > k && c < n && joined(c) && capital(c) {
+                last = c;
+                k = c + 1;
+                continue;
+            }
+            if c == k && analysis.lower(&words[k]) == "and" && !in_mention[k] {
+                // "and" followed by a capitalised run ending in an organisation word.
+                let mut e = k + 1;
+                while e < n && joined(e) && capital(e) {
+                    e += 1;
+                }
+                let tail = e.saturating_sub(1);
+                if e > k + 1 && {
+                    let l = analysis.lower(&words[tail]);
+                    ORG_WORDS.contains(&l) || SUFFIXES.contains(&l)
+                } {
+                    last = tail;
+                    k = e;
+                    continue;
+                }
+            }
+            break;
+        }
+        let next = last + 1;
+        // Only a capitalised mention makes this run part of a longer name: "European"
+        // before the topic word "automakers" is a name of its own.
+        let named = |k: usize| in_mention[k] && words[k].flags & (INIT_CAP | CAPS) != 0;
+        let touches =
+            (i > 0 && named(i - 1) && joined(i)) || (next < n && named(next) && joined(next));
+        if !touches {
+            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start[i]) {
+                if !out.iter().any(|h| h.name == hit.name) {
+                    out.push(hit);
+                }
+            }
+        }
+        if out.len() >= MAX_PER_DOC {
+            break;
+        }
+        i = next;
+    }
+    out
+}
+
+/// Sentences written mostly in capitals (wire headlines): capitals there mark nothing.
+fn headline_sentences(analysis: &Analysis) -> Vec<bool> {
+    let mut stats = vec![(0u32, 0u32); analysis.sentences.len()];
+    for w in &analysis.words {
+        if let Some(s) = stats.get_mut(w.sentence as usize) {
+            if analysis.surface(w).chars().any(char::is_alphabetic) {
+                s.0 += 1;
+                if w.flags & CAPS != 0 {
+                    s.1 += 1;
+                }
+            }
+        }
+    }
+    stats
+        .into_iter()
+        .map(|(words, caps)| words >= 3 && caps * 2 > words)
+        .collect()
+}
+
+/// Trims a run of words to the name it holds, or `None` when nothing name-like is left.
+fn name_of(
+    article: &Article,
+    analysis: &Analysis,
+    run: &[Word],
+    line_start: bool,
+) -> Option<NameHit> {
+    let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
+    let lower = |w: &Word| analysis.lower(w).to_string();
+    let mut a = 0;
+    let mut b = run.len();
+    // "Shares of Acme": a sentence's first word joined by a connector is a common noun as
+    // often as a name, so the name starts after the connector.
+    if run.len() > 1 && opens(0, &run[0]) && run[1].flags & INIT_CAP == 0 {
+        a = 1;
+    }
+    // Leading titles and common words, trailing suffixes, connectors and common words.
+    while a < b && (is_common(&lower(&run[a])) || CONNECTORS.contains(&lower(&run[a]).as_str())) {
+        a += 1;
+    }
+    while b > a {
+        let l = lower(&run[b - 1]);
+        if SUFFIXES.contains(&l.as_str())
+            || CONNECTORS.contains(&l.as_str())
+            || is_common(&l)
+            || run[b - 1].flags & INIT_CAP == 0 && run[b - 1].flags & CAPS == 0
+        {
+            b -= 1;
+        } else {
+            break;
+        }
+    }
+    let first = a;
+    let run = &run[a..b];
+    if run.is_empty() || run.len() > MAX_WORDS {
+        return None;
+    }
+    if run.len() == 1 {
+        let w = &run[0];
+        // A sentence's first word is capitalised anyway; one letter is an initial.
+        if opens(first, w)
+            || analysis
+                .surface(w)
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .count()
+                < 2
+        {
+            return None;
+        }
+    }
+    let (start, end) = (run[0].start as usize, run[run.len() - 1].end as usize);
+    let raw = article.text.get(start..end)?;
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sentence = analysis.sentences.get(run[0].sentence as usize)?;
+    let (text, highlight, _, _) = super::summary::excerpt_max(
+        &article.text,
+        sentence.start as usize,
+        sentence.end as usize,
+        start,
+        end,
+        EXAMPLE_MAX,
+    );
+    Some(NameHit {
+        name,
+        example: NameExample {
+            doc: article.id.clone(),
+            path: article.path.clone(),
+            date: article.date,
+            start: start as u32,
+            end: end as u32,
+            text,
+            highlight,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::compile;
+    use crate::ingest::DateSource;
+    use crate::tag::TagScratch;
+
+    const PIPE: &str = r#"
+[pipeline]
+name = "t"
+[[topic]]
+id = "envoys"
+terms = ["envoy"]
+[[actor]]
+id = "bessent"
+kind = "person"
+terms = ["Bessent"]
+[[actor]]
+id = "china"
+kind = "country"
+terms = ["China"]
+"#;
+
+    fn names(text: &str) -> Vec<String> {
+        let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
+        let article = Article {
+            id: "d".into(),
+            path: "d.txt".into(),
+            record: None,
+            title: String::new(),
+            date: None,
+            date_source: DateSource::None,
+            source: None,
+            url: None,
+            text: text.into(),
+            clean_text: text.into(),
+            meta: Default::default(),
+            warnings: vec![],
+        };
+        let mut a = Analysis::default();
+        p.analyzer.analyze(text, &mut a);
+        let mut m = Vec::new();
+        crate::tag::tag(&p.lexicon, &a, &mut TagScratch::default(), &mut m);
+        extract(&article, &a, &m)
+            .into_iter()
+            .map(|h| h.name)
+            .collect()
+    }
+
+    #[test]
+    fn names_found_and_noise_skipped() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Experts such as Dr. Michael Thompson at the University of Illinois agreed.",
+                &["Michael Thompson", "University of Illinois"],
+            ),
+            (
+                "As Dr. Thomas Lin, a senior analyst at the Brookings Institution, noted.",
+                &["Thomas Lin", "Brookings Institution"],
+            ),
+            // Sentence-initial capitals and common words are not names.
+            ("However, prices rose. Markets fell in March.", &[]),
+            // A sentence's first word counts when a second capitalised word follows.
+            ("Sarah Johnson said so.", &["Sarah Johnson"]),
+            // Runs touching a capitalised mention extend a listed name; a lowercase one
+            // (a topic word) does not.
+            ("Treasury Secretary Scott Bessent met China's envoy.", &[]),
+            ("They met European envoys about China.", &["European"]),
+            // Company suffixes dropped; one entry per name.
+            ("Shares of Acme Corp rose, and Acme said more.", &["Acme"]),
+            // A headline in capitals marks nothing; acronyms elsewhere do.
+            (
+                "JAPAN SAYS TRADE TALKS STALL\n\nThe talks at GATT stalled.",
+                &["GATT"],
+            ),
+            // "and" joins only into an organisation's name.
+            (
+                "It told the Securities and Exchange Commission, Britain and France.",
+                &["Securities and Exchange Commission", "Britain", "France"],
+            ),
+            // Line starts count as sentence starts (tables, listings).
+            (
+                "Shr 12 cts vs 10 cts\nNet profit rose\nNew York Times said",
+                &["New York Times"],
+            ),
+            // Commas and digits break runs; names after them stand alone.
+            (
+                "They met Lin, Thompson and 3M officials.",
+                &["Lin", "Thompson"],
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(names(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn word_lists_are_sorted_lowercase() {
+        for list in [COMMON, CONNECTORS, SUFFIXES, ORG_WORDS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+            assert!(list.iter().all(|w| w.to_lowercase() == *w));
+        }
+    }
+
+    #[test]
+    fn merge_adds_counts_and_keeps_the_smallest_example() {
+        let ex = |doc: &str| NameExample {
+            doc: doc.into(),
+            path: format!("{doc}.txt"),
+            date: None,
+            start: 0,
+            end: 1,
+            text: "x".into(),
+            highlight: (0, 1),
+        };
+        let d = |n| NameDate::from_ymd_opt(1987, 3, n).unwrap();
+        type NameDate = NaiveDate;
+        let mut a = NameStats::new(Some(d(1)), ex("b"));
+        let b = NameStats::new(Some(d(1)), ex("a"));
+        let c = NameStats::new(None, ex("c"));
+        let mut ab = a.clone();
+        ab.merge(b.clone());
+        ab.merge(c.clone());
+        let mut cb = c;
+        cb.merge(b);
+        a.merge(cb);
+        assert_eq!(a, ab);
+        assert_eq!(a.documents, 3);
+        assert_eq!(a.days[&d(1)], 2);
+        assert_eq!(a.example.doc, "a");
+    }
+}
