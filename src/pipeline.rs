@@ -73,15 +73,17 @@ impl Worker {
     }
 }
 
-/// What one file contributed: the unit incremental runs store and reuse (`src/state`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// What one file (or chunk) contributed: the unit incremental runs store and reuse
+/// (`src/state`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileResult {
     pub path: String,
     pub failed: Option<String>,
     pub rejected: Vec<Rejected>,
     pub warnings: Vec<String>,
     pub docs: Vec<DocSummary>,
-    /// The bytes the result came from; `None` when they could not be read.
+    /// The bytes the result came from, when the file was read whole; `None` when they could
+    /// not be read or the file came in chunks.
     #[serde(skip)]
     pub content: Option<Content>,
     /// Per-document mentions and sentences, one per `docs` entry, kept only for the state.
@@ -90,29 +92,29 @@ pub struct FileResult {
 }
 
 impl FileResult {
-    fn failed(path: &str, reason: String) -> FileResult {
-        FileResult {
-            path: path.to_string(),
-            failed: Some(reason),
-            rejected: Vec::new(),
-            warnings: Vec::new(),
-            docs: Vec::new(),
-            content: None,
-            details: Vec::new(),
-        }
+    /// Appends a later chunk of the same file.
+    fn extend(&mut self, r: FileResult) {
+        self.failed = self.failed.take().or(r.failed);
+        self.rejected.extend(r.rejected);
+        self.warnings.extend(r.warnings);
+        self.docs.extend(r.docs);
+        self.details.extend(r.details);
     }
 }
 
-/// Results of earlier runs (implemented over SQLite by `src/state`). The run asks it, batch
-/// by batch in walk order, for still-valid results, reads only the other files, and hands it
-/// the fresh results; folding is the same for both, so the aggregate is that of a full run.
+/// Results of earlier runs (implemented over SQLite by `src/state`). A run asks it which
+/// files still have a valid stored result, reads only the others, and folds stored and fresh
+/// results in walk order, so the aggregate is that of a full run.
 pub trait ResultCache: Send {
-    /// Every file the run will consider, in walk order, before any is read.
-    fn plan(&mut self, files: &[walk::InputFile]);
-    /// One stored result per file of `batch` that is still valid for it.
-    fn lookup(&mut self, batch: &[walk::InputFile]) -> Vec<Option<FileResult>>;
-    /// The fresh results of `batch` (`None` where a stored one was used).
-    fn store(&mut self, batch: &[walk::InputFile], fresh: &[Option<FileResult>]);
+    /// Every file of the run, in walk order; returns which of them need not be read.
+    fn plan(&mut self, files: &[walk::InputFile]) -> Vec<bool>;
+    /// The stored result of a file `plan` marked (called in walk order); `None` if it can no
+    /// longer be loaded, and the file is then read after all.
+    fn load(&mut self, file: &walk::InputFile) -> Option<FileResult>;
+    /// A fresh, complete result (called in walk order).
+    fn store(&mut self, file: &walk::InputFile, r: &FileResult);
+    /// The run is over: write out what is pending.
+    fn flush(&mut self);
 }
 
 /// How a unit's result counts towards its file.
@@ -133,15 +135,20 @@ fn process_unit(
     worker: &mut Worker,
     file: &walk::InputFile,
     unit: stream::Unit,
+    keep_details: bool,
 ) -> UnitResult {
     match unit {
         stream::Unit::File { .. } => UnitResult {
             kind: UnitKind::Whole,
-            r: process_file(pipeline, worker, file, false),
+            r: process_file(pipeline, worker, file, keep_details),
         },
         stream::Unit::Failed { reason, .. } => UnitResult {
             kind: UnitKind::Whole,
-            r: FileResult::failed(&file.display, reason),
+            r: FileResult {
+                path: file.display.clone(),
+                failed: Some(reason),
+                ..Default::default()
+            },
         },
         stream::Unit::Chunk {
             bytes,
@@ -155,7 +162,7 @@ fn process_unit(
                     ..Default::default()
                 };
                 let file_date = ingest::date::date_from_filename(&file.path);
-                let any = json::parse_jsonl_chunk(
+                let any = json::parse_jsonl_chunk_limited(
                     &bytes,
                     first_line,
                     &file.display,
@@ -169,7 +176,7 @@ fn process_unit(
             match read {
                 Ok((outcome, any)) => UnitResult {
                     kind: UnitKind::Chunk { last, any },
-                    r: tag_outcome(pipeline, worker, outcome, false),
+                    r: tag_outcome(pipeline, worker, outcome, keep_details),
                 },
                 Err(p) => UnitResult {
                     kind: UnitKind::Chunk { last, any: true },
@@ -185,10 +192,7 @@ fn process_unit(
                                 panic_message(&p)
                             ),
                         }],
-                        warnings: Vec::new(),
-                        docs: Vec::new(),
-                        content: None,
-                        details: Vec::new(),
+                        ..Default::default()
                     },
                 },
             }
@@ -213,13 +217,14 @@ fn process_file(
     }));
     match read {
         Ok(outcome) => tag_outcome(pipeline, worker, outcome, keep_details),
-        Err(p) => FileResult::failed(
-            &file.display,
-            format!(
+        Err(p) => FileResult {
+            path: file.display.clone(),
+            failed: Some(format!(
                 "internal error while parsing ({}); please report it with this file",
                 panic_message(&p)
-            ),
-        ),
+            )),
+            ..Default::default()
+        },
     }
 }
 
@@ -310,17 +315,11 @@ pub fn run(
 }
 
 /// [`run`], reusing and feeding a store of earlier results when one is given.
-///
-/// Without a store, files stream through as units (large JSONL files in chunks of lines) on
-/// every thread. With one, files go in batches of `BATCH_FILES`: the store is asked for the
-/// batch's still-valid results, only the other files are read, whole, and the fresh results
-/// are handed back before folding. Both fold the same results in the same walk order, so
-/// the aggregate is the same (the incremental tests compare the reports byte for byte).
 pub fn run_cached(
     pipeline: &Pipeline,
     roots: &[PathBuf],
     opts: &RunOptions,
-    cache: Option<&mut dyn ResultCache>,
+    mut cache: Option<&mut dyn ResultCache>,
 ) -> Result<Aggregate, PipelineError> {
     let walked = walk::collect_filtered(roots, &pipeline.inputs);
     let mut agg = Aggregate::new(pipeline.evidence_per_entity);
@@ -345,41 +344,41 @@ pub fn run_cached(
         })
         .collect();
     let pool = thread_pool(opts.threads)?;
+    let reuse = match cache.as_deref_mut() {
+        Some(c) => c.plan(&walked.files),
+        None => vec![false; walked.files.len()],
+    };
+    // Only files without a stored result are read; `read_at` maps them back to walk order.
+    let (read_at, to_read): (Vec<usize>, Vec<walk::InputFile>) = walked
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !reuse[*i])
+        .map(|(i, f)| (i, f.clone()))
+        .unzip();
+    let keep = cache.is_some();
     let mut fold = Fold {
         agg: &mut agg,
         seen: HashMap::new(),
         chunk_any: false,
         pb: progress_bar(opts.progress, walked.files.len()),
+        pipeline,
+        cache,
+        files: &walked.files,
+        read_at: &read_at,
+        read_pos: 0,
+        next: 0,
+        chunks: None,
     };
-    match cache {
-        None => stream::run_units(
-            &pool,
-            &walked.files,
-            |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit),
-            |u| fold.unit(u),
-        ),
-        Some(cache) => {
-            cache.plan(&walked.files);
-            for batch in walked.files.chunks(BATCH_FILES) {
-                let stored = cache.lookup(batch);
-                let fresh: Vec<Option<FileResult>> = pool.install(|| {
-                    batch
-                        .par_iter()
-                        .zip(&stored)
-                        .map_init(Worker::default, |w, (f, s)| {
-                            s.is_none().then(|| process_file(pipeline, w, f, true))
-                        })
-                        .collect()
-                });
-                cache.store(batch, &fresh);
-                for r in stored.into_iter().zip(fresh).filter_map(|(s, f)| s.or(f)) {
-                    fold.unit(UnitResult {
-                        kind: UnitKind::Whole,
-                        r,
-                    });
-                }
-            }
-        }
+    stream::run_units(
+        &pool,
+        &to_read,
+        |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit, keep),
+        |u| fold.unit(u),
+    );
+    fold.stored_until(walked.files.len());
+    if let Some(c) = fold.cache.as_deref_mut() {
+        c.flush();
     }
     if let Some(pb) = fold.pb.take() {
         pb.finish_and_clear();
@@ -389,7 +388,7 @@ pub fn run_cached(
 }
 
 /// The sequential side of a run: results arrive here in input order.
-struct Fold<'a> {
+struct Fold<'a, 'c> {
     agg: &'a mut Aggregate,
     /// Content hash → the first document with that text, as its index in `agg.docs` (rows
     /// stay in fold order until `finish`): a number, not a copy of its id, per document.
@@ -397,10 +396,22 @@ struct Fold<'a> {
     /// Some chunk of the JSONL file being folded held a line.
     chunk_any: bool,
     pb: Option<ProgressBar>,
+    pipeline: &'a Pipeline,
+    cache: Option<&'c mut dyn ResultCache>,
+    /// Every file in walk order, and the walk index of each file that is read.
+    files: &'a [walk::InputFile],
+    read_at: &'a [usize],
+    /// The next read file to arrive, and the next walk index to fold.
+    read_pos: usize,
+    next: usize,
+    /// The chunks so far of a chunked file, kept whole for the cache.
+    chunks: Option<FileResult>,
 }
 
-impl Fold<'_> {
+impl Fold<'_, '_> {
     fn unit(&mut self, u: UnitResult) {
+        let walk_index = self.read_at[self.read_pos];
+        self.stored_until(walk_index);
         let mut r = u.r;
         let file_done = match u.kind {
             UnitKind::Whole => true,
@@ -416,13 +427,61 @@ impl Fold<'_> {
                 last
             }
         };
+        if let Some(c) = self.cache.as_deref_mut() {
+            let whole = match (file_done, self.chunks.take()) {
+                (true, None) => Some(r.clone()),
+                (true, Some(mut acc)) => {
+                    acc.extend(r.clone());
+                    Some(acc)
+                }
+                (false, acc) => {
+                    let mut acc = acc.unwrap_or_default();
+                    acc.path.clone_from(&r.path);
+                    acc.extend(r.clone());
+                    self.chunks = Some(acc);
+                    None
+                }
+            };
+            if let Some(whole) = whole {
+                c.store(&self.files[walk_index], &whole);
+            }
+        }
         fold_file(self.agg, &mut self.seen, r, file_done);
         if file_done {
             self.chunk_any = false;
-            if let Some(pb) = &self.pb {
-                pb.inc(1);
-                pb.set_message(format!("{} articles", self.agg.accounting.articles));
-            }
+            self.read_pos += 1;
+            self.next = walk_index + 1;
+            self.tick();
+        }
+    }
+
+    /// Folds the stored results of the files before walk index `end` not yet folded.
+    fn stored_until(&mut self, end: usize) {
+        while self.next < end {
+            let file = &self.files[self.next];
+            let stored = self.cache.as_deref_mut().and_then(|c| c.load(file));
+            let r = match stored {
+                Some(r) => r,
+                None => {
+                    // The stored result vanished since `plan`: read the file here after all.
+                    let mut w = Worker::default();
+                    let r = process_file(self.pipeline, &mut w, file, true);
+                    if let Some(c) = self.cache.as_deref_mut() {
+                        c.store(file, &r);
+                    }
+                    r
+                }
+            };
+            fold_file(self.agg, &mut self.seen, r, true);
+            self.next += 1;
+            self.tick();
+        }
+    }
+
+    fn tick(&self) {
+        if let Some(pb) = &self.pb {
+            pb.inc(1);
+            pb.set_message(format!("{} articles", self.agg.accounting.articles));
         }
     }
 }

@@ -344,3 +344,52 @@ fn kill_9_mid_run_then_rerun_gives_the_full_report() {
     assert_eq!(reused + added, 3000, "{inc}");
     assert_eq!((changed, removed), (0, 0), "{inc}");
 }
+
+#[test]
+fn chunked_jsonl_files_are_stored_whole_and_reused() {
+    // A small chunk size makes the run read the feed in chunks of lines, as it does for
+    // large JSONL files; the state must still hold (and reuse) the file's whole result.
+    use std::process::Command;
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    let mut feed = String::new();
+    for i in 0..40 {
+        feed.push_str(&format!(
+            "{{\"id\":\"r{i}\",\"date\":\"2025-06-{:02}\",\"text\":\"China weighed tariffs, item {i}.\"}}\n",
+            1 + i % 28
+        ));
+    }
+    feed.push_str("{broken\n");
+    env.write("in/feed.jsonl", &feed);
+    env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec!["run", "-q", "-p", "p.toml", "-o", out];
+        args.extend_from_slice(extra);
+        args.push("in");
+        let o = Command::new(env!("CARGO_BIN_EXE_newstrack"))
+            .args(&args)
+            .current_dir(env.dir.path())
+            .env(newstrack::pipeline::CHUNK_ENV, "200")
+            .output()
+            .unwrap();
+        assert_code(&o, 0);
+    };
+    let check = |want_files: [u64; 4]| {
+        run(&[], "out");
+        run(&["--no-state"], "full");
+        for ((name, got), (_, want)) in reports(&env, "out").iter().zip(reports(&env, "full")) {
+            assert_same_text(name, &want, got);
+        }
+        let s: Value = serde_json::from_str(&env.read("out/summary.json")).unwrap();
+        assert_eq!(counts(&s["incremental"], "files"), want_files, "{s:#}");
+        s
+    };
+    check([0, 2, 0, 0]);
+    let s = check([2, 0, 0, 0]);
+    assert_eq!(s["incremental"]["documents"]["reused"], 41, "{s:#}");
+    env.write(
+        "in/feed.jsonl",
+        feed.replace("item 7.", "item 7, rare earth."),
+    );
+    check([1, 0, 1, 0]);
+}

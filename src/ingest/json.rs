@@ -165,47 +165,6 @@ pub fn parse_jsonl(
 /// Why a JSONL file with no record at all is rejected.
 pub const EMPTY_FILE: &str = "empty file";
 
-/// Parses a run of whole lines of a large `.jsonl` file (UTF-8, split at line ends by the
-/// caller) whose first line is line `first_line` of the file; returns whether any line held
-/// something. The caller rejects the file as [`EMPTY_FILE`] when no chunk of it did. A line
-/// longer than `max_doc_bytes` is rejected unread, as the whole-file reader does.
-pub fn parse_jsonl_chunk(
-    bytes: &[u8],
-    first_line: u64,
-    display: &str,
-    file_date: Option<NaiveDate>,
-    boilerplate: &[String],
-    max_doc_bytes: u64,
-    outcome: &mut FileOutcome,
-) -> bool {
-    let ctx = Ctx {
-        display,
-        file_date,
-        boilerplate,
-    };
-    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    if bytes.is_empty() {
-        return false;
-    }
-    let mut any = false;
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let n = first_line + i as u64;
-        let len = raw.strip_suffix(b"\r").unwrap_or(raw).len() as u64;
-        if len > max_doc_bytes {
-            any = true;
-            reject(
-                outcome,
-                display,
-                Some(n),
-                oversized_reason(n, len, max_doc_bytes),
-            );
-            continue;
-        }
-        any |= parse_jsonl_line(raw, n, &ctx, outcome);
-    }
-    any
-}
-
 /// The rejection of a record over the document size limit.
 fn oversized_reason(n: u64, len: u64, limit: u64) -> String {
     format!(
@@ -300,6 +259,35 @@ impl<'a> JsonLines<'a> {
             reject(outcome, self.ctx.display, None, "empty file".into());
         }
     }
+}
+
+/// Parses a run of whole lines of a large `.jsonl` file (UTF-8, split at line ends by the
+/// caller) whose first line is line `first_line` of the file; returns whether any line held
+/// something (the caller rejects the file as [`EMPTY_FILE`] when no chunk of it did). A line
+/// longer than `max_line` bytes is rejected as over the limit (see
+/// [`JsonLines::oversized`]) instead of parsed.
+pub fn parse_jsonl_chunk_limited(
+    bytes: &[u8],
+    first_line: u64,
+    display: &str,
+    file_date: Option<NaiveDate>,
+    boilerplate: &[String],
+    max_line: u64,
+    outcome: &mut FileOutcome,
+) -> bool {
+    let mut lines = JsonLines::new(display, file_date, boilerplate);
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if !body.is_empty() {
+        for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+            let n = first_line + i as u64;
+            if raw.len() as u64 > max_line {
+                lines.oversized(n, raw.len() as u64, max_line, outcome);
+            } else {
+                lines.line(n, raw, outcome);
+            }
+        }
+    }
+    lines.any
 }
 
 /// `20 MB`, `1.5 kB`: sizes in messages.

@@ -267,7 +267,10 @@ where
             }
             let done = q.next;
             drop(q);
-            consumed.store(done, Ordering::Release);
+            // fetch_max, not store: another thread may have consumed further and published a
+            // larger count since this one read `done`; storing the older value would move
+            // the window back and, with every thread then waiting, hang the run.
+            consumed.fetch_max(done, Ordering::AcqRel);
             let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
             wake.notify_all();
         }

@@ -27,7 +27,7 @@ use crate::aggregate::Aggregate;
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::walk::InputFile;
-use crate::ingest::Article;
+use crate::ingest::{Article, Content};
 use crate::pipeline::{FileResult, ResultCache};
 use crate::tag::Mention;
 
@@ -36,6 +36,9 @@ pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
 /// does not show (a parser or summary change), so stored results are not reused.
 const RESULTS_VERSION: u32 = 1;
+
+/// Fresh results written per transaction: a killed run loses at most these.
+const COMMIT_FILES: usize = 64;
 
 /// Warnings whose truth depends on the day of the run: such results are never reused.
 const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was being read"];
@@ -188,8 +191,10 @@ pub struct State {
     known: HashMap<String, Known>,
     /// Every file of this run (walk display paths): the others in `known` were removed.
     present: HashSet<String>,
-    /// Stats of the current batch's files, taken before they were read.
+    /// Stats of the run's files, taken before they were read.
     stats: HashMap<String, Stat>,
+    /// Fresh results not yet written: one transaction per `COMMIT_FILES`.
+    pending: Vec<(InputFile, FileResult)>,
     /// Files whose stored result was reused but whose stat moved (touched, same content).
     restat: Vec<(String, Stat)>,
     changes: Changes,
@@ -208,15 +213,28 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The identity of results: stored results are valid only under the same one.
+/// The identity of results: stored results are valid only under the same one. It names the
+/// build of newstrack too (a digest of the running executable): a parser or summary change
+/// between builds must not mix old results with new ones, even when the version is the same.
 fn settings_key(p: &Pipeline) -> String {
     format!(
-        "pipeline {} max_doc_bytes {} results v{} newstrack {}",
+        "pipeline {} max_doc_bytes {} results v{} newstrack {} build {}",
         p.hash,
         p.max_doc_bytes,
         RESULTS_VERSION,
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        build_id()
     )
+}
+
+fn build_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| hash_file(&p))
+            .map_or_else(|| "unknown".to_string(), |h| h[..16].to_string())
+    })
 }
 
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
@@ -308,10 +326,16 @@ impl State {
                 true
             }
             (Some(s), false) if *s != key => {
+                let what = if !s.starts_with(&format!("pipeline {} ", pipeline.hash)) {
+                    "the pipeline changed"
+                } else if !s.contains(&format!(" max_doc_bytes {} ", pipeline.max_doc_bytes)) {
+                    "the document limit changed"
+                } else {
+                    "newstrack is another build"
+                };
                 reset.get_or_insert_with(|| {
                     format!(
-                        "the pipeline or the document limit changed since the last run \
-                         (was: {s}); stored results dropped, every file read again"
+                        "{what} since the last run: stored results dropped, every file read again"
                     )
                 });
                 true
@@ -361,6 +385,7 @@ impl State {
             known: HashMap::new(),
             present: HashSet::new(),
             stats: HashMap::new(),
+            pending: Vec::new(),
             restat: Vec::new(),
             changes: Changes {
                 state: path.display().to_string(),
@@ -429,8 +454,7 @@ impl State {
 
     fn store_batch(
         &mut self,
-        batch: &[InputFile],
-        fresh: &[Option<FileResult>],
+        fresh: &[(InputFile, FileResult)],
         entity_ids: &[String],
     ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
@@ -444,13 +468,29 @@ impl State {
             tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1")?
                 .execute(params![path, s.size as i64, mtime])?;
         }
-        for (file, r) in batch.iter().zip(fresh) {
-            let Some(r) = r else { continue };
+        for (file, r) in fresh {
             tx.prepare_cached("DELETE FROM files WHERE path = ?1")?
                 .execute([&file.display])?;
-            let (Some(content), Some(st)) = (&r.content, self.stats.get(&file.display)) else {
-                // Not read (vanished, unreadable): nothing to reuse; the next run tries again.
+            let Some(st) = self.stats.get(&file.display) else {
                 continue;
+            };
+            let content = match &r.content {
+                Some(c) => c.clone(),
+                // Read in chunks (a large JSONL file): hash it now, and only if it has not
+                // moved since it was read.
+                None if r.failed.is_none() => match (stat(&file.path), hash_file(&file.path)) {
+                    (Some(now), Some(hash))
+                        if now.size == st.size && now.mtime_ns == st.mtime_ns =>
+                    {
+                        Content {
+                            len: now.size,
+                            hash,
+                        }
+                    }
+                    _ => continue,
+                },
+                // Not read (vanished, unreadable): nothing to reuse; the next run tries again.
+                None => continue,
             };
             let volatile = is_volatile(r);
             // A stat that moved while the file was read must not vouch for what was read, nor
@@ -618,28 +658,23 @@ impl<'a> Cache<'a> {
 }
 
 impl ResultCache for Cache<'_> {
-    fn plan(&mut self, files: &[InputFile]) {
+    fn plan(&mut self, files: &[InputFile]) -> Vec<bool> {
         let st = &mut *self.state;
         st.present = files.iter().map(|f| f.display.clone()).collect();
-        if st.broken {
-            return;
+        if !st.broken {
+            if let Err(e) = st.load_known() {
+                st.known.clear();
+                st.fail("reading the state", e);
+            }
         }
-        if let Err(e) = st.load_known() {
-            st.known.clear();
-            st.fail("reading the state", e);
-        }
-    }
-
-    fn lookup(&mut self, batch: &[InputFile]) -> Vec<Option<FileResult>> {
-        let st = &mut *self.state;
         // Stat in parallel; hash only files whose stat moved but whose size did not (touched
         // or rewritten with the same length): the content decides.
-        let probes: Vec<(Option<Stat>, Option<String>)> = batch
+        let known = &st.known;
+        let probes: Vec<(Option<Stat>, Option<String>)> = files
             .par_iter()
             .map(|f| {
                 let s = stat(&f.path);
-                let k = st.known.get(&f.display);
-                let rehash = match (s, k) {
+                let rehash = match (s, known.get(&f.display)) {
                     (Some(s), Some(k)) => {
                         !k.volatile
                             && s.size == k.size
@@ -650,57 +685,72 @@ impl ResultCache for Cache<'_> {
                 (s, rehash.then(|| hash_file(&f.path)).flatten())
             })
             .collect();
-        st.stats.clear();
-        let mut out = Vec::with_capacity(batch.len());
-        for (f, (s, hash)) in batch.iter().zip(probes) {
+        let mut out = Vec::with_capacity(files.len());
+        for (f, (s, hash)) in files.iter().zip(probes) {
             if let Some(s) = s {
                 st.stats.insert(f.display.clone(), s);
             }
-            let reused = match (s, st.known.get(&f.display)) {
+            let k = st.known.get(&f.display);
+            let reuse = match (s, k) {
                 (Some(s), Some(k)) if !k.volatile && !st.broken => {
                     let same_stat = s.size == k.size && s.mtime_ns == k.mtime_ns && k.mtime_ns != 0;
                     let same_content = hash.as_deref() == Some(k.content_hash.as_str());
-                    if same_stat || same_content {
-                        let r = st.stored_result(&f.display);
-                        if r.is_some() && !same_stat {
-                            st.restat.push((f.display.clone(), s));
-                        }
-                        r
-                    } else {
-                        None
+                    if same_content && !same_stat {
+                        st.restat.push((f.display.clone(), s));
                     }
+                    same_stat || same_content
                 }
-                _ => None,
+                _ => false,
             };
-            let docs = |r: &FileResult| r.docs.len() as u64;
-            match (&reused, st.known.get(&f.display)) {
-                (Some(r), _) => {
+            match (reuse, k) {
+                (true, Some(k)) => {
                     st.changes.files.reused += 1;
-                    st.changes.documents.reused += docs(r);
+                    st.changes.documents.reused += k.documents;
                 }
-                (None, Some(_)) => st.changes.files.changed += 1,
-                (None, None) => st.changes.files.added += 1,
+                (_, Some(_)) => st.changes.files.changed += 1,
+                (_, None) => st.changes.files.added += 1,
             }
-            out.push(reused);
+            out.push(reuse);
         }
         out
     }
 
-    fn store(&mut self, batch: &[InputFile], fresh: &[Option<FileResult>]) {
+    fn load(&mut self, file: &InputFile) -> Option<FileResult> {
         let st = &mut *self.state;
-        for (f, r) in batch.iter().zip(fresh) {
-            if let Some(r) = r {
-                if st.known.contains_key(&f.display) {
-                    st.changes.documents.changed += r.docs.len() as u64;
-                } else {
-                    st.changes.documents.added += r.docs.len() as u64;
-                }
-            }
+        let r = st.stored_result(&file.display);
+        if r.is_none() {
+            // Counted as reused by `plan`; it is read again instead.
+            let docs = st.known.get(&file.display).map_or(0, |k| k.documents);
+            st.changes.files.reused -= 1;
+            st.changes.documents.reused -= docs;
+            st.changes.files.changed += 1;
+        }
+        r
+    }
+
+    fn store(&mut self, file: &InputFile, r: &FileResult) {
+        let st = &mut *self.state;
+        if st.known.contains_key(&file.display) {
+            st.changes.documents.changed += r.docs.len() as u64;
+        } else {
+            st.changes.documents.added += r.docs.len() as u64;
         }
         if st.broken {
             return;
         }
-        if let Err(e) = st.store_batch(batch, fresh, &self.entity_ids) {
+        st.pending.push((file.clone(), r.clone()));
+        if st.pending.len() >= COMMIT_FILES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let st = &mut *self.state;
+        let pending = std::mem::take(&mut st.pending);
+        if st.broken || (pending.is_empty() && st.restat.is_empty()) {
+            return;
+        }
+        if let Err(e) = st.store_batch(&pending, &self.entity_ids) {
             st.fail("writing the state", e);
         }
     }
