@@ -165,23 +165,14 @@ pub fn parse_jsonl(
 /// Why a JSONL file with no record at all is rejected.
 pub const EMPTY_FILE: &str = "empty file";
 
-/// Parses a run of whole lines of a large `.jsonl` file (UTF-8, split at line ends by the
-/// caller) whose first line is line `first_line` of the file; returns whether any line held
-/// something. The caller rejects the file as [`EMPTY_FILE`] when no chunk of it did.
-pub fn parse_jsonl_chunk(
-    bytes: &[u8],
-    first_line: u64,
-    display: &str,
-    file_date: Option<NaiveDate>,
-    boilerplate: &[String],
-    outcome: &mut FileOutcome,
-) -> bool {
-    let ctx = Ctx {
-        display,
-        file_date,
-        boilerplate,
-    };
-    parse_jsonl_lines(bytes, first_line, &ctx, outcome)
+/// The rejection of a record over the document size limit.
+fn oversized_reason(n: u64, len: u64, limit: u64) -> String {
+    format!(
+        "line {n}: record is {}, over the {} document limit; skipped \
+         (raise --max-doc-bytes or the pipeline's max_doc_bytes to read it)",
+        human_bytes(len),
+        human_bytes(limit)
+    )
 }
 
 fn parse_jsonl_lines(bytes: &[u8], first_line: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
@@ -254,12 +245,7 @@ impl<'a> JsonLines<'a> {
             outcome,
             self.ctx.display,
             Some(n),
-            format!(
-                "line {n}: record is {}, over the {} document limit; skipped \
-                 (raise --max-doc-bytes or the pipeline's max_doc_bytes to read it)",
-                human_bytes(len),
-                human_bytes(limit)
-            ),
+            oversized_reason(n, len, limit),
         );
     }
 
@@ -275,8 +261,11 @@ impl<'a> JsonLines<'a> {
     }
 }
 
-/// [`parse_jsonl_chunk`] with the document limit: a line longer than `max_line` bytes is
-/// rejected as over the limit (see [`JsonLines::oversized`]) instead of parsed.
+/// Parses a run of whole lines of a large `.jsonl` file (UTF-8, split at line ends by the
+/// caller) whose first line is line `first_line` of the file; returns whether any line held
+/// something (the caller rejects the file as [`EMPTY_FILE`] when no chunk of it did). A line
+/// longer than `max_line` bytes is rejected as over the limit (see
+/// [`JsonLines::oversized`]) instead of parsed.
 pub fn parse_jsonl_chunk_limited(
     bytes: &[u8],
     first_line: u64,

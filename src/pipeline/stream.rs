@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::ingest::{clean, walk::InputFile, Format};
@@ -217,13 +217,35 @@ where
         next: 0,
         consume,
     });
+    // Set when a thread dies of a panic (a bug: units catch their own), so the others stop
+    // waiting for a result that will never come and the panic reaches the caller.
+    let aborted = AtomicBool::new(false);
+    struct Abort<'a>(&'a AtomicBool, &'a Condvar);
+    impl Drop for Abort<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.store(true, Ordering::Release);
+                self.1.notify_all();
+            }
+        }
+    }
     pool.broadcast(|_| {
+        let _abort = Abort(&aborted, &wake);
         let mut worker = W::default();
         loop {
             let (seq, unit) = {
                 let mut p = planner.lock().unwrap_or_else(PoisonError::into_inner);
                 while p.seq >= consumed.load(Ordering::Acquire) + WINDOW {
-                    p = wake.wait(p).unwrap_or_else(PoisonError::into_inner);
+                    if aborted.load(Ordering::Acquire) {
+                        return;
+                    }
+                    p = wake
+                        .wait_timeout(p, std::time::Duration::from_millis(100))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+                if aborted.load(Ordering::Acquire) {
+                    return;
                 }
                 let Some(unit) = p.next() else { break };
                 p.seq += 1;

@@ -55,9 +55,22 @@ pub fn periods(view: &View) -> Vec<u8> {
 /// One row per document and entity it mentions; a document without mentions gets one row
 /// with an empty entity and 0, so every counted article is listed.
 pub fn documents(cx: &ReportContext, agg: &Aggregate) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_documents(cx, agg, &mut out);
+    out
+}
+
+/// `documents` written straight to `dest`: the file has one row per document, so for a
+/// large corpus it is not built in memory first.
+pub fn write_documents<W: std::io::Write>(
+    cx: &ReportContext,
+    agg: &Aggregate,
+    dest: W,
+) -> std::io::Result<()> {
     let p = cx.pipeline;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let mut w = csv::Writer::from_writer(dest);
+    w.write_record([
         "doc",
         "path",
         "date",
@@ -65,7 +78,7 @@ pub fn documents(cx: &ReportContext, agg: &Aggregate) -> Vec<u8> {
         "title",
         "entity",
         "mentions",
-    ]);
+    ])?;
     for d in &agg.docs {
         let date = d.date.map(|x| x.to_string()).unwrap_or_default();
         let mut counts: Vec<(&str, u32)> = d
@@ -78,7 +91,7 @@ pub fn documents(cx: &ReportContext, agg: &Aggregate) -> Vec<u8> {
             counts.push(("", 0));
         }
         for (id, n) in counts {
-            let _ = w.write_record([
+            w.write_record([
                 d.doc.as_str(),
                 &d.path,
                 &date,
@@ -86,8 +99,8 @@ pub fn documents(cx: &ReportContext, agg: &Aggregate) -> Vec<u8> {
                 &d.title,
                 id,
                 &n.to_string(),
-            ]);
+            ])?;
         }
     }
-    finish(w)
+    w.flush()
 }

@@ -86,6 +86,25 @@ pub(crate) fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError>
         })
 }
 
+/// Like `write_file`, for content produced by `fill` into a buffered file.
+fn write_streamed<F>(path: &Path, fill: F) -> Result<(), ReportError>
+where
+    F: FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+{
+    let tmp = path.with_extension("tmp");
+    std::fs::File::create(&tmp)
+        .and_then(|f| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+            fill(&mut w)?;
+            std::io::Write::flush(&mut w)
+        })
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|source| ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// Writes every report file into `out` and returns their paths.
 pub fn write_all(
     cx: &ReportContext,
@@ -125,7 +144,8 @@ pub fn write_selected(
     }
     if on(Format::Csv) {
         files.push(("trends.csv", csv_out::trends(cx, &view)));
-        files.push(("documents.csv", csv_out::documents(cx, agg)));
+        // One row per document: streamed to disk below rather than built in memory.
+        files.push(("documents.csv", Vec::new()));
         files.push(("periods.csv", csv_out::periods(&view)));
     }
     if on(Format::Json) {
@@ -137,7 +157,11 @@ pub fn write_selected(
     }
     for (name, content) in files {
         let path = out.join(name);
-        write_file(&path, &content)?;
+        if name == "documents.csv" {
+            write_streamed(&path, |w| csv_out::write_documents(cx, agg, w))?;
+        } else {
+            write_file(&path, &content)?;
+        }
         written.push(path);
     }
     Ok(written)
