@@ -121,6 +121,18 @@ fn every_format_is_read_and_every_input_accounted_for() {
         report.contains("## Run summary") && report.contains("## Evidence"),
         "{report}"
     );
+    // The inputs that need a look are listed with file, record and reason.
+    assert!(report.contains("### Rejected records (1)"), "{report}");
+    assert!(
+        report.contains("many.jsonl (record 2)`: line 2: invalid JSON"),
+        "{report}"
+    );
+    assert!(report.contains("### Skipped files (1)"), "{report}");
+    let html = env.read("out/report.html");
+    assert!(
+        html.contains("many.jsonl (record 2): line 2: invalid JSON"),
+        "problems in the HTML report"
+    );
     let trends = env.read("out/trends.csv");
     assert!(trends.starts_with("period,entity,kind,mentions,documents\n"));
     assert!(trends.contains("2025-W24,china,actor,"), "{trends}");

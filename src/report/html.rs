@@ -814,47 +814,13 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View, an: &Analytics) 
 }
 
 fn problem_lists(agg: &Aggregate) -> Vec<ProblemList> {
-    let acc = &agg.accounting;
-    let rej = |r: &crate::ingest::Rejected| match r.record {
-        Some(n) => format!("{} (record {n}): {}", r.path, r.reason),
-        None => format!("{}: {}", r.path, r.reason),
-    };
-    let lists: [(&'static str, Vec<String>); 6] = [
-        ("Failed files", acc.files_failed.iter().map(rej).collect()),
-        (
-            "Rejected records",
-            acc.records_rejected.iter().map(rej).collect(),
-        ),
-        ("Skipped files", acc.files_skipped.iter().map(rej).collect()),
-        (
-            "Undated articles",
-            agg.undated
-                .iter()
-                .map(|d| format!("{} ({})", d.doc, d.path))
-                .collect(),
-        ),
-        (
-            "Duplicates",
-            acc.duplicates
-                .iter()
-                .map(|d| {
-                    format!(
-                        "{} ({}) repeats {}",
-                        d.doc,
-                        d.path,
-                        d.same_as.as_deref().unwrap_or("?")
-                    )
-                })
-                .collect(),
-        ),
-        (
-            "Warnings",
-            acc.warnings
-                .iter()
-                .map(|w| format!("{}: {}", w.path, w.message))
-                .collect(),
-        ),
-    ];
+    let lists = super::input_problems(agg).map(|(title, v)| {
+        let items: Vec<String> = v
+            .into_iter()
+            .map(|p| format!("{}: {}", p.place, p.what))
+            .collect();
+        (title, items)
+    });
     lists
         .into_iter()
         .filter(|(_, v)| !v.is_empty())

@@ -397,65 +397,13 @@ fn evidence(s: &mut String, p: &Pipeline, agg: &Aggregate, view: &View) {
 }
 
 fn problems(s: &mut String, agg: &Aggregate) {
-    let acc = &agg.accounting;
-    let lists: [(&str, Vec<String>); 6] = [
-        (
-            "Failed files",
-            acc.files_failed
-                .iter()
-                .map(|r| format!("`{}`: {}", r.path, md_escape(&r.reason)))
-                .collect(),
-        ),
-        (
-            "Rejected records",
-            acc.records_rejected
-                .iter()
-                .map(|r| {
-                    format!(
-                        "`{}`{}: {}",
-                        r.path,
-                        r.record.map_or(String::new(), |n| format!(" record {n}")),
-                        md_escape(&r.reason)
-                    )
-                })
-                .collect(),
-        ),
-        (
-            "Skipped files",
-            acc.files_skipped
-                .iter()
-                .map(|r| format!("`{}`: {}", r.path, md_escape(&r.reason)))
-                .collect(),
-        ),
-        (
-            "Undated articles",
-            agg.undated
-                .iter()
-                .map(|d| format!("`{}` (`{}`)", d.doc, d.path))
-                .collect(),
-        ),
-        (
-            "Duplicates",
-            acc.duplicates
-                .iter()
-                .map(|d| {
-                    format!(
-                        "`{}` (`{}`) repeats `{}`",
-                        d.doc,
-                        d.path,
-                        d.same_as.as_deref().unwrap_or("?")
-                    )
-                })
-                .collect(),
-        ),
-        (
-            "Warnings",
-            acc.warnings
-                .iter()
-                .map(|w| format!("`{}`: {}", w.path, md_escape(&w.message)))
-                .collect(),
-        ),
-    ];
+    let lists = super::input_problems(agg).map(|(title, v)| {
+        let items: Vec<String> = v
+            .into_iter()
+            .map(|p| format!("`{}`: {}", p.place, md_escape(&p.what)))
+            .collect();
+        (title, items)
+    });
     let _ = writeln!(s, "## Inputs that need a look\n");
     if lists.iter().all(|(_, v)| v.is_empty()) {
         let _ = writeln!(s, "None: every file was read and every record counted.");

@@ -166,3 +166,63 @@ pub fn write_selected(
     }
     Ok(written)
 }
+
+/// One input that needs a look: where (file, record, or document) and what happened.
+pub(crate) struct Problem {
+    pub place: String,
+    pub what: String,
+}
+
+/// Every list of inputs that need a look, titled, in report order (empty lists included):
+/// the Markdown and HTML reports format the same lists.
+pub(crate) fn input_problems(agg: &Aggregate) -> [(&'static str, Vec<Problem>); 6] {
+    let acc = &agg.accounting;
+    let rej = |r: &crate::ingest::Rejected| Problem {
+        place: match r.record {
+            Some(n) => format!("{} (record {n})", r.path),
+            None => r.path.clone(),
+        },
+        what: r.reason.clone(),
+    };
+    let doc = |d: &crate::aggregate::DocRef, what: String| Problem {
+        place: format!("{} ({})", d.doc, d.path),
+        what,
+    };
+    [
+        ("Failed files", acc.files_failed.iter().map(rej).collect()),
+        (
+            "Rejected records",
+            acc.records_rejected.iter().map(rej).collect(),
+        ),
+        ("Skipped files", acc.files_skipped.iter().map(rej).collect()),
+        (
+            "Undated articles",
+            agg.undated
+                .iter()
+                .map(|d| doc(d, "no date in metadata, file name or text".into()))
+                .collect(),
+        ),
+        (
+            "Duplicates",
+            acc.duplicates
+                .iter()
+                .map(|d| {
+                    doc(
+                        d,
+                        format!("repeats {}", d.same_as.as_deref().unwrap_or("?")),
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "Warnings",
+            acc.warnings
+                .iter()
+                .map(|w| Problem {
+                    place: w.path.clone(),
+                    what: w.message.clone(),
+                })
+                .collect(),
+        ),
+    ]
+}
