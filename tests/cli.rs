@@ -6,36 +6,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const PIPE: &str = r#"
-[pipeline]
-name = "t"
-period = "week"
-
-[[topic]]
-id = "tariffs"
-terms = ["tariff*"]
-
-[[topic]]
-id = "rare-earths"
-terms = ["rare earth"]
-
-[[actor]]
-id = "china"
-kind = "country"
-terms = ["China", "Beijing"]
-
-[[actor]]
-id = "united-states"
-kind = "country"
-terms = ["US", "United States"]
-
-[[actor]]
-id = "scott-bessent"
-kind = "person"
-group = "united-states"
-terms = ["Scott Bessent", "Bessent"]
-"#;
-
 fn jsonl(o: &std::process::Output) -> Vec<Value> {
     stdout(o)
         .lines()

@@ -9,31 +9,6 @@ use std::process::Output;
 
 use common::*;
 use serde_json::Value;
-
-const PIPE: &str = r#"
-[pipeline]
-name = "t"
-period = "week"
-
-[[topic]]
-id = "tariffs"
-terms = ["tariff*"]
-
-[[topic]]
-id = "rare-earths"
-terms = ["rare earth"]
-
-[[actor]]
-id = "china"
-kind = "country"
-terms = ["China", "Beijing"]
-
-[[actor]]
-id = "united-states"
-kind = "country"
-terms = ["US", "United States"]
-"#;
-
 fn article(i: usize, topic: &str) -> String {
     format!(
         "Story {i}\n\nChina and the United States argued over {topic} on day {i}. \

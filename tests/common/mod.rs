@@ -111,3 +111,35 @@ pub fn assert_same_text(name: &str, want: &str, got: &str) {
     }
     panic!("{name} differs:\n{report}");
 }
+
+/// A small pipeline for end-to-end tests: two topics, two countries and an official
+/// grouped under one of them.
+pub const PIPE: &str = r#"
+[pipeline]
+name = "t"
+period = "week"
+
+[[topic]]
+id = "tariffs"
+terms = ["tariff*"]
+
+[[topic]]
+id = "rare-earths"
+terms = ["rare earth"]
+
+[[actor]]
+id = "china"
+kind = "country"
+terms = ["China", "Beijing"]
+
+[[actor]]
+id = "united-states"
+kind = "country"
+terms = ["US", "United States"]
+
+[[actor]]
+id = "scott-bessent"
+kind = "person"
+group = "united-states"
+terms = ["Scott Bessent", "Bessent"]
+"#;
