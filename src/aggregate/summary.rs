@@ -27,16 +27,7 @@ pub fn summarize(
     for m in mentions {
         *counts.entry(m.entity).or_default() += 1;
         by_sentence.entry(m.sentence).or_default().insert(m.entity);
-        let e = &ents[m.entity as usize];
-        let g = match e.group {
-            Some(g) => Some(g),
-            None if e.kind == EntityKind::Actor
-                && ents.iter().any(|o| o.group == Some(m.entity)) =>
-            {
-                Some(m.entity)
-            }
-            None => None,
-        };
+        let g = pipeline.rollup[m.entity as usize];
         if let Some(g) = g {
             *groups.entry(g).or_default() += 1;
         }

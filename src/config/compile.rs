@@ -191,6 +191,9 @@ pub struct Pipeline {
     /// Hex digest of everything that changes tagging results (terms, analyzer, language,
     /// boilerplate): partial results made under another hash must not be mixed in.
     pub hash: String,
+    /// Per entity, the group actor its mentions roll up to: its `group`, itself when other
+    /// actors roll up to it, else `None`. Worked out once here, not per mention.
+    pub rollup: Vec<Option<u32>>,
 }
 
 impl fmt::Debug for Pipeline {
@@ -714,6 +717,15 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
     events.sort_by(|a, b| (a.date, &a.label).cmp(&(b.date, &b.label)));
 
     let hash = pipeline_hash(&entities, &language, analyzer_kind, &boilerplate);
+    let rollup = (0..entities.len() as u32)
+        .map(|i| {
+            let e = &entities[i as usize];
+            e.group.or_else(|| {
+                (e.kind == EntityKind::Actor && entities.iter().any(|o| o.group == Some(i)))
+                    .then_some(i)
+            })
+        })
+        .collect();
     Some(Pipeline {
         name,
         description: p.description.clone().unwrap_or_default(),
@@ -730,6 +742,7 @@ fn build(spec: &PipelineSpec, cx: &mut Ctx, path: &Path) -> Option<Pipeline> {
         analyzer,
         lexicon,
         hash,
+        rollup,
     })
 }
 

@@ -42,6 +42,8 @@ fn valid_pipeline_compiles() {
     assert_eq!(p.period, Period::Month);
     assert_eq!(p.entities.len(), 3);
     assert_eq!(p.entities[2].group, Some(1));
+    // Topics roll up nowhere; the country is its own group; the official rolls up to it.
+    assert_eq!(p.rollup, vec![None, Some(1), Some(1)]);
     assert_eq!(p.entities[0].label, "tariffs", "label defaults to id");
     assert_eq!(p.events.len(), 1);
     assert_eq!(p.hash.len(), 16);
