@@ -91,30 +91,35 @@ pub struct FileResult {
     pub details: Vec<DocDetail>,
 }
 
-impl FileResult {
-    /// Appends a later chunk of the same file.
-    fn extend(&mut self, r: FileResult) {
-        self.failed = self.failed.take().or(r.failed);
-        self.rejected.extend(r.rejected);
-        self.warnings.extend(r.warnings);
-        self.docs.extend(r.docs);
-        self.details.extend(r.details);
-    }
-}
-
 /// Results of earlier runs (implemented over SQLite by `src/state`). A run asks it which
 /// files still have a valid stored result, reads only the others, and folds stored and fresh
 /// results in walk order, so the aggregate is that of a full run.
+///
+/// A file's result travels in parts (a whole file is one part, a chunked JSONL file one part
+/// per chunk), both ways, so neither side ever holds a large file's result at once.
 pub trait ResultCache: Send {
     /// Every file of the run, in walk order; returns which of them need not be read.
     fn plan(&mut self, files: &[walk::InputFile]) -> Vec<bool>;
-    /// The stored result of a file `plan` marked (called in walk order); `None` if it can no
-    /// longer be loaded, and the file is then read after all.
-    fn load(&mut self, file: &walk::InputFile) -> Option<FileResult>;
-    /// A fresh, complete result (called in walk order).
-    fn store(&mut self, file: &walk::InputFile, r: &FileResult);
+    /// Streams the stored result of a file `plan` marked (called in walk order) into `fold`,
+    /// part by part in order; `fold`'s flag marks the file's last part.
+    fn load(&mut self, file: &walk::InputFile, fold: &mut dyn FnMut(FileResult, bool)) -> Loaded;
+    /// The next fresh part of a file's result (called in walk order, parts in order);
+    /// `last`: the file is complete.
+    fn store(&mut self, file: &walk::InputFile, part: &FileResult, last: bool);
     /// The run is over: write out what is pending.
     fn flush(&mut self);
+}
+
+/// What [`ResultCache::load`] could do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    /// Every part was folded.
+    All,
+    /// Nothing was folded (the stored result vanished since `plan`): the file is read.
+    Nothing,
+    /// Loading failed after some parts were folded: the aggregate is no longer that of a
+    /// full run, so the run is done again without the cache.
+    Partly,
 }
 
 /// How a unit's result counts towards its file.
@@ -368,7 +373,7 @@ pub fn run_cached(
         read_at: &read_at,
         read_pos: 0,
         next: 0,
-        chunks: None,
+        redo: false,
     };
     stream::run_units(
         &pool,
@@ -382,6 +387,11 @@ pub fn run_cached(
     }
     if let Some(pb) = fold.pb.take() {
         pb.finish_and_clear();
+    }
+    if fold.redo {
+        // A stored result failed half-way into the fold (the cache said why): only a run
+        // that does not use it gives the right aggregate.
+        return run(pipeline, roots, opts);
     }
     agg.finish();
     Ok(agg)
@@ -404,8 +414,8 @@ struct Fold<'a, 'c> {
     /// The next read file to arrive, and the next walk index to fold.
     read_pos: usize,
     next: usize,
-    /// The chunks so far of a chunked file, kept whole for the cache.
-    chunks: Option<FileResult>,
+    /// A stored result was folded only in part: the run must be done again without it.
+    redo: bool,
 }
 
 impl Fold<'_, '_> {
@@ -428,23 +438,7 @@ impl Fold<'_, '_> {
             }
         };
         if let Some(c) = self.cache.as_deref_mut() {
-            let whole = match (file_done, self.chunks.take()) {
-                (true, None) => Some(r.clone()),
-                (true, Some(mut acc)) => {
-                    acc.extend(r.clone());
-                    Some(acc)
-                }
-                (false, acc) => {
-                    let mut acc = acc.unwrap_or_default();
-                    acc.path.clone_from(&r.path);
-                    acc.extend(r.clone());
-                    self.chunks = Some(acc);
-                    None
-                }
-            };
-            if let Some(whole) = whole {
-                c.store(&self.files[walk_index], &whole);
-            }
+            c.store(&self.files[walk_index], &r, file_done);
         }
         fold_file(self.agg, &mut self.seen, r, file_done);
         if file_done {
@@ -459,20 +453,24 @@ impl Fold<'_, '_> {
     fn stored_until(&mut self, end: usize) {
         while self.next < end {
             let file = &self.files[self.next];
-            let stored = self.cache.as_deref_mut().and_then(|c| c.load(file));
-            let r = match stored {
-                Some(r) => r,
-                None => {
+            let (agg, seen) = (&mut *self.agg, &mut self.seen);
+            let loaded = match self.cache.as_deref_mut() {
+                Some(c) => c.load(file, &mut |r, last| fold_file(agg, seen, r, last)),
+                None => Loaded::Nothing,
+            };
+            match loaded {
+                Loaded::All => {}
+                Loaded::Partly => self.redo = true,
+                Loaded::Nothing => {
                     // The stored result vanished since `plan`: read the file here after all.
                     let mut w = Worker::default();
                     let r = process_file(self.pipeline, &mut w, file, true);
                     if let Some(c) = self.cache.as_deref_mut() {
-                        c.store(file, &r);
+                        c.store(file, &r, true);
                     }
-                    r
+                    fold_file(self.agg, &mut self.seen, r, true);
                 }
-            };
-            fold_file(self.agg, &mut self.seen, r, true);
+            }
             self.next += 1;
             self.tick();
         }

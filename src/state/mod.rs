@@ -13,7 +13,9 @@
 //! hands them back unchanged), and the report (it only returns [`Changes`]). A state error
 //! in the middle of a run never costs the report: the state stops being updated and says so.
 
+mod codec;
 mod schema;
+mod write;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -27,18 +29,15 @@ use crate::aggregate::Aggregate;
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::walk::InputFile;
-use crate::ingest::{Article, Content};
-use crate::pipeline::{FileResult, ResultCache};
+use crate::ingest::Article;
+use crate::pipeline::{FileResult, Loaded, ResultCache};
 use crate::tag::Mention;
 
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
 /// does not show (a parser or summary change), so stored results are not reused.
-const RESULTS_VERSION: u32 = 1;
-
-/// Fresh results written per transaction: a killed run loses at most these.
-const COMMIT_FILES: usize = 64;
+const RESULTS_VERSION: u32 = 2;
 
 /// Warnings whose truth depends on the day of the run: such results are never reused.
 const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was being read"];
@@ -154,6 +153,8 @@ struct Known {
     content_hash: String,
     documents: u64,
     volatile: bool,
+    /// Parts its result is stored in.
+    parts: u32,
 }
 
 /// The stat taken before a file is read, kept until its result is stored.
@@ -193,8 +194,13 @@ pub struct State {
     present: HashSet<String>,
     /// Stats of the run's files, taken before they were read.
     stats: HashMap<String, Stat>,
-    /// Fresh results not yet written: one transaction per `COMMIT_FILES`.
-    pending: Vec<(InputFile, FileResult)>,
+    /// The file whose parts are being written, between its first and its last part.
+    writing: Option<write::Writing>,
+    /// Parts and encoded bytes written in the open transaction (see `write`).
+    tx_parts: usize,
+    tx_bytes: usize,
+    /// Reused between parts by the encoder.
+    scratch: Vec<u8>,
     /// Files whose stored result was reused but whose stat moved (touched, same content).
     restat: Vec<(String, Stat)>,
     changes: Changes,
@@ -345,9 +351,14 @@ impl State {
         if drop_results {
             tx.execute_batch(
                 "DELETE FROM counts; DELETE FROM sentences; DELETE FROM mentions; \
-                 DELETE FROM documents; DELETE FROM files;",
+                 DELETE FROM documents; DELETE FROM parts; DELETE FROM files;",
             )
             .map_err(sql)?;
+        } else {
+            // A file whose parts were still being written when a run was killed: its parts
+            // and documents go with it (cascade), and the file is read again.
+            tx.execute("DELETE FROM files WHERE complete = 0", [])
+                .map_err(sql)?;
         }
         tx.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('settings', ?1), \
@@ -385,7 +396,10 @@ impl State {
             known: HashMap::new(),
             present: HashSet::new(),
             stats: HashMap::new(),
-            pending: Vec::new(),
+            writing: None,
+            tx_parts: 0,
+            tx_bytes: 0,
+            scratch: Vec::new(),
             restat: Vec::new(),
             changes: Changes {
                 state: path.display().to_string(),
@@ -409,7 +423,12 @@ impl State {
         &self.changes
     }
 
-    fn fail(&mut self, what: &str, e: rusqlite::Error) {
+    fn fail(&mut self, what: &str, e: impl std::fmt::Display) {
+        // Whatever the open transaction holds is not to be trusted half-done.
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.writing = None;
         if !self.broken {
             self.changes.problems.push(format!(
                 "{what} failed ({e}); the state is not updated for the rest of this run \
@@ -420,9 +439,10 @@ impl State {
     }
 
     fn load_known(&mut self) -> rusqlite::Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path, size, mtime_ns, content_hash, documents, volatile FROM files")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT path, size, mtime_ns, content_hash, documents, volatile, parts FROM files \
+             WHERE complete = 1",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -432,6 +452,7 @@ impl State {
                     content_hash: r.get(3)?,
                     documents: r.get::<_, i64>(4)? as u64,
                     volatile: r.get::<_, i64>(5)? != 0,
+                    parts: r.get::<_, i64>(6)? as u32,
                 },
             ))
         })?;
@@ -442,138 +463,49 @@ impl State {
         Ok(())
     }
 
-    fn stored_result(&self, path: &str) -> Option<FileResult> {
-        let json: String = self
-            .conn
-            .query_row("SELECT result FROM files WHERE path = ?1", [path], |r| {
-                r.get(0)
-            })
-            .ok()?;
-        serde_json::from_str(&json).ok()
-    }
-
-    fn store_batch(
+    /// Streams the stored parts of `path` into `fold`, in order; how far it got.
+    fn load_parts(
         &mut self,
-        fresh: &[(InputFile, FileResult)],
-        entity_ids: &[String],
-    ) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction()?;
-        let racy_after = self.started_ns - RACY_NS;
-        for (path, s) in self.restat.drain(..) {
-            let mtime = if s.mtime_ns >= racy_after {
-                0
-            } else {
-                s.mtime_ns
-            };
-            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1")?
-                .execute(params![path, s.size as i64, mtime])?;
-        }
-        for (file, r) in fresh {
-            tx.prepare_cached("DELETE FROM files WHERE path = ?1")?
-                .execute([&file.display])?;
-            let Some(st) = self.stats.get(&file.display) else {
-                continue;
-            };
-            let content = match &r.content {
-                Some(c) => c.clone(),
-                // Read in chunks (a large JSONL file): hash it now, and only if it has not
-                // moved since it was read.
-                None if r.failed.is_none() => match (stat(&file.path), hash_file(&file.path)) {
-                    (Some(now), Some(hash))
-                        if now.size == st.size && now.mtime_ns == st.mtime_ns =>
-                    {
-                        Content {
-                            len: now.size,
-                            hash,
-                        }
-                    }
-                    _ => continue,
-                },
-                // Not read (vanished, unreadable): nothing to reuse; the next run tries again.
-                None => continue,
-            };
-            let volatile = is_volatile(r);
-            // A stat that moved while the file was read must not vouch for what was read, nor
-            // one so recent that a rewrite in the same mtime tick would not show.
-            let racy = st.mtime_ns >= racy_after;
-            let mtime = if content.len == st.size && !racy {
-                st.mtime_ns
-            } else {
-                0
-            };
-            let json = serde_json::to_string(r)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            tx.prepare_cached(
-                "INSERT INTO files(path, size, mtime_ns, content_hash, failed, documents, \
-                 rejected, volatile, result, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                file.display,
-                content.len as i64,
-                mtime,
-                content.hash,
-                r.failed,
-                r.docs.len() as i64,
-                r.rejected.len() as i64,
-                volatile as i64,
-                json,
-                self.run_id
-            ])?;
-            let mut ins_doc = tx.prepare_cached(
-                "INSERT INTO documents(path, record, doc, title, date, date_source, text_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut ins_mention = tx.prepare_cached(
-                "INSERT INTO mentions(doc, entity, start, \"end\", sentence) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut ins_sentence = tx.prepare_cached(
-                "INSERT INTO sentences(doc, sentence, start, \"end\", text) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut ins_count =
-                tx.prepare_cached("INSERT INTO counts(doc, entity, mentions) VALUES (?1, ?2, ?3)")?;
-            let empty = DocDetail::default();
-            for (i, d) in r.docs.iter().enumerate() {
-                let detail = r.details.get(i).unwrap_or(&empty);
-                let hash: String = d.hash.iter().map(|b| format!("{b:02x}")).collect();
-                ins_doc.execute(params![
-                    file.display,
-                    detail.record.map(|n| n as i64),
-                    d.id,
-                    d.title,
-                    d.date.map(|x| x.to_string()),
-                    d.date_source.as_str(),
-                    hash
-                ])?;
-                let doc = tx.last_insert_rowid();
-                let name = |e: u32| entity_ids.get(e as usize).map_or("?", |s| s.as_str());
-                for m in &detail.mentions {
-                    ins_mention.execute(params![
-                        doc,
-                        name(m.entity),
-                        m.start as i64,
-                        m.end as i64,
-                        m.sentence as i64
-                    ])?;
+        path: &str,
+        parts: u32,
+        fold: &mut dyn FnMut(FileResult, bool),
+    ) -> (u32, Result<(), String>) {
+        let mut n = 0u32;
+        let mut go = || -> Result<(), String> {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT part, result FROM parts WHERE path = ?1 ORDER BY part")
+                .map_err(|e| e.to_string())?;
+            let mut rows = stmt.query([path]).map_err(|e| e.to_string())?;
+            while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+                let part: i64 = row.get(0).map_err(|e| e.to_string())?;
+                if part != n as i64 {
+                    return Err(format!("part {n} is missing"));
                 }
-                for s in &detail.sentences {
-                    ins_sentence.execute(params![
-                        doc,
-                        s.index as i64,
-                        s.start as i64,
-                        s.end as i64,
-                        s.text
-                    ])?;
-                }
-                for &(e, n) in &d.counts {
-                    ins_count.execute(params![doc, name(e), n as i64])?;
-                }
+                let blob = row
+                    .get_ref(1)
+                    .and_then(|v| Ok(v.as_blob()?))
+                    .map_err(|e| e.to_string())?;
+                let r = codec::decode(blob).map_err(|e| e.to_string())?;
+                n += 1;
+                fold(r, n == parts);
             }
-        }
-        tx.commit()
+            if n != parts {
+                return Err(format!("{n} of its {parts} parts are there"));
+            }
+            Ok(())
+        };
+        let res = go();
+        (n, res)
     }
 
     /// Drops files that are gone, marks duplicates, records the run. Returns the counts.
     pub fn finish(&mut self, agg: &Aggregate) -> Changes {
+        if !self.broken {
+            if let Err(e) = self.commit() {
+                self.fail("writing the state", e);
+            }
+        }
         if !self.broken {
             if let Err(e) = self.finish_inner(agg) {
                 self.fail("finishing the state", e);
@@ -715,42 +647,60 @@ impl ResultCache for Cache<'_> {
         out
     }
 
-    fn load(&mut self, file: &InputFile) -> Option<FileResult> {
+    fn load(&mut self, file: &InputFile, fold: &mut dyn FnMut(FileResult, bool)) -> Loaded {
         let st = &mut *self.state;
-        let r = st.stored_result(&file.display);
-        if r.is_none() {
+        let (docs, parts) = st
+            .known
+            .get(&file.display)
+            .map_or((0, 0), |k| (k.documents, k.parts));
+        let loaded = if st.broken || parts == 0 {
+            Loaded::Nothing
+        } else {
+            match st.load_parts(&file.display, parts, fold) {
+                (_, Ok(())) => Loaded::All,
+                (0, Err(_)) => Loaded::Nothing,
+                (_, Err(why)) => {
+                    // Its first parts are folded already: the pipeline redoes the run
+                    // without the state.
+                    st.fail(
+                        &format!("reading the stored result of {}", file.display),
+                        why,
+                    );
+                    Loaded::Partly
+                }
+            }
+        };
+        if loaded != Loaded::All {
             // Counted as reused by `plan`; it is read again instead.
-            let docs = st.known.get(&file.display).map_or(0, |k| k.documents);
             st.changes.files.reused -= 1;
             st.changes.documents.reused -= docs;
             st.changes.files.changed += 1;
         }
-        r
+        loaded
     }
 
-    fn store(&mut self, file: &InputFile, r: &FileResult) {
+    fn store(&mut self, file: &InputFile, part: &FileResult, last: bool) {
         let st = &mut *self.state;
+        let n = part.docs.len() as u64;
         if st.known.contains_key(&file.display) {
-            st.changes.documents.changed += r.docs.len() as u64;
+            st.changes.documents.changed += n;
         } else {
-            st.changes.documents.added += r.docs.len() as u64;
+            st.changes.documents.added += n;
         }
         if st.broken {
             return;
         }
-        st.pending.push((file.clone(), r.clone()));
-        if st.pending.len() >= COMMIT_FILES {
-            self.flush();
+        if let Err(e) = st.store_part(file, part, last, &self.entity_ids) {
+            st.fail("writing the state", e);
         }
     }
 
     fn flush(&mut self) {
         let st = &mut *self.state;
-        let pending = std::mem::take(&mut st.pending);
-        if st.broken || (pending.is_empty() && st.restat.is_empty()) {
+        if st.broken {
             return;
         }
-        if let Err(e) = st.store_batch(&pending, &self.entity_ids) {
+        if let Err(e) = st.commit() {
             st.fail("writing the state", e);
         }
     }

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4E77_7354;
 
 /// `PRAGMA user_version`: bump on any change to the tables below; an older state is rebuilt.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub const CREATE: &str = r#"
 CREATE TABLE meta (
@@ -26,15 +26,23 @@ CREATE TABLE entities (
 );
 CREATE TABLE files (
     path         TEXT PRIMARY KEY,
+    complete     INTEGER NOT NULL,
     size         INTEGER NOT NULL,
     mtime_ns     INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
+    content_hash TEXT,
     failed       TEXT,
     documents    INTEGER NOT NULL,
     rejected     INTEGER NOT NULL,
     volatile     INTEGER NOT NULL DEFAULT 0,
-    result       TEXT NOT NULL,
+    parts        INTEGER NOT NULL,
     run          INTEGER NOT NULL
+);
+CREATE TABLE parts (
+    path      TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
+    part      INTEGER NOT NULL,
+    documents INTEGER NOT NULL,
+    result    BLOB NOT NULL,
+    PRIMARY KEY (path, part)
 );
 CREATE TABLE documents (
     id           INTEGER PRIMARY KEY,

@@ -100,8 +100,8 @@ fn settings_change_drops_results() {
     drop(State::open(&p, &pl, false).unwrap());
     let c = Connection::open(&p).unwrap();
     c.execute(
-        "INSERT INTO files(path, size, mtime_ns, content_hash, documents, rejected, result, run) \
-         VALUES ('a.txt', 1, 1, 'x', 0, 0, '{}', 1)",
+        "INSERT INTO files(path, complete, size, mtime_ns, content_hash, documents, rejected, \
+         parts, run) VALUES ('a.txt', 1, 1, 1, 'x', 0, 0, 0, 1)",
         [],
     )
     .unwrap();
