@@ -206,6 +206,8 @@ pub struct State {
     changes: Changes,
     /// Set after a write failed: the rest of the run neither reads nor writes the state.
     broken: bool,
+    /// The run started from an empty state: its secondary indexes are built at the end.
+    bulk: bool,
     /// When this run started (ns since the epoch): a file modified within `RACY_NS` of it
     /// may change again within the same mtime tick, so its stat is not trusted next time.
     started_ns: i64,
@@ -251,8 +253,9 @@ fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // WAL + NORMAL: a killed process loses at most the transaction in flight, never the file.
+    // Foreign keys are not enforced: `delete_file` removes child rows itself (see schema.rs).
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")
 }
 
 /// Moves an untrusted file (and its WAL and shared-memory sidecars) to `<name>.bad`.
@@ -356,9 +359,24 @@ impl State {
             .map_err(sql)?;
         } else {
             // A file whose parts were still being written when a run was killed: its parts
-            // and documents go with it (cascade), and the file is read again.
-            tx.execute("DELETE FROM files WHERE complete = 0", [])
+            // and documents go with it, and the file is read again.
+            let incomplete: Vec<String> = tx
+                .prepare("SELECT path FROM files WHERE complete = 0")
+                .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect())
                 .map_err(sql)?;
+            for p in &incomplete {
+                write::delete_file(&tx, p).map_err(sql)?;
+            }
+        }
+        let bulk = !tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM files)", [], |r| {
+                r.get::<_, bool>(0)
+            })
+            .map_err(sql)?;
+        if bulk {
+            schema::drop_indexes(&tx).map_err(sql)?;
+        } else {
+            schema::create_indexes(&tx).map_err(sql)?;
         }
         tx.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('settings', ?1), \
@@ -407,6 +425,7 @@ impl State {
                 ..Default::default()
             },
             broken: false,
+            bulk,
             started_ns: std::time::SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as i64),
@@ -522,8 +541,11 @@ impl State {
             .filter(|(p, _)| !present.contains(p.as_str()))
             .collect();
         let tx = self.conn.transaction()?;
+        if self.bulk {
+            schema::create_indexes(&tx)?;
+        }
         for (p, k) in &gone {
-            tx.execute("DELETE FROM files WHERE path = ?1", [p])?;
+            write::delete_file(&tx, p)?;
             self.changes.files.removed += 1;
             self.changes.documents.removed += k.documents;
         }

@@ -7,7 +7,7 @@
 //! `COMMIT_PARTS` parts or `COMMIT_BYTES` bytes, so a commit may fall inside a file: its
 //! `files` row says `complete = 0` until the transaction that holds its last part, and only
 //! complete rows are ever reused. A run killed in between leaves an incomplete row behind,
-//! which the next run deletes (with its parts and documents, by cascade) before anything else.
+//! which the next run deletes (with its parts and documents) before anything else.
 //!
 //! Must not touch: what the parts mean (it stores what the pipeline made), reuse decisions.
 
@@ -33,6 +33,22 @@ pub(super) struct Writing {
     failed: Option<String>,
 }
 
+/// Deletes a file's rows from every table.
+pub(super) fn delete_file(conn: &rusqlite::Connection, path: &str) -> rusqlite::Result<()> {
+    const SQL: [&str; 6] = [
+        "DELETE FROM mentions WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
+        "DELETE FROM sentences WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
+        "DELETE FROM counts WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
+        "DELETE FROM documents WHERE path = ?1",
+        "DELETE FROM parts WHERE path = ?1",
+        "DELETE FROM files WHERE path = ?1",
+    ];
+    for sql in SQL {
+        conn.prepare_cached(sql)?.execute([path])?;
+    }
+    Ok(())
+}
+
 /// What the `files` row of a complete file says.
 struct FileRow {
     size: u64,
@@ -56,10 +72,11 @@ impl State {
         let mut w = match self.writing.take() {
             Some(w) => w,
             None => {
-                // A new result replaces the old one, parts and documents too (by cascade).
-                self.conn
-                    .prepare_cached("DELETE FROM files WHERE path = ?1")?
-                    .execute([path])?;
+                // A new result replaces the old one, parts and documents too. Only a file
+                // the state knew has rows (incomplete ones went when the state was opened).
+                if self.known.contains_key(path) {
+                    delete_file(&self.conn, path)?;
+                }
                 Writing {
                     parts: 0,
                     documents: 0,
@@ -138,11 +155,7 @@ impl State {
                 }
                 // Not reusable after all (it changed while it was read, or could not be
                 // read to its end): drop what was written of it.
-                None => {
-                    self.conn
-                        .prepare_cached("DELETE FROM files WHERE path = ?1")?
-                        .execute([path])?;
-                }
+                None => delete_file(&self.conn, path)?,
             }
         }
         self.part_written(bytes)
