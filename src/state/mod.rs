@@ -5,13 +5,17 @@
 //! Owns the state file (opening, trusting or rebuilding it, its schema in `schema.rs`), the
 //! decision whether a stored result is still valid for a file (path + size + mtime, then the
 //! content hash; the pipeline hash and document limit for the whole state), and the
-//! analyst-facing tables (documents, mentions, sentences, counts). Crash safety comes from
-//! SQLite transactions in WAL mode: each batch of fresh results is committed on its own, so a
-//! run killed at any moment leaves only valid results behind.
+//! analyst-facing tables (documents, mentions, sentences, counts). Results are stored and
+//! loaded in parts (`write.rs`, `codec.rs`), so a large file never sits in memory whole.
+//! Crash safety comes from SQLite transactions in WAL mode: fresh parts are committed in
+//! batches, a file's row becomes valid for reuse only in the transaction of its last part,
+//! and a file left incomplete by a killed run is deleted when the state is next opened.
 //!
 //! Must not touch: parsing, tagging or counting (it stores `FileResult`s the pipeline made and
 //! hands them back unchanged), and the report (it only returns [`Changes`]). A state error
-//! in the middle of a run never costs the report: the state stops being updated and says so.
+//! in the middle of a run never costs the report: the state stops being updated and says so
+//! (a stored result that fails half-way into the fold makes the pipeline redo the run
+//! without the state).
 
 mod codec;
 mod schema;
@@ -683,11 +687,16 @@ impl ResultCache for Cache<'_> {
                 (0, Err(_)) => Loaded::Nothing,
                 (_, Err(why)) => {
                     // Its first parts are folded already: the pipeline redoes the run
-                    // without the state.
-                    st.fail(
-                        &format!("reading the stored result of {}", file.display),
-                        why,
-                    );
+                    // without the state. The damaged result goes, so the next run reads
+                    // the file again.
+                    st.changes.problems.push(format!(
+                        "the stored result of {} could not be read ({why}); it was dropped \
+                         and this run was done again without the state",
+                        file.display
+                    ));
+                    if let Err(e) = st.drop_file(&file.display) {
+                        st.fail("writing the state", e);
+                    }
                     Loaded::Partly
                 }
             }

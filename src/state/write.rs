@@ -33,6 +33,16 @@ pub(super) struct Writing {
     failed: Option<String>,
 }
 
+impl State {
+    /// Deletes a file's rows, in the open transaction (opened if need be).
+    pub(super) fn drop_file(&mut self, path: &str) -> rusqlite::Result<()> {
+        if self.conn.is_autocommit() {
+            self.begin()?;
+        }
+        delete_file(&self.conn, path)
+    }
+}
+
 /// Deletes a file's rows from every table.
 pub(super) fn delete_file(conn: &rusqlite::Connection, path: &str) -> rusqlite::Result<()> {
     const SQL: [&str; 6] = [
