@@ -321,9 +321,10 @@ fn kill_9_mid_run_then_rerun_gives_the_full_report() {
 }
 
 #[test]
-fn chunked_jsonl_files_are_stored_whole_and_reused() {
+fn chunked_jsonl_files_are_stored_in_parts_and_reused() {
     // A small chunk size makes the run read the feed in chunks of lines, as it does for
-    // large JSONL files; the state must still hold (and reuse) the file's whole result.
+    // large JSONL files; the state stores them part by part and must reuse the file's whole
+    // result (tests/incremental_chunked.rs has larger files, growth and kill -9).
     use std::process::Command;
     let env = TestEnv::new();
     env.write("p.toml", PIPE);

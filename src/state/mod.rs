@@ -679,7 +679,8 @@ impl ResultCache for Cache<'_> {
             .known
             .get(&file.display)
             .map_or((0, 0), |k| (k.documents, k.parts));
-        let loaded = if st.broken || parts == 0 {
+        // Committed results stay valid after a failed write: they are still read.
+        let loaded = if parts == 0 {
             Loaded::Nothing
         } else {
             match st.load_parts(&file.display, parts, fold) {
