@@ -9,11 +9,11 @@
 mod names;
 mod summary;
 
-pub use names::{NameExample, NameHit, NameStats};
+pub use names::{NameExample, NameStats};
 pub use summary::summarize;
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -55,13 +55,65 @@ pub struct Evidence {
 impl Evidence {
     /// Total order used to keep the best K: associative and commutative truncation.
     fn rank(&self, other: &Self) -> Ordering {
-        other
-            .score
-            .cmp(&self.score)
-            .then_with(|| self.doc.cmp(&other.doc))
-            .then_with(|| self.start.cmp(&other.start))
-            .then_with(|| self.entity.cmp(&other.entity))
+        rank_key(self.score, &self.doc, self.start, self.entity).cmp(&rank_key(
+            other.score,
+            &other.doc,
+            other.start,
+            other.entity,
+        ))
     }
+}
+
+/// What `Evidence::rank` orders by: most distinct entities first, then document and place.
+fn rank_key(
+    score: u32,
+    doc: &str,
+    start: u32,
+    entity: u32,
+) -> (std::cmp::Reverse<u32>, &str, u32, u32) {
+    (std::cmp::Reverse(score), doc, start, entity)
+}
+
+/// A document's best sentence for one entity, before it is known whether it will be kept:
+/// the document's id, path and date live once in its `DocSummary`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocEvidence {
+    pub entity: u32,
+    pub score: u32,
+    pub start: u32,
+    pub end: u32,
+    pub text: String,
+    pub highlight: (u32, u32),
+}
+
+impl DocEvidence {
+    fn into_evidence(self, d: &DocSummary) -> Evidence {
+        Evidence {
+            entity: self.entity,
+            score: self.score,
+            doc: d.id.clone(),
+            path: d.path.clone(),
+            date: d.date,
+            start: self.start,
+            end: self.end,
+            text: self.text,
+            highlight: self.highlight,
+        }
+    }
+}
+
+/// An unlisted name found in a document, with its example there (see `names`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocName {
+    pub name: String,
+    /// Byte range of the name in the document's original text.
+    pub start: u32,
+    pub end: u32,
+    /// The sentence around it (shortened when long), and the name's range within it.
+    pub text: String,
+    pub highlight: (u32, u32),
 }
 
 /// One document reduced to what the aggregate needs.
@@ -83,9 +135,9 @@ pub struct DocSummary {
     /// (group actor, mentions of it and its members), sorted; only actors that are groups.
     pub groups: Vec<(u32, u32)>,
     /// Best sentence per entity in this document.
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<DocEvidence>,
     /// Distinct capitalised names the lexicon does not cover.
-    pub names: Vec<NameHit>,
+    pub names: Vec<DocName>,
     pub warnings: Vec<String>,
 }
 
@@ -188,9 +240,11 @@ pub struct Aggregate {
     pub day_evidence: BTreeMap<(NaiveDate, u32), Vec<Evidence>>,
     pub docs: Vec<DocRow>,
     pub evidence_cap: usize,
-    /// Unlisted name → documents naming it (see `names` for why nothing is pruned).
+    /// Unlisted name → documents naming it (see `names` for why nothing is pruned). Hashed,
+    /// not ordered: a run looks names up once per document that has them, and the report
+    /// ranks them itself.
     #[serde(default)]
-    pub names: BTreeMap<String, NameStats>,
+    pub names: HashMap<String, NameStats>,
 }
 
 /// Evidence kept per entity and day (for spikes).
@@ -200,6 +254,22 @@ fn add_map<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: BTreeMap<K, u64>) 
     for (k, v) in from {
         *into.entry(k).or_default() += v;
     }
+}
+
+/// Adds one document's evidence to a list kept as `keep_best` would leave it (sorted by
+/// rank, at most `cap`), building the full `Evidence` only when it makes the cut.
+fn offer(list: &mut Vec<Evidence>, cap: usize, ev: &DocEvidence, d: &DocSummary) {
+    let key = rank_key(ev.score, &d.id, ev.start, ev.entity);
+    let pos = list.partition_point(|x| rank_key(x.score, &x.doc, x.start, x.entity) < key);
+    if pos >= cap
+        || list
+            .get(pos)
+            .is_some_and(|x| rank_key(x.score, &x.doc, x.start, x.entity) == key)
+    {
+        return;
+    }
+    list.insert(pos, ev.clone().into_evidence(d));
+    list.truncate(cap);
 }
 
 fn keep_best(list: &mut Vec<Evidence>, cap: usize) {
@@ -260,26 +330,27 @@ impl Aggregate {
             }
         }
         for ev in &d.evidence {
-            let cap = self.evidence_cap;
-            let list = self.evidence.entry(ev.entity).or_default();
-            list.push(ev.clone());
-            if list.len() > cap * 2 {
-                keep_best(list, cap);
-            }
+            offer(
+                self.evidence.entry(ev.entity).or_default(),
+                self.evidence_cap,
+                ev,
+                &d,
+            );
             if let Some(day) = d.date {
-                let list = self.day_evidence.entry((day, ev.entity)).or_default();
-                list.push(ev.clone());
-                if list.len() > DAY_EVIDENCE * 2 {
-                    keep_best(list, DAY_EVIDENCE);
-                }
+                offer(
+                    self.day_evidence.entry((day, ev.entity)).or_default(),
+                    DAY_EVIDENCE,
+                    ev,
+                    &d,
+                );
             }
         }
-        for hit in d.names {
-            let stats = NameStats::new(d.date, hit.example);
-            match self.names.get_mut(&hit.name) {
-                Some(s) => s.merge(stats),
+        for hit in &d.names {
+            match self.names.get_mut(hit.name.as_str()) {
+                Some(s) => s.add(hit, &d),
                 None => {
-                    self.names.insert(hit.name, stats);
+                    self.names
+                        .insert(hit.name.clone(), NameStats::first(hit, &d));
                 }
             }
         }

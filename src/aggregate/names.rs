@@ -23,6 +23,8 @@ use crate::analyze::{Analysis, Word, BARRIER_BEFORE, CAPS, INIT_CAP, SENTENCE_ST
 use crate::ingest::Article;
 use crate::tag::Mention;
 
+use super::{DocName, DocSummary};
+
 /// Longest name kept, in words: longer runs are headlines or titles of works, not names.
 const MAX_WORDS: usize = 6;
 /// Distinct names kept per document (in text order): a list or a table of names should not
@@ -347,13 +349,6 @@ pub struct NameExample {
     pub highlight: (u32, u32),
 }
 
-/// One name found in one document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NameHit {
-    pub name: String,
-    pub example: NameExample,
-}
-
 /// Documents naming one name: per day for dated documents, plus the undated ones.
 ///
 /// Merging adds counts and keeps the smallest example, so it is associative and
@@ -380,6 +375,23 @@ impl NameStats {
         }
     }
 
+    /// The stats of a name first met in document `d`.
+    pub fn first(hit: &DocName, d: &DocSummary) -> NameStats {
+        NameStats::new(d.date, example_of(hit, d))
+    }
+
+    /// Counts one more document naming it; the example is built only when it wins.
+    pub fn add(&mut self, hit: &DocName, d: &DocSummary) {
+        self.documents += 1;
+        if let Some(day) = d.date {
+            *self.days.entry(day).or_default() += 1;
+        }
+        let ex = &self.example;
+        if (d.id.as_str(), hit.start) < (ex.doc.as_str(), ex.start) {
+            self.example = example_of(hit, d);
+        }
+    }
+
     pub fn merge(&mut self, o: NameStats) {
         self.documents += o.documents;
         for (d, n) in o.days {
@@ -392,12 +404,34 @@ impl NameStats {
     }
 }
 
+fn example_of(hit: &DocName, d: &DocSummary) -> NameExample {
+    NameExample {
+        doc: d.id.clone(),
+        path: d.path.clone(),
+        date: d.date,
+        start: hit.start,
+        end: hit.end,
+        text: hit.text.clone(),
+        highlight: hit.highlight,
+    }
+}
+
 fn is_common(lower: &str) -> bool {
     COMMON.binary_search(&lower).is_ok()
 }
 
+/// Whether a word holds a letter; capitals imply one, and most words start with one.
+fn has_letter(surface: &str, flags: u8) -> bool {
+    flags & (CAPS | INIT_CAP) != 0
+        || surface
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_lowercase)
+        || surface.chars().any(char::is_alphabetic)
+}
+
 /// The distinct unlisted names of one document, in order of first appearance.
-pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> Vec<NameHit> {
+pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> Vec<DocName> {
     let words = &analysis.words;
     let n = words.len();
     // Which words lie inside a mention (mentions come in text order).
@@ -415,32 +449,27 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
     // A word opening a line is treated like one opening a sentence: in tables and
     // listings ("Shr 12 cts", "Net profit") line starts are capitalised whatever they are.
     let bytes = article.text.as_bytes();
-    let line_start: Vec<bool> = (0..n)
-        .map(|i| {
-            let from = if i == 0 { 0 } else { words[i - 1].end as usize };
-            bytes
-                .get(from..words[i].start as usize)
-                .is_some_and(|gap| gap.contains(&b'\n'))
-                || (i == 0 && words[0].start == 0)
-        })
-        .collect();
+    let line_start = |i: usize| -> bool {
+        let from = if i == 0 { 0 } else { words[i - 1].end as usize };
+        bytes
+            .get(from..words[i].start as usize)
+            .is_some_and(|gap| gap.contains(&b'\n'))
+            || (i == 0 && words[0].start == 0)
+    };
+    // Most words are lowercase: the flags settle them before any text is looked at.
     let capital = |i: usize| -> bool {
         let w = &words[i];
-        if in_mention[i] {
+        if w.flags & (CAPS | INIT_CAP) == 0
+            || in_mention[i]
+            || headline.get(w.sentence as usize).copied().unwrap_or(false)
+        {
             return false;
         }
         let s = analysis.surface(w);
-        if s.chars().any(|c| c.is_ascii_digit()) || !s.chars().any(char::is_alphabetic) {
-            return false;
-        }
-        let caps = w.flags & CAPS != 0;
-        if headline.get(w.sentence as usize).copied().unwrap_or(false) {
-            return false;
-        }
-        caps || w.flags & INIT_CAP != 0
+        !s.bytes().any(|b| b.is_ascii_digit())
     };
     let joined = |i: usize| words[i].flags & BARRIER_BEFORE == 0;
-    let mut out: Vec<NameHit> = Vec::new();
+    let mut out: Vec<DocName> = Vec::new();
     let mut i = 0;
     while i < n {
         if !capital(i) {
@@ -496,7 +525,7 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
         let touches =
             (i > 0 && named(i - 1) && joined(i)) || (next < n && named(next) && joined(next));
         if !touches {
-            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start[i]) {
+            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start(i)) {
                 if !out.iter().any(|h| h.name == hit.name) {
                     out.push(hit);
                 }
@@ -515,7 +544,7 @@ fn headline_sentences(analysis: &Analysis) -> Vec<bool> {
     let mut stats = vec![(0u32, 0u32); analysis.sentences.len()];
     for w in &analysis.words {
         if let Some(s) = stats.get_mut(w.sentence as usize) {
-            if analysis.surface(w).chars().any(char::is_alphabetic) {
+            if has_letter(analysis.surface(w), w.flags) {
                 s.0 += 1;
                 if w.flags & CAPS != 0 {
                     s.1 += 1;
@@ -535,9 +564,9 @@ fn name_of(
     analysis: &Analysis,
     run: &[Word],
     line_start: bool,
-) -> Option<NameHit> {
+) -> Option<DocName> {
     let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
-    let lower = |w: &Word| analysis.lower(w).to_string();
+    let lower = |w: &Word| analysis.lower(w);
     let mut a = 0;
     let mut b = run.len();
     // "Shares of Acme": a sentence's first word joined by a connector is a common noun as
@@ -546,14 +575,14 @@ fn name_of(
         a = 1;
     }
     // Leading titles and common words, trailing suffixes, connectors and common words.
-    while a < b && (is_common(&lower(&run[a])) || CONNECTORS.contains(&lower(&run[a]).as_str())) {
+    while a < b && (is_common(lower(&run[a])) || CONNECTORS.contains(&lower(&run[a]))) {
         a += 1;
     }
     while b > a {
         let l = lower(&run[b - 1]);
-        if SUFFIXES.contains(&l.as_str())
-            || CONNECTORS.contains(&l.as_str())
-            || is_common(&l)
+        if SUFFIXES.contains(&l)
+            || CONNECTORS.contains(&l)
+            || is_common(l)
             || run[b - 1].flags & INIT_CAP == 0 && run[b - 1].flags & CAPS == 0
         {
             b -= 1;
@@ -582,7 +611,13 @@ fn name_of(
     }
     let (start, end) = (run[0].start as usize, run[run.len() - 1].end as usize);
     let raw = article.text.get(start..end)?;
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut name = String::with_capacity(raw.len());
+    for part in raw.split_whitespace() {
+        if !name.is_empty() {
+            name.push(' ');
+        }
+        name.push_str(part);
+    }
     let sentence = analysis.sentences.get(run[0].sentence as usize)?;
     let (text, highlight, _, _) = super::summary::excerpt_max(
         &article.text,
@@ -592,17 +627,12 @@ fn name_of(
         end,
         EXAMPLE_MAX,
     );
-    Some(NameHit {
+    Some(DocName {
         name,
-        example: NameExample {
-            doc: article.id.clone(),
-            path: article.path.clone(),
-            date: article.date,
-            start: start as u32,
-            end: end as u32,
-            text,
-            highlight,
-        },
+        start: start as u32,
+        end: end as u32,
+        text,
+        highlight,
     })
 }
 

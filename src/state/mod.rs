@@ -35,7 +35,7 @@ pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
 /// does not show (a parser or summary change), so stored results are not reused.
-const RESULTS_VERSION: u32 = 1;
+const RESULTS_VERSION: u32 = 2;
 
 /// Fresh results written per transaction: a killed run loses at most these.
 const COMMIT_FILES: usize = 64;
