@@ -171,8 +171,9 @@ proptest! {
 /// `offer` (used while folding) must leave what `keep_best` leaves for the same evidence.
 #[test]
 fn offer_keeps_what_keep_best_keeps() {
-    let cases: &[(usize, &[(u32, u32, u32)])] = &[
-        // (cap, [(doc, score, start)])
+    // (cap, [(doc, score, start)])
+    type Case<'a> = (usize, &'a [(u32, u32, u32)]);
+    let cases: &[Case] = &[
         (2, &[(1, 1, 0), (2, 3, 0), (3, 2, 0), (4, 3, 5)]),
         (3, &[(5, 1, 0), (4, 1, 0), (3, 1, 0), (2, 1, 0), (1, 1, 0)]),
         (2, &[(1, 2, 0), (1, 2, 0), (2, 2, 0)]),
