@@ -13,7 +13,9 @@ pub use names::{NameExample, NameStats};
 pub use summary::summarize;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -244,7 +246,7 @@ pub struct Aggregate {
     /// not ordered: a run looks names up once per document that has them, and the report
     /// ranks them itself.
     #[serde(default)]
-    pub names: HashMap<String, NameStats>,
+    pub names: FxHashMap<String, NameStats>,
 }
 
 /// Evidence kept per entity and day (for spikes).

@@ -15,6 +15,9 @@
 //! "Baker") and are skipped. In headlines written in capitals, capitals say nothing.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -416,8 +419,34 @@ fn example_of(hit: &DocName, d: &DocSummary) -> NameExample {
     }
 }
 
-fn is_common(lower: &str) -> bool {
-    COMMON.binary_search(&lower).is_ok()
+const IS_COMMON: u8 = 1;
+const IS_CONNECTOR: u8 = 2;
+const IS_SUFFIX: u8 = 4;
+const IS_ORG: u8 = 8;
+
+/// Every listed word with the lists it is on: one hash lookup per word instead of a search
+/// per list (this runs for every capitalised word of every document).
+static CLASSES: LazyLock<FxHashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut m = FxHashMap::default();
+    for (list, bit) in [
+        (COMMON, IS_COMMON),
+        (CONNECTORS, IS_CONNECTOR),
+        (SUFFIXES, IS_SUFFIX),
+        (ORG_WORDS, IS_ORG),
+    ] {
+        for w in list {
+            *m.entry(*w).or_default() |= bit;
+        }
+    }
+    m
+});
+
+/// The lists a lowercased word is on.
+fn class(lower: &str) -> u8 {
+    if lower.len() > 16 {
+        return 0;
+    }
+    CLASSES.get(lower).copied().unwrap_or(0)
 }
 
 /// Whether a word holds a letter; capitals imply one, and most words start with one.
@@ -491,7 +520,7 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
                 && joined(c)
                 && !in_mention[c]
                 && words[c].flags & INIT_CAP == 0
-                && CONNECTORS.contains(&analysis.lower(&words[c]))
+                && class(analysis.lower(&words[c])) & IS_CONNECTOR != 0
             {
                 c += 1;
             }
@@ -507,10 +536,7 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
                     e += 1;
                 }
                 let tail = e.saturating_sub(1);
-                if e > k + 1 && {
-                    let l = analysis.lower(&words[tail]);
-                    ORG_WORDS.contains(&l) || SUFFIXES.contains(&l)
-                } {
+                if e > k + 1 && class(analysis.lower(&words[tail])) & (IS_ORG | IS_SUFFIX) != 0 {
                     last = tail;
                     k = e;
                     continue;
@@ -575,14 +601,11 @@ fn name_of(
         a = 1;
     }
     // Leading titles and common words, trailing suffixes, connectors and common words.
-    while a < b && (is_common(lower(&run[a])) || CONNECTORS.contains(&lower(&run[a]))) {
+    while a < b && class(lower(&run[a])) & (IS_COMMON | IS_CONNECTOR) != 0 {
         a += 1;
     }
     while b > a {
-        let l = lower(&run[b - 1]);
-        if SUFFIXES.contains(&l)
-            || CONNECTORS.contains(&l)
-            || is_common(l)
+        if class(lower(&run[b - 1])) & (IS_SUFFIX | IS_CONNECTOR | IS_COMMON) != 0
             || run[b - 1].flags & INIT_CAP == 0 && run[b - 1].flags & CAPS == 0
         {
             b -= 1;

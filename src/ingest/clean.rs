@@ -233,18 +233,26 @@ fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn is_boilerplate(line: &str, extra: &[String]) -> bool {
+fn is_boilerplate(line: &str, extra: &[String], longest: usize) -> bool {
     let t = line.trim();
+    // Most lines are prose, longer than any boilerplate line: settled by their length.
     !t.is_empty()
+        && t.len() <= longest
         && (BOILERPLATE.iter().any(|b| t.eq_ignore_ascii_case(b))
             || extra.iter().any(|b| t.eq_ignore_ascii_case(b.trim())))
 }
 
 fn blank_boilerplate_lines(clean: &mut String, extra: &[String]) {
+    let longest = BOILERPLATE
+        .iter()
+        .map(|b| b.len())
+        .chain(extra.iter().map(|b| b.trim().len()))
+        .max()
+        .unwrap_or(0);
     let mut ranges = Vec::new();
     let mut start = 0;
     for line in clean.split('\n') {
-        if is_boilerplate(line, extra) {
+        if is_boilerplate(line, extra, longest) {
             ranges.push((start, start + line.len()));
         }
         start += line.len() + 1;
