@@ -14,7 +14,6 @@
 //! "Ltd"). Runs that touch a mention extend a listed name ("Treasury Secretary" before
 //! "Baker") and are skipped. In headlines written in capitals, capitals say nothing.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
@@ -357,20 +356,27 @@ pub struct NameExample {
 /// Merging adds counts and keeps the smallest example, so it is associative and
 /// commutative. Nothing is pruned here: a threshold applied while merging would count a
 /// name seen once in each of two parts as zero, so the report applies its thresholds to
-/// the finished aggregate instead (memory grows with distinct (name, day) pairs).
+/// the finished aggregate instead (memory grows with distinct (name, day) pairs, so they are
+/// kept compact: a sorted vector, not a tree whose smallest node holds eleven entries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameStats {
     pub documents: u64,
-    pub days: BTreeMap<NaiveDate, u64>,
+    /// (day, documents), sorted by day, each day once.
+    pub days: Vec<(NaiveDate, u32)>,
     pub example: NameExample,
+}
+
+/// Adds `n` documents on `day` to a sorted (day, documents) list.
+fn bump(days: &mut Vec<(NaiveDate, u32)>, day: NaiveDate, n: u32) {
+    match days.binary_search_by_key(&day, |&(d, _)| d) {
+        Ok(i) => days[i].1 += n,
+        Err(i) => days.insert(i, (day, n)),
+    }
 }
 
 impl NameStats {
     pub fn new(date: Option<NaiveDate>, example: NameExample) -> NameStats {
-        let mut days = BTreeMap::new();
-        if let Some(d) = date {
-            days.insert(d, 1);
-        }
+        let days = date.map(|d| vec![(d, 1)]).unwrap_or_default();
         NameStats {
             documents: 1,
             days,
@@ -387,7 +393,7 @@ impl NameStats {
     pub fn add(&mut self, hit: &DocName, d: &DocSummary) {
         self.documents += 1;
         if let Some(day) = d.date {
-            *self.days.entry(day).or_default() += 1;
+            bump(&mut self.days, day, 1);
         }
         let ex = &self.example;
         if (d.id.as_str(), hit.start) < (ex.doc.as_str(), ex.start) {
@@ -398,9 +404,11 @@ impl NameStats {
     pub fn merge(&mut self, o: NameStats) {
         self.documents += o.documents;
         for (d, n) in o.days {
-            *self.days.entry(d).or_default() += n;
+            bump(&mut self.days, d, n);
         }
-        let key = |e: &NameExample| (e.doc.clone(), e.start);
+        fn key(e: &NameExample) -> (&str, u32) {
+            (&e.doc, e.start)
+        }
         if key(&o.example) < key(&self.example) {
             self.example = o.example;
         }
@@ -787,7 +795,7 @@ terms = ["China"]
         a.merge(cb);
         assert_eq!(a, ab);
         assert_eq!(a.documents, 3);
-        assert_eq!(a.days[&d(1)], 2);
+        assert_eq!(a.days, vec![(d(1), 2)]);
         assert_eq!(a.example.doc, "a");
     }
 }

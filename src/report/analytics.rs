@@ -404,9 +404,9 @@ fn names(agg: &Aggregate, view: &View) -> (Vec<NameRow>, Vec<usize>) {
         .into_iter()
         .map(|(name, st)| {
             let mut series = vec![0u64; n];
-            for (day, c) in &st.days {
-                if let Some(&i) = index.get(&view.period.start(*day)) {
-                    series[i] += c;
+            for &(day, c) in &st.days {
+                if let Some(&i) = index.get(&view.period.start(day)) {
+                    series[i] += c as u64;
                 }
             }
             let growth = (ba > 0 && aa > 0).then(|| {
@@ -417,8 +417,8 @@ fn names(agg: &Aggregate, view: &View) -> (Vec<NameRow>, Vec<usize>) {
             NameRow {
                 name: name.clone(),
                 documents: st.documents,
-                first: st.days.keys().next().copied(),
-                last: st.days.keys().next_back().copied(),
+                first: st.days.first().map(|&(d, _)| d),
+                last: st.days.last().map(|&(d, _)| d),
                 series,
                 growth,
                 example: st.example.clone(),
