@@ -24,7 +24,7 @@ use crate::aggregate::DocRow;
 use crate::ingest::DateSource;
 
 /// Runs kept before they are merged into one: bounds the files open, and their read buffers,
-/// when the rows are read back (64 runs of the default budget are about 3 million documents).
+/// when the rows are read back (64 runs of the default budget are about 2.5 million documents).
 const MAX_RUNS: usize = 64;
 const READ_BUF: usize = 64 << 10;
 const WRITE_BUF: usize = 256 << 10;
