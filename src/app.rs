@@ -94,6 +94,7 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
     let opts = RunOptions {
         threads: a.threads.map(usize::from),
         progress,
+        spill_dir: Some(out.clone()),
     };
     let (agg, changes) = if a.no_state {
         (pipeline::run(&pipeline, &paths, &opts)?, None)

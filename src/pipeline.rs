@@ -12,7 +12,6 @@ mod stream;
 
 pub use stream::CHUNK_ENV;
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
@@ -23,6 +22,7 @@ use crate::aggregate::{summarize, Aggregate, DocRef, DocSummary, Warning};
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::{self, json, walk, Article, Content, FileOutcome, ReadOptions, Rejected};
+use crate::spill::{self, DedupIndex, DocRows, SpillDir, SpillError};
 use crate::state::DocDetail;
 use crate::tag::{self, Mention, TagScratch};
 
@@ -33,6 +33,10 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Where the run keeps its temporary files (a hidden folder inside, removed when the
+    /// returned aggregate is dropped): the out folder, on the disk that will hold
+    /// documents.csv; `None` for the system temp folder (see `spill`).
+    pub spill_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,8 @@ pub enum PipelineError {
         #[source]
         source: rayon::ThreadPoolBuildError,
     },
+    #[error(transparent)]
+    Spill(#[from] SpillError),
 }
 
 /// Files taken per batch: enough to keep every thread busy, few enough that the summaries
@@ -357,9 +363,17 @@ pub fn run_cached(
         .map(|(i, f)| (i, f.clone()))
         .unzip();
     let keep = cache.is_some();
+    // Per-document rows and the duplicate index go to disk, so memory does not grow with
+    // the number of documents.
+    let spill_dir = match &opts.spill_dir {
+        Some(d) => SpillDir::create(d)?,
+        None => SpillDir::create(&std::env::temp_dir())?,
+    };
+    agg.docs = DocRows::spilling(spill_dir.clone(), spill::spill_limit());
     let mut fold = Fold {
         agg: &mut agg,
-        seen: HashMap::new(),
+        seen: DedupIndex::new(spill_dir)?,
+        failed: None,
         chunk_any: false,
         pb: progress_bar(opts.progress, walked.files.len()),
         pipeline,
@@ -376,13 +390,22 @@ pub fn run_cached(
         |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit, keep),
         |u| fold.unit(u),
     );
-    fold.stored_until(walked.files.len());
+    if fold.failed.is_none() {
+        if let Err(e) = fold.stored_until(walked.files.len()) {
+            fold.failed = Some(e);
+        }
+    }
+    // Results stored before a failure are complete and valid: keep them for the next run.
     if let Some(c) = fold.cache.as_deref_mut() {
         c.flush();
     }
     if let Some(pb) = fold.pb.take() {
         pb.finish_and_clear();
     }
+    if let Some(e) = fold.failed.take() {
+        return Err(e.into());
+    }
+    drop(fold);
     agg.finish();
     Ok(agg)
 }
@@ -390,9 +413,10 @@ pub fn run_cached(
 /// The sequential side of a run: results arrive here in input order.
 struct Fold<'a, 'c> {
     agg: &'a mut Aggregate,
-    /// Content hash → the first document with that text, as its index in `agg.docs` (rows
-    /// stay in fold order until `finish`): a number, not a copy of its id, per document.
-    seen: HashMap<[u8; 16], u32>,
+    /// Content hash → the id of the first document with that text.
+    seen: DedupIndex,
+    /// Temporary files failed: the run stops and returns this.
+    failed: Option<SpillError>,
     /// Some chunk of the JSONL file being folded held a line.
     chunk_any: bool,
     pb: Option<ProgressBar>,
@@ -409,9 +433,20 @@ struct Fold<'a, 'c> {
 }
 
 impl Fold<'_, '_> {
-    fn unit(&mut self, u: UnitResult) {
+    /// Folds one unit's result; `false` stops the run (see `failed`).
+    fn unit(&mut self, u: UnitResult) -> bool {
+        match self.try_unit(u) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    fn try_unit(&mut self, u: UnitResult) -> Result<(), SpillError> {
         let walk_index = self.read_at[self.read_pos];
-        self.stored_until(walk_index);
+        self.stored_until(walk_index)?;
         let mut r = u.r;
         let file_done = match u.kind {
             UnitKind::Whole => true,
@@ -446,17 +481,18 @@ impl Fold<'_, '_> {
                 c.store(&self.files[walk_index], &whole);
             }
         }
-        fold_file(self.agg, &mut self.seen, r, file_done);
+        fold_file(self.agg, &mut self.seen, r, file_done)?;
         if file_done {
             self.chunk_any = false;
             self.read_pos += 1;
             self.next = walk_index + 1;
             self.tick();
         }
+        Ok(())
     }
 
     /// Folds the stored results of the files before walk index `end` not yet folded.
-    fn stored_until(&mut self, end: usize) {
+    fn stored_until(&mut self, end: usize) -> Result<(), SpillError> {
         while self.next < end {
             let file = &self.files[self.next];
             let stored = self.cache.as_deref_mut().and_then(|c| c.load(file));
@@ -472,10 +508,11 @@ impl Fold<'_, '_> {
                     r
                 }
             };
-            fold_file(self.agg, &mut self.seen, r, true);
+            fold_file(self.agg, &mut self.seen, r, true)?;
             self.next += 1;
             self.tick();
         }
+        Ok(())
     }
 
     fn tick(&self) {
@@ -491,10 +528,10 @@ impl Fold<'_, '_> {
 /// chunk other than the last does not count it as read yet).
 fn fold_file(
     agg: &mut Aggregate,
-    seen: &mut HashMap<[u8; 16], u32>,
+    seen: &mut DedupIndex,
     r: FileResult,
     file_done: bool,
-) {
+) -> Result<(), SpillError> {
     let acc = &mut agg.accounting;
     acc.records_read += (r.docs.len() + r.rejected.len()) as u64;
     for w in r.warnings {
@@ -515,7 +552,7 @@ fn fold_file(
     }
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
-        if let Some(&first) = seen.get(&d.hash) {
+        if let Some(same_as) = seen.first_or_insert(&d.hash, &d.id)? {
             // A duplicate is not counted, but what was wrong with it is still reported.
             for w in &d.warnings {
                 agg.accounting.warnings.push(Warning {
@@ -524,7 +561,6 @@ fn fold_file(
                     message: format!("{}: {w}", d.id),
                 });
             }
-            let same_as = agg.docs[first as usize].doc.clone();
             agg.accounting.duplicates.push(DocRef {
                 doc: d.id,
                 path: d.path,
@@ -532,8 +568,11 @@ fn fold_file(
             });
             continue;
         }
-        seen.insert(d.hash, agg.docs.len() as u32);
         agg.add_doc(d);
+    }
+    match agg.docs.error() {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
     }
 }
 

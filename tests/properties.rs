@@ -205,7 +205,7 @@ proptest! {
         let root = dir.path().join("in");
         std::fs::create_dir(&root).unwrap();
         let mut files = write_corpus(&root, &docs);
-        let opts = |threads| RunOptions { threads: Some(threads), progress: false };
+        let opts = |threads| RunOptions { threads: Some(threads), progress: false, spill_dir: None };
         let base = pipeline::run(&p, std::slice::from_ref(&root), &opts(1)).unwrap();
         let threaded = pipeline::run(&p, std::slice::from_ref(&root), &opts(3)).unwrap();
         prop_assert_eq!(&threaded, &base);

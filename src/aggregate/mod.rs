@@ -4,7 +4,9 @@
 //! Owns `DocSummary` (one tagged document reduced to counts) and `Aggregate`, whose `merge`
 //! is associative and commutative so any split of a corpus over threads, batches or
 //! machines gives the same totals. Counts are kept per day, never per reporting period, so
-//! one aggregate serves day, week and month reports. No I/O here.
+//! one aggregate serves day, week and month reports. No file handling here: the
+//! per-document rows live in a `spill::DocRows`, which writes them to temporary files when
+//! the pipeline gives it a folder (a run's rows outgrow memory on a large corpus).
 
 mod names;
 mod summary;
@@ -21,6 +23,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{DateSource, Rejected};
+use crate::spill::DocRows;
 
 /// Mentions and distinct documents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,7 +243,11 @@ pub struct Aggregate {
     pub evidence: BTreeMap<u32, Vec<Evidence>>,
     /// (day, entity) → best evidence of that day, at most `DAY_EVIDENCE`.
     pub day_evidence: BTreeMap<(NaiveDate, u32), Vec<Evidence>>,
-    pub docs: Vec<DocRow>,
+    /// One row per counted document, for documents.csv: read them with `docs.iter()`.
+    pub docs: DocRows,
+    /// Counted documents with at least one mention.
+    #[serde(default)]
+    pub docs_with_mentions: u64,
     pub evidence_cap: usize,
     /// Unlisted name → documents naming it (see `names` for why nothing is pruned). Hashed,
     /// not ordered: a run looks names up once per document that has them, and the report
@@ -356,6 +363,7 @@ impl Aggregate {
                 }
             }
         }
+        self.docs_with_mentions += u64::from(!d.counts.is_empty());
         self.docs.push(DocRow {
             doc: d.id,
             path: d.path,
@@ -390,7 +398,8 @@ impl Aggregate {
         for (k, v) in o.day_evidence {
             self.day_evidence.entry(k).or_default().extend(v);
         }
-        self.docs.extend(o.docs);
+        self.docs.absorb(o.docs);
+        self.docs_with_mentions += o.docs_with_mentions;
         for (k, v) in o.names {
             match self.names.get_mut(&k) {
                 Some(s) => s.merge(v),
@@ -406,8 +415,7 @@ impl Aggregate {
     /// equal values (and byte-identical reports) whatever the order documents arrived in.
     pub fn finish(&mut self) {
         self.undated.sort();
-        self.docs
-            .sort_by(|a, b| a.doc.cmp(&b.doc).then_with(|| a.path.cmp(&b.path)));
+        self.docs.sort();
         let cap = self.evidence_cap;
         for list in self.evidence.values_mut() {
             keep_best(list, cap);
