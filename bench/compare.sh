@@ -92,11 +92,18 @@ for size in "${SIZES[@]}"; do
     echo "== $size MB: cat" >&2
     time_json "cat > /dev/null" 1 "$size" cat "$corpus"
     for t in $THREADS; do
-        echo "== $size MB: newstrack, $t threads" >&2
-        out=$BENCH_DIR/report-$size-$t
-        time_json newstrack "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" -o "$out" "$corpus"
-        # Mentions counted: the sum of trends.csv (every benchmark article is dated).
-        "$PY" - "$out" "$RESULTS" <<'EOF'
+        # Twice: as users run it (the incremental state is written to the out folder; a
+        # fresh folder each time, or the state of the last benchmark would be reused), and
+        # with --no-state (reports only).
+        for variant in newstrack "newstrack --no-state"; do
+            echo "== $size MB: $variant, $t threads" >&2
+            out=$BENCH_DIR/report-$size-$t
+            rm -rf "$out"
+            extra=()
+            [ "$variant" = newstrack ] || extra=(--no-state)
+            time_json "$variant" "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" "${extra[@]}" -o "$out" "$corpus"
+            # Mentions counted: the sum of trends.csv (every benchmark article is dated).
+            "$PY" - "$out" "$RESULTS" <<'EOF'
 import csv, json, sys
 out, results = sys.argv[1:]
 rows = [json.loads(l) for l in open(results)]
@@ -105,6 +112,7 @@ rows[-1]["matches"] = sum(int(r["mentions"]) for r in csv.DictReader(open(f"{out
 rows[-1]["docs"] = s["records"]["read"]
 open(results, "w").write("".join(json.dumps(r) + "\n" for r in rows))
 EOF
+        done
         echo "== $size MB: aho-corasick DFA, $t threads" >&2
         time_json "aho-corasick DFA" "$t" "$size" "$AC" --phrases "$PHRASES" --threads "$t" "$corpus"
     done
@@ -142,12 +150,14 @@ for r in rows:
           f'| {cpu:.2f} | {per_cpu} | {r["rss_kb"] / 1024:.0f} | {r.get("matches", "")} | {ratio} |')
 print()
 for size in sorted({r["size_mb"] for r in rows}):
-    one, two = nt.get((size, 1)), nt.get((size, 2))
-    if one and two:
-        print(f"{size} MB: newstrack 1 → 2 threads: {one['seconds'] / two['seconds']:.2f}×")
     ac = {(r["threads"]): r for r in rows if r["tool"] == "aho-corasick DFA" and r["size_mb"] == size}
-    if two and 2 in ac:
-        print(f"{size} MB: newstrack at {ac[2]['seconds'] / two['seconds']:.0%} of the aho-corasick DFA scan (2 threads)")
+    for variant in ("newstrack", "newstrack --no-state"):
+        v = {r["threads"]: r for r in rows if r["tool"] == variant and r["size_mb"] == size}
+        one, two = v.get(1), v.get(2)
+        if one and two:
+            print(f"{size} MB: {variant} 1 → 2 threads: {one['seconds'] / two['seconds']:.2f}×")
+        if two and 2 in ac:
+            print(f"{size} MB: {variant} at {ac[2]['seconds'] / two['seconds']:.0%} of the aho-corasick DFA scan (2 threads)")
 print()
 print("load average during the run:", open("/proc/loadavg").read().split()[:3])
 EOF

@@ -94,6 +94,7 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
     let opts = RunOptions {
         threads: a.threads.map(usize::from),
         progress,
+        spill_dir: Some(out.clone()),
     };
     let (agg, changes) = if a.no_state {
         (pipeline::run(&pipeline, &paths, &opts)?, None)
@@ -121,6 +122,9 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
     }
     let acc = &agg.accounting;
     let failed = !acc.files_failed.is_empty() || !acc.records_rejected.is_empty();
+    // The process ends right after this: freeing tens of thousands of map entries one by one
+    // would only delay the exit (the OS reclaims it all at once).
+    std::mem::forget(agg);
     Ok(if a.strict && failed {
         Outcome::InputsFailed
     } else {

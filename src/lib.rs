@@ -14,5 +14,6 @@ pub mod ingest;
 pub mod partial;
 pub mod pipeline;
 pub mod report;
+pub mod spill;
 pub mod state;
 pub mod tag;

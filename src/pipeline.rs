@@ -12,7 +12,6 @@ mod stream;
 
 pub use stream::CHUNK_ENV;
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
@@ -23,6 +22,7 @@ use crate::aggregate::{summarize, Aggregate, DocRef, DocSummary, Warning};
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::{self, json, walk, Article, Content, FileOutcome, ReadOptions, Rejected};
+use crate::spill::{self, DedupIndex, DocRows, SpillDir, SpillError};
 use crate::state::DocDetail;
 use crate::tag::{self, Mention, TagScratch};
 
@@ -33,6 +33,10 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Where the run keeps its temporary files (a hidden folder inside, removed when the
+    /// returned aggregate is dropped): the out folder, on the disk that will hold
+    /// documents.csv; `None` for the system temp folder (see `spill`).
+    pub spill_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,8 @@ pub enum PipelineError {
         #[source]
         source: rayon::ThreadPoolBuildError,
     },
+    #[error(transparent)]
+    Spill(#[from] SpillError),
 }
 
 /// Files taken per batch: enough to keep every thread busy, few enough that the summaries
@@ -362,9 +368,17 @@ pub fn run_cached(
         .map(|(i, f)| (i, f.clone()))
         .unzip();
     let keep = cache.is_some();
+    // Per-document rows and the duplicate index go to disk, so memory does not grow with
+    // the number of documents.
+    let spill_dir = match &opts.spill_dir {
+        Some(d) => SpillDir::create(d)?,
+        None => SpillDir::create(&std::env::temp_dir())?,
+    };
+    agg.docs = DocRows::spilling(spill_dir.clone(), spill::spill_limit());
     let mut fold = Fold {
         agg: &mut agg,
-        seen: HashMap::new(),
+        seen: DedupIndex::new(spill_dir)?,
+        failed: None,
         chunk_any: false,
         pb: progress_bar(opts.progress, walked.files.len()),
         pipeline,
@@ -381,16 +395,27 @@ pub fn run_cached(
         |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit, keep),
         |u| fold.unit(u),
     );
-    fold.stored_until(walked.files.len());
+    if fold.failed.is_none() {
+        if let Err(e) = fold.stored_until(walked.files.len()) {
+            fold.failed = Some(e);
+        }
+    }
+    // Results stored before a failure are complete and valid: keep them for the next run.
     if let Some(c) = fold.cache.as_deref_mut() {
         c.flush();
     }
     if let Some(pb) = fold.pb.take() {
         pb.finish_and_clear();
     }
-    if fold.redo {
+    if let Some(e) = fold.failed.take() {
+        return Err(e.into());
+    }
+    let redo = fold.redo;
+    drop(fold);
+    if redo {
         // A stored result failed half-way into the fold (the cache said why): only a run
         // that does not use it gives the right aggregate.
+        drop(agg);
         return run(pipeline, roots, opts);
     }
     agg.finish();
@@ -400,9 +425,10 @@ pub fn run_cached(
 /// The sequential side of a run: results arrive here in input order.
 struct Fold<'a, 'c> {
     agg: &'a mut Aggregate,
-    /// Content hash → the first document with that text, as its index in `agg.docs` (rows
-    /// stay in fold order until `finish`): a number, not a copy of its id, per document.
-    seen: HashMap<[u8; 16], u32>,
+    /// Content hash → the id of the first document with that text.
+    seen: DedupIndex,
+    /// Temporary files failed: the run stops and returns this.
+    failed: Option<SpillError>,
     /// Some chunk of the JSONL file being folded held a line.
     chunk_any: bool,
     pb: Option<ProgressBar>,
@@ -419,9 +445,20 @@ struct Fold<'a, 'c> {
 }
 
 impl Fold<'_, '_> {
-    fn unit(&mut self, u: UnitResult) {
+    /// Folds one unit's result; `false` stops the run (see `failed`).
+    fn unit(&mut self, u: UnitResult) -> bool {
+        match self.try_unit(u) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    fn try_unit(&mut self, u: UnitResult) -> Result<(), SpillError> {
         let walk_index = self.read_at[self.read_pos];
-        self.stored_until(walk_index);
+        self.stored_until(walk_index)?;
         let mut r = u.r;
         let file_done = match u.kind {
             UnitKind::Whole => true,
@@ -440,24 +477,33 @@ impl Fold<'_, '_> {
         if let Some(c) = self.cache.as_deref_mut() {
             c.store(&self.files[walk_index], &r, file_done);
         }
-        fold_file(self.agg, &mut self.seen, r, file_done);
+        fold_file(self.agg, &mut self.seen, r, file_done)?;
         if file_done {
             self.chunk_any = false;
             self.read_pos += 1;
             self.next = walk_index + 1;
             self.tick();
         }
+        Ok(())
     }
 
     /// Folds the stored results of the files before walk index `end` not yet folded.
-    fn stored_until(&mut self, end: usize) {
+    fn stored_until(&mut self, end: usize) -> Result<(), SpillError> {
         while self.next < end {
             let file = &self.files[self.next];
             let (agg, seen) = (&mut *self.agg, &mut self.seen);
+            let mut failed = None;
             let loaded = match self.cache.as_deref_mut() {
-                Some(c) => c.load(file, &mut |r, last| fold_file(agg, seen, r, last)),
+                Some(c) => c.load(file, &mut |r, last| {
+                    if failed.is_none() {
+                        failed = fold_file(agg, seen, r, last).err();
+                    }
+                }),
                 None => Loaded::Nothing,
             };
+            if let Some(e) = failed {
+                return Err(e);
+            }
             match loaded {
                 Loaded::All => {}
                 Loaded::Partly => self.redo = true,
@@ -468,12 +514,13 @@ impl Fold<'_, '_> {
                     if let Some(c) = self.cache.as_deref_mut() {
                         c.store(file, &r, true);
                     }
-                    fold_file(self.agg, &mut self.seen, r, true);
+                    fold_file(self.agg, &mut self.seen, r, true)?;
                 }
             }
             self.next += 1;
             self.tick();
         }
+        Ok(())
     }
 
     fn tick(&self) {
@@ -489,10 +536,10 @@ impl Fold<'_, '_> {
 /// chunk other than the last does not count it as read yet).
 fn fold_file(
     agg: &mut Aggregate,
-    seen: &mut HashMap<[u8; 16], u32>,
+    seen: &mut DedupIndex,
     r: FileResult,
     file_done: bool,
-) {
+) -> Result<(), SpillError> {
     let acc = &mut agg.accounting;
     acc.records_read += (r.docs.len() + r.rejected.len()) as u64;
     for w in r.warnings {
@@ -513,7 +560,7 @@ fn fold_file(
     }
     acc.records_rejected.extend(r.rejected);
     for d in r.docs {
-        if let Some(&first) = seen.get(&d.hash) {
+        if let Some(same_as) = seen.first_or_insert(&d.hash, &d.id)? {
             // A duplicate is not counted, but what was wrong with it is still reported.
             for w in &d.warnings {
                 agg.accounting.warnings.push(Warning {
@@ -522,7 +569,6 @@ fn fold_file(
                     message: format!("{}: {w}", d.id),
                 });
             }
-            let same_as = agg.docs[first as usize].doc.clone();
             agg.accounting.duplicates.push(DocRef {
                 doc: d.id,
                 path: d.path,
@@ -530,8 +576,11 @@ fn fold_file(
             });
             continue;
         }
-        seen.insert(d.hash, agg.docs.len() as u32);
         agg.add_doc(d);
+    }
+    match agg.docs.error() {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
     }
 }
 

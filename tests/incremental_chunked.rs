@@ -59,13 +59,14 @@ fn run(env: &TestEnv, args: &[&str]) -> Output {
     o
 }
 
-/// Every report file of `out`, with the two parts that say how the run was done (the
+/// Every report file of `out` (the state and hidden entries aside), with the two parts that say how the run was done (the
 /// incremental line of report.md, the `incremental` object of summary.json) left out.
 fn reports(env: &TestEnv, out: &str) -> Vec<(String, String)> {
     let mut names: Vec<String> = std::fs::read_dir(env.path(out))
         .expect("out folder")
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("newstrack.db"))
+        // Hidden entries are the run's temporary files, not reports.
+        .filter(|n| !n.starts_with("newstrack.db") && !n.starts_with('.'))
         .collect();
     names.sort();
     assert!(names.len() >= 5, "{names:?}");

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use newstrack::aggregate::{Aggregate, DocSummary, Evidence, NameExample, NameHit};
+use newstrack::aggregate::{Aggregate, DocEvidence, DocName, DocSummary};
 use newstrack::config::{compile, Pipeline};
 use newstrack::ingest::{self, DateSource, FileOutcome, Format};
 use newstrack::pipeline::{self, RunOptions, Worker};
@@ -85,13 +85,10 @@ fn doc_strategy(i: usize) -> impl Strategy<Value = DocSummary> {
                     .collect(),
                 evidence: counts
                     .iter()
-                    .map(|&(e, _)| Evidence {
+                    .map(|&(e, _)| DocEvidence {
                         entity: e,
                         // Few distinct scores: ties must break the same way in any order.
                         score,
-                        doc: format!("doc-{i:03}"),
-                        path: format!("p/{i}.txt"),
-                        date,
                         start: (i as u32 % 3) * 10,
                         end: (i as u32 % 3) * 10 + 4,
                         text: format!("sentence {i}"),
@@ -101,17 +98,12 @@ fn doc_strategy(i: usize) -> impl Strategy<Value = DocSummary> {
                 // Unlisted names shared across documents, with examples competing to be kept.
                 names: counts
                     .iter()
-                    .map(|&(e, _)| NameHit {
+                    .map(|&(e, _)| DocName {
                         name: format!("Name {e}"),
-                        example: NameExample {
-                            doc: format!("doc-{i:03}"),
-                            path: format!("p/{i}.txt"),
-                            date,
-                            start: (i as u32 % 3) * 10,
-                            end: (i as u32 % 3) * 10 + 4,
-                            text: format!("sentence {i}"),
-                            highlight: (0, 4),
-                        },
+                        start: (i as u32 % 3) * 10,
+                        end: (i as u32 % 3) * 10 + 4,
+                        text: format!("sentence {i}"),
+                        highlight: (0, 4),
                     })
                     .collect(),
                 counts,
@@ -213,7 +205,7 @@ proptest! {
         let root = dir.path().join("in");
         std::fs::create_dir(&root).unwrap();
         let mut files = write_corpus(&root, &docs);
-        let opts = |threads| RunOptions { threads: Some(threads), progress: false };
+        let opts = |threads| RunOptions { threads: Some(threads), progress: false, spill_dir: None };
         let base = pipeline::run(&p, std::slice::from_ref(&root), &opts(1)).unwrap();
         let threaded = pipeline::run(&p, std::slice::from_ref(&root), &opts(3)).unwrap();
         prop_assert_eq!(&threaded, &base);

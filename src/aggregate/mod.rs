@@ -4,21 +4,26 @@
 //! Owns `DocSummary` (one tagged document reduced to counts) and `Aggregate`, whose `merge`
 //! is associative and commutative so any split of a corpus over threads, batches or
 //! machines gives the same totals. Counts are kept per day, never per reporting period, so
-//! one aggregate serves day, week and month reports. No I/O here.
+//! one aggregate serves day, week and month reports. No file handling here: the
+//! per-document rows live in a `spill::DocRows`, which writes them to temporary files when
+//! the pipeline gives it a folder (a run's rows outgrow memory on a large corpus).
 
 mod names;
 mod summary;
 
-pub use names::{NameExample, NameHit, NameStats};
+pub use names::{NameExample, NameStats};
 pub use summary::summarize;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{DateSource, Rejected};
+use crate::spill::DocRows;
 
 /// Mentions and distinct documents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,13 +60,65 @@ pub struct Evidence {
 impl Evidence {
     /// Total order used to keep the best K: associative and commutative truncation.
     fn rank(&self, other: &Self) -> Ordering {
-        other
-            .score
-            .cmp(&self.score)
-            .then_with(|| self.doc.cmp(&other.doc))
-            .then_with(|| self.start.cmp(&other.start))
-            .then_with(|| self.entity.cmp(&other.entity))
+        rank_key(self.score, &self.doc, self.start, self.entity).cmp(&rank_key(
+            other.score,
+            &other.doc,
+            other.start,
+            other.entity,
+        ))
     }
+}
+
+/// What `Evidence::rank` orders by: most distinct entities first, then document and place.
+fn rank_key(
+    score: u32,
+    doc: &str,
+    start: u32,
+    entity: u32,
+) -> (std::cmp::Reverse<u32>, &str, u32, u32) {
+    (std::cmp::Reverse(score), doc, start, entity)
+}
+
+/// A document's best sentence for one entity, before it is known whether it will be kept:
+/// the document's id, path and date live once in its `DocSummary`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocEvidence {
+    pub entity: u32,
+    pub score: u32,
+    pub start: u32,
+    pub end: u32,
+    pub text: String,
+    pub highlight: (u32, u32),
+}
+
+impl DocEvidence {
+    fn into_evidence(self, d: &DocSummary) -> Evidence {
+        Evidence {
+            entity: self.entity,
+            score: self.score,
+            doc: d.id.clone(),
+            path: d.path.clone(),
+            date: d.date,
+            start: self.start,
+            end: self.end,
+            text: self.text,
+            highlight: self.highlight,
+        }
+    }
+}
+
+/// An unlisted name found in a document, with its example there (see `names`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocName {
+    pub name: String,
+    /// Byte range of the name in the document's original text.
+    pub start: u32,
+    pub end: u32,
+    /// The sentence around it (shortened when long), and the name's range within it.
+    pub text: String,
+    pub highlight: (u32, u32),
 }
 
 /// One document reduced to what the aggregate needs.
@@ -83,9 +140,9 @@ pub struct DocSummary {
     /// (group actor, mentions of it and its members), sorted; only actors that are groups.
     pub groups: Vec<(u32, u32)>,
     /// Best sentence per entity in this document.
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<DocEvidence>,
     /// Distinct capitalised names the lexicon does not cover.
-    pub names: Vec<NameHit>,
+    pub names: Vec<DocName>,
     pub warnings: Vec<String>,
 }
 
@@ -186,11 +243,17 @@ pub struct Aggregate {
     pub evidence: BTreeMap<u32, Vec<Evidence>>,
     /// (day, entity) → best evidence of that day, at most `DAY_EVIDENCE`.
     pub day_evidence: BTreeMap<(NaiveDate, u32), Vec<Evidence>>,
-    pub docs: Vec<DocRow>,
-    pub evidence_cap: usize,
-    /// Unlisted name → documents naming it (see `names` for why nothing is pruned).
+    /// One row per counted document, for documents.csv: read them with `docs.iter()`.
+    pub docs: DocRows,
+    /// Counted documents with at least one mention.
     #[serde(default)]
-    pub names: BTreeMap<String, NameStats>,
+    pub docs_with_mentions: u64,
+    pub evidence_cap: usize,
+    /// Unlisted name → documents naming it (see `names` for why nothing is pruned). Hashed,
+    /// not ordered: a run looks names up once per document that has them, and the report
+    /// ranks them itself.
+    #[serde(default)]
+    pub names: FxHashMap<String, NameStats>,
 }
 
 /// Evidence kept per entity and day (for spikes).
@@ -200,6 +263,22 @@ fn add_map<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: BTreeMap<K, u64>) 
     for (k, v) in from {
         *into.entry(k).or_default() += v;
     }
+}
+
+/// Adds one document's evidence to a list kept as `keep_best` would leave it (sorted by
+/// rank, at most `cap`), building the full `Evidence` only when it makes the cut.
+fn offer(list: &mut Vec<Evidence>, cap: usize, ev: &DocEvidence, d: &DocSummary) {
+    let key = rank_key(ev.score, &d.id, ev.start, ev.entity);
+    let pos = list.partition_point(|x| rank_key(x.score, &x.doc, x.start, x.entity) < key);
+    if pos >= cap
+        || list
+            .get(pos)
+            .is_some_and(|x| rank_key(x.score, &x.doc, x.start, x.entity) == key)
+    {
+        return;
+    }
+    list.insert(pos, ev.clone().into_evidence(d));
+    list.truncate(cap);
 }
 
 fn keep_best(list: &mut Vec<Evidence>, cap: usize) {
@@ -260,29 +339,31 @@ impl Aggregate {
             }
         }
         for ev in &d.evidence {
-            let cap = self.evidence_cap;
-            let list = self.evidence.entry(ev.entity).or_default();
-            list.push(ev.clone());
-            if list.len() > cap * 2 {
-                keep_best(list, cap);
-            }
+            offer(
+                self.evidence.entry(ev.entity).or_default(),
+                self.evidence_cap,
+                ev,
+                &d,
+            );
             if let Some(day) = d.date {
-                let list = self.day_evidence.entry((day, ev.entity)).or_default();
-                list.push(ev.clone());
-                if list.len() > DAY_EVIDENCE * 2 {
-                    keep_best(list, DAY_EVIDENCE);
-                }
+                offer(
+                    self.day_evidence.entry((day, ev.entity)).or_default(),
+                    DAY_EVIDENCE,
+                    ev,
+                    &d,
+                );
             }
         }
-        for hit in d.names {
-            let stats = NameStats::new(d.date, hit.example);
-            match self.names.get_mut(&hit.name) {
-                Some(s) => s.merge(stats),
+        for hit in &d.names {
+            match self.names.get_mut(hit.name.as_str()) {
+                Some(s) => s.add(hit, &d),
                 None => {
-                    self.names.insert(hit.name, stats);
+                    self.names
+                        .insert(hit.name.clone(), NameStats::first(hit, &d));
                 }
             }
         }
+        self.docs_with_mentions += u64::from(!d.counts.is_empty());
         self.docs.push(DocRow {
             doc: d.id,
             path: d.path,
@@ -317,7 +398,8 @@ impl Aggregate {
         for (k, v) in o.day_evidence {
             self.day_evidence.entry(k).or_default().extend(v);
         }
-        self.docs.extend(o.docs);
+        self.docs.absorb(o.docs);
+        self.docs_with_mentions += o.docs_with_mentions;
         for (k, v) in o.names {
             match self.names.get_mut(&k) {
                 Some(s) => s.merge(v),
@@ -333,8 +415,7 @@ impl Aggregate {
     /// equal values (and byte-identical reports) whatever the order documents arrived in.
     pub fn finish(&mut self) {
         self.undated.sort();
-        self.docs
-            .sort_by(|a, b| a.doc.cmp(&b.doc).then_with(|| a.path.cmp(&b.path)));
+        self.docs.sort();
         let cap = self.evidence_cap;
         for list in self.evidence.values_mut() {
             keep_best(list, cap);

@@ -14,7 +14,9 @@
 //! "Ltd"). Runs that touch a mention extend a listed name ("Treasury Secretary" before
 //! "Baker") and are skipped. In headlines written in capitals, capitals say nothing.
 
-use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::{Analysis, Word, BARRIER_BEFORE, CAPS, INIT_CAP, SENTENCE_START};
 use crate::ingest::Article;
 use crate::tag::Mention;
+
+use super::{DocName, DocSummary};
 
 /// Longest name kept, in words: longer runs are headlines or titles of works, not names.
 const MAX_WORDS: usize = 6;
@@ -347,32 +351,32 @@ pub struct NameExample {
     pub highlight: (u32, u32),
 }
 
-/// One name found in one document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NameHit {
-    pub name: String,
-    pub example: NameExample,
-}
-
 /// Documents naming one name: per day for dated documents, plus the undated ones.
 ///
 /// Merging adds counts and keeps the smallest example, so it is associative and
 /// commutative. Nothing is pruned here: a threshold applied while merging would count a
 /// name seen once in each of two parts as zero, so the report applies its thresholds to
-/// the finished aggregate instead (memory grows with distinct (name, day) pairs).
+/// the finished aggregate instead (memory grows with distinct (name, day) pairs, so they are
+/// kept compact: a sorted vector, not a tree whose smallest node holds eleven entries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameStats {
     pub documents: u64,
-    pub days: BTreeMap<NaiveDate, u64>,
+    /// (day, documents), sorted by day, each day once.
+    pub days: Vec<(NaiveDate, u32)>,
     pub example: NameExample,
+}
+
+/// Adds `n` documents on `day` to a sorted (day, documents) list.
+fn bump(days: &mut Vec<(NaiveDate, u32)>, day: NaiveDate, n: u32) {
+    match days.binary_search_by_key(&day, |&(d, _)| d) {
+        Ok(i) => days[i].1 += n,
+        Err(i) => days.insert(i, (day, n)),
+    }
 }
 
 impl NameStats {
     pub fn new(date: Option<NaiveDate>, example: NameExample) -> NameStats {
-        let mut days = BTreeMap::new();
-        if let Some(d) = date {
-            days.insert(d, 1);
-        }
+        let days = date.map(|d| vec![(d, 1)]).unwrap_or_default();
         NameStats {
             documents: 1,
             days,
@@ -380,24 +384,91 @@ impl NameStats {
         }
     }
 
+    /// The stats of a name first met in document `d`.
+    pub fn first(hit: &DocName, d: &DocSummary) -> NameStats {
+        NameStats::new(d.date, example_of(hit, d))
+    }
+
+    /// Counts one more document naming it; the example is built only when it wins.
+    pub fn add(&mut self, hit: &DocName, d: &DocSummary) {
+        self.documents += 1;
+        if let Some(day) = d.date {
+            bump(&mut self.days, day, 1);
+        }
+        let ex = &self.example;
+        if (d.id.as_str(), hit.start) < (ex.doc.as_str(), ex.start) {
+            self.example = example_of(hit, d);
+        }
+    }
+
     pub fn merge(&mut self, o: NameStats) {
         self.documents += o.documents;
         for (d, n) in o.days {
-            *self.days.entry(d).or_default() += n;
+            bump(&mut self.days, d, n);
         }
-        let key = |e: &NameExample| (e.doc.clone(), e.start);
+        fn key(e: &NameExample) -> (&str, u32) {
+            (&e.doc, e.start)
+        }
         if key(&o.example) < key(&self.example) {
             self.example = o.example;
         }
     }
 }
 
-fn is_common(lower: &str) -> bool {
-    COMMON.binary_search(&lower).is_ok()
+fn example_of(hit: &DocName, d: &DocSummary) -> NameExample {
+    NameExample {
+        doc: d.id.clone(),
+        path: d.path.clone(),
+        date: d.date,
+        start: hit.start,
+        end: hit.end,
+        text: hit.text.clone(),
+        highlight: hit.highlight,
+    }
+}
+
+const IS_COMMON: u8 = 1;
+const IS_CONNECTOR: u8 = 2;
+const IS_SUFFIX: u8 = 4;
+const IS_ORG: u8 = 8;
+
+/// Every listed word with the lists it is on: one hash lookup per word instead of a search
+/// per list (this runs for every capitalised word of every document).
+static CLASSES: LazyLock<FxHashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut m = FxHashMap::default();
+    for (list, bit) in [
+        (COMMON, IS_COMMON),
+        (CONNECTORS, IS_CONNECTOR),
+        (SUFFIXES, IS_SUFFIX),
+        (ORG_WORDS, IS_ORG),
+    ] {
+        for w in list {
+            *m.entry(*w).or_default() |= bit;
+        }
+    }
+    m
+});
+
+/// The lists a lowercased word is on.
+fn class(lower: &str) -> u8 {
+    if lower.len() > 16 {
+        return 0;
+    }
+    CLASSES.get(lower).copied().unwrap_or(0)
+}
+
+/// Whether a word holds a letter; capitals imply one, and most words start with one.
+fn has_letter(surface: &str, flags: u8) -> bool {
+    flags & (CAPS | INIT_CAP) != 0
+        || surface
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_lowercase)
+        || surface.chars().any(char::is_alphabetic)
 }
 
 /// The distinct unlisted names of one document, in order of first appearance.
-pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> Vec<NameHit> {
+pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> Vec<DocName> {
     let words = &analysis.words;
     let n = words.len();
     // Which words lie inside a mention (mentions come in text order).
@@ -415,32 +486,27 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
     // A word opening a line is treated like one opening a sentence: in tables and
     // listings ("Shr 12 cts", "Net profit") line starts are capitalised whatever they are.
     let bytes = article.text.as_bytes();
-    let line_start: Vec<bool> = (0..n)
-        .map(|i| {
-            let from = if i == 0 { 0 } else { words[i - 1].end as usize };
-            bytes
-                .get(from..words[i].start as usize)
-                .is_some_and(|gap| gap.contains(&b'\n'))
-                || (i == 0 && words[0].start == 0)
-        })
-        .collect();
+    let line_start = |i: usize| -> bool {
+        let from = if i == 0 { 0 } else { words[i - 1].end as usize };
+        bytes
+            .get(from..words[i].start as usize)
+            .is_some_and(|gap| gap.contains(&b'\n'))
+            || (i == 0 && words[0].start == 0)
+    };
+    // Most words are lowercase: the flags settle them before any text is looked at.
     let capital = |i: usize| -> bool {
         let w = &words[i];
-        if in_mention[i] {
+        if w.flags & (CAPS | INIT_CAP) == 0
+            || in_mention[i]
+            || headline.get(w.sentence as usize).copied().unwrap_or(false)
+        {
             return false;
         }
         let s = analysis.surface(w);
-        if s.chars().any(|c| c.is_ascii_digit()) || !s.chars().any(char::is_alphabetic) {
-            return false;
-        }
-        let caps = w.flags & CAPS != 0;
-        if headline.get(w.sentence as usize).copied().unwrap_or(false) {
-            return false;
-        }
-        caps || w.flags & INIT_CAP != 0
+        !s.bytes().any(|b| b.is_ascii_digit())
     };
     let joined = |i: usize| words[i].flags & BARRIER_BEFORE == 0;
-    let mut out: Vec<NameHit> = Vec::new();
+    let mut out: Vec<DocName> = Vec::new();
     let mut i = 0;
     while i < n {
         if !capital(i) {
@@ -462,7 +528,7 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
                 && joined(c)
                 && !in_mention[c]
                 && words[c].flags & INIT_CAP == 0
-                && CONNECTORS.contains(&analysis.lower(&words[c]))
+                && class(analysis.lower(&words[c])) & IS_CONNECTOR != 0
             {
                 c += 1;
             }
@@ -478,10 +544,7 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
                     e += 1;
                 }
                 let tail = e.saturating_sub(1);
-                if e > k + 1 && {
-                    let l = analysis.lower(&words[tail]);
-                    ORG_WORDS.contains(&l) || SUFFIXES.contains(&l)
-                } {
+                if e > k + 1 && class(analysis.lower(&words[tail])) & (IS_ORG | IS_SUFFIX) != 0 {
                     last = tail;
                     k = e;
                     continue;
@@ -496,7 +559,7 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
         let touches =
             (i > 0 && named(i - 1) && joined(i)) || (next < n && named(next) && joined(next));
         if !touches {
-            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start[i]) {
+            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start(i)) {
                 if !out.iter().any(|h| h.name == hit.name) {
                     out.push(hit);
                 }
@@ -515,7 +578,7 @@ fn headline_sentences(analysis: &Analysis) -> Vec<bool> {
     let mut stats = vec![(0u32, 0u32); analysis.sentences.len()];
     for w in &analysis.words {
         if let Some(s) = stats.get_mut(w.sentence as usize) {
-            if analysis.surface(w).chars().any(char::is_alphabetic) {
+            if has_letter(analysis.surface(w), w.flags) {
                 s.0 += 1;
                 if w.flags & CAPS != 0 {
                     s.1 += 1;
@@ -535,9 +598,9 @@ fn name_of(
     analysis: &Analysis,
     run: &[Word],
     line_start: bool,
-) -> Option<NameHit> {
+) -> Option<DocName> {
     let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
-    let lower = |w: &Word| analysis.lower(w).to_string();
+    let lower = |w: &Word| analysis.lower(w);
     let mut a = 0;
     let mut b = run.len();
     // "Shares of Acme": a sentence's first word joined by a connector is a common noun as
@@ -546,14 +609,11 @@ fn name_of(
         a = 1;
     }
     // Leading titles and common words, trailing suffixes, connectors and common words.
-    while a < b && (is_common(&lower(&run[a])) || CONNECTORS.contains(&lower(&run[a]).as_str())) {
+    while a < b && class(lower(&run[a])) & (IS_COMMON | IS_CONNECTOR) != 0 {
         a += 1;
     }
     while b > a {
-        let l = lower(&run[b - 1]);
-        if SUFFIXES.contains(&l.as_str())
-            || CONNECTORS.contains(&l.as_str())
-            || is_common(&l)
+        if class(lower(&run[b - 1])) & (IS_SUFFIX | IS_CONNECTOR | IS_COMMON) != 0
             || run[b - 1].flags & INIT_CAP == 0 && run[b - 1].flags & CAPS == 0
         {
             b -= 1;
@@ -582,7 +642,13 @@ fn name_of(
     }
     let (start, end) = (run[0].start as usize, run[run.len() - 1].end as usize);
     let raw = article.text.get(start..end)?;
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut name = String::with_capacity(raw.len());
+    for part in raw.split_whitespace() {
+        if !name.is_empty() {
+            name.push(' ');
+        }
+        name.push_str(part);
+    }
     let sentence = analysis.sentences.get(run[0].sentence as usize)?;
     let (text, highlight, _, _) = super::summary::excerpt_max(
         &article.text,
@@ -592,17 +658,12 @@ fn name_of(
         end,
         EXAMPLE_MAX,
     );
-    Some(NameHit {
+    Some(DocName {
         name,
-        example: NameExample {
-            doc: article.id.clone(),
-            path: article.path.clone(),
-            date: article.date,
-            start: start as u32,
-            end: end as u32,
-            text,
-            highlight,
-        },
+        start: start as u32,
+        end: end as u32,
+        text,
+        highlight,
     })
 }
 
@@ -734,7 +795,7 @@ terms = ["China"]
         a.merge(cb);
         assert_eq!(a, ab);
         assert_eq!(a.documents, 3);
-        assert_eq!(a.days[&d(1)], 2);
+        assert_eq!(a.days, vec![(d(1), 2)]);
         assert_eq!(a.example.doc, "a");
     }
 }

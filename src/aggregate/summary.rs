@@ -2,14 +2,12 @@
 //! rollups and its best evidence sentences. Reads the article, its analysis and mentions;
 //! keeps nothing else of them.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::analyze::Analysis;
 use crate::config::{EntityKind, Pipeline};
 use crate::ingest::{clean, Article};
 use crate::tag::Mention;
 
-use super::{DocSummary, Evidence};
+use super::{DocEvidence, DocSummary};
 
 /// Longest evidence text kept, in bytes; longer sentences are cut around the mention.
 const EVIDENCE_MAX: usize = 400;
@@ -21,46 +19,60 @@ pub fn summarize(
     pipeline: &Pipeline,
 ) -> DocSummary {
     let ents = &pipeline.entities;
-    let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut groups: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut by_sentence: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
-    for m in mentions {
-        *counts.entry(m.entity).or_default() += 1;
-        by_sentence.entry(m.sentence).or_default().insert(m.entity);
-        let g = pipeline.rollup[m.entity as usize];
-        if let Some(g) = g {
-            *groups.entry(g).or_default() += 1;
-        }
-    }
     let is_actor = |e: u32| ents[e as usize].kind == EntityKind::Actor;
-    let mut cooc: BTreeMap<(u32, u32), u32> = BTreeMap::new();
-    for set in by_sentence.values() {
-        for &a in set.iter().filter(|&&e| is_actor(e)) {
-            for &t in set.iter().filter(|&&e| !is_actor(e)) {
-                *cooc.entry((a, t)).or_default() += 1;
+    // Sorted vectors, not maps: a document has a handful of mentions.
+    let mut ids: Vec<u32> = mentions.iter().map(|m| m.entity).collect();
+    ids.sort_unstable();
+    let counts = run_lengths(&ids);
+    let mut gids: Vec<u32> = mentions
+        .iter()
+        .filter_map(|m| pipeline.rollup[m.entity as usize])
+        .collect();
+    gids.sort_unstable();
+    let groups = run_lengths(&gids);
+    // (sentence, entity), distinct: which entities each sentence holds.
+    let mut by_sentence: Vec<(u32, u32)> =
+        mentions.iter().map(|m| (m.sentence, m.entity)).collect();
+    by_sentence.sort_unstable();
+    by_sentence.dedup();
+    let mut cooc_pairs: Vec<(u32, u32)> = Vec::new();
+    let distinct_in = |sentence: u32| -> u32 {
+        let lo = by_sentence.partition_point(|&(s, _)| s < sentence);
+        let hi = by_sentence.partition_point(|&(s, _)| s <= sentence);
+        (hi - lo) as u32
+    };
+    for set in by_sentence.chunk_by(|a, b| a.0 == b.0) {
+        for &(_, a) in set.iter().filter(|&&(_, e)| is_actor(e)) {
+            for &(_, t) in set.iter().filter(|&&(_, e)| !is_actor(e)) {
+                cooc_pairs.push((a, t));
             }
         }
     }
+    cooc_pairs.sort_unstable();
+    let cooc_sentences = run_lengths(&cooc_pairs)
+        .into_iter()
+        .map(|((a, t), n)| (a, t, n))
+        .collect();
     let mut pairs = Vec::new();
-    for &a in counts.keys().filter(|&&e| is_actor(e)) {
-        for &t in counts.keys().filter(|&&e| !is_actor(e)) {
+    for &(a, _) in counts.iter().filter(|&&(e, _)| is_actor(e)) {
+        for &(t, _) in counts.iter().filter(|&&(e, _)| !is_actor(e)) {
             pairs.push((a, t));
         }
     }
     // Best sentence per entity: most distinct entities, then the earliest.
-    let mut best: BTreeMap<u32, (u32, &Mention)> = BTreeMap::new();
+    let mut best: Vec<(u32, u32, &Mention)> = Vec::with_capacity(counts.len());
     for m in mentions {
-        let score = by_sentence.get(&m.sentence).map_or(1, |s| s.len() as u32);
-        match best.get(&m.entity) {
-            Some((s, _)) if *s >= score => {}
-            _ => {
-                best.insert(m.entity, (score, m));
-            }
+        let score = distinct_in(m.sentence).max(1);
+        match best.iter_mut().find(|(e, _, _)| *e == m.entity) {
+            Some(b) if b.1 >= score => {}
+            Some(b) => *b = (m.entity, score, m),
+            None => best.push((m.entity, score, m)),
         }
     }
+    best.sort_unstable_by_key(|&(e, _, _)| e);
     let evidence = best
         .into_iter()
-        .filter_map(|(entity, (score, m))| {
+        .filter_map(|(entity, score, m)| {
             let s = analysis.sentences.get(m.sentence as usize)?;
             let (text, highlight, start, end) = excerpt(
                 &article.text,
@@ -69,12 +81,9 @@ pub fn summarize(
                 m.start as usize,
                 m.end as usize,
             );
-            Some(Evidence {
+            Some(DocEvidence {
                 entity,
                 score,
-                doc: article.id.clone(),
-                path: article.path.clone(),
-                date: article.date,
                 start: start as u32,
                 end: end as u32,
                 text,
@@ -89,14 +98,22 @@ pub fn summarize(
         date_source: article.date_source,
         title: article.title.clone(),
         hash: clean::content_hash(&article.clean_text),
-        counts: counts.into_iter().collect(),
-        cooc_sentences: cooc.into_iter().map(|((a, t), n)| (a, t, n)).collect(),
+        counts,
+        cooc_sentences,
         pairs,
-        groups: groups.into_iter().collect(),
+        groups,
         evidence,
         names: super::names::extract(article, analysis, mentions),
         warnings: article.warnings.clone(),
     }
+}
+
+/// (value, how many times it occurs) for a sorted slice.
+fn run_lengths<T: Copy + PartialEq>(sorted: &[T]) -> Vec<(T, u32)> {
+    sorted
+        .chunk_by(|a, b| a == b)
+        .map(|run| (run[0], run.len() as u32))
+        .collect()
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {

@@ -43,12 +43,9 @@ fn doc(i: u32, day: Option<u32>, counts: &[(u32, u32)]) -> DocSummary {
             .collect(),
         evidence: counts
             .iter()
-            .map(|(e, n)| Evidence {
+            .map(|(e, n)| DocEvidence {
                 entity: *e,
                 score: *n,
-                doc: format!("doc-{i:03}"),
-                path: format!("p/{i}.txt"),
-                date: None,
                 start: i * 10,
                 end: i * 10 + 5,
                 text: format!("sentence {i}"),
@@ -57,17 +54,12 @@ fn doc(i: u32, day: Option<u32>, counts: &[(u32, u32)]) -> DocSummary {
             .collect(),
         names: counts
             .iter()
-            .map(|(e, _)| NameHit {
+            .map(|(e, _)| DocName {
                 name: format!("Name {e}"),
-                example: NameExample {
-                    doc: format!("doc-{i:03}"),
-                    path: format!("p/{i}.txt"),
-                    date: None,
-                    start: i,
-                    end: i + 1,
-                    text: String::new(),
-                    highlight: (0, 0),
-                },
+                start: i,
+                end: i + 1,
+                text: String::new(),
+                highlight: (0, 0),
             })
             .collect(),
         warnings: vec![],
@@ -174,4 +166,42 @@ proptest! {
         prop_assert_eq!(&right, &whole);
         prop_assert_eq!(&swapped, &whole);
     }
+}
+
+/// `offer` (used while folding) must leave what `keep_best` leaves for the same evidence.
+#[test]
+fn offer_keeps_what_keep_best_keeps() {
+    // (cap, [(doc, score, start)])
+    type Case<'a> = (usize, &'a [(u32, u32, u32)]);
+    let cases: &[Case] = &[
+        (2, &[(1, 1, 0), (2, 3, 0), (3, 2, 0), (4, 3, 5)]),
+        (3, &[(5, 1, 0), (4, 1, 0), (3, 1, 0), (2, 1, 0), (1, 1, 0)]),
+        (2, &[(1, 2, 0), (1, 2, 0), (2, 2, 0)]),
+        (0, &[(1, 1, 0)]),
+        (5, &[(2, 1, 9), (2, 1, 3)]),
+    ];
+    for &(cap, items) in cases {
+        let mut offered = Vec::new();
+        let mut all = Vec::new();
+        for &(doc, score, start) in items {
+            let mut d = doc_summary_for_offer(doc);
+            let ev = DocEvidence {
+                entity: 0,
+                score,
+                start,
+                end: start + 1,
+                text: format!("s{doc}"),
+                highlight: (0, 1),
+            };
+            d.evidence = vec![ev.clone()];
+            offer(&mut offered, cap, &ev, &d);
+            all.push(ev.into_evidence(&d));
+        }
+        keep_best(&mut all, cap);
+        assert_eq!(offered, all, "cap {cap}, {items:?}");
+    }
+}
+
+fn doc_summary_for_offer(i: u32) -> DocSummary {
+    doc(i, Some(1), &[(0, 1)])
 }

@@ -233,18 +233,26 @@ fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn is_boilerplate(line: &str, extra: &[String]) -> bool {
+fn is_boilerplate(line: &str, extra: &[String], longest: usize) -> bool {
     let t = line.trim();
+    // Most lines are prose, longer than any boilerplate line: settled by their length.
     !t.is_empty()
+        && t.len() <= longest
         && (BOILERPLATE.iter().any(|b| t.eq_ignore_ascii_case(b))
             || extra.iter().any(|b| t.eq_ignore_ascii_case(b.trim())))
 }
 
 fn blank_boilerplate_lines(clean: &mut String, extra: &[String]) {
+    let longest = BOILERPLATE
+        .iter()
+        .map(|b| b.len())
+        .chain(extra.iter().map(|b| b.trim().len()))
+        .max()
+        .unwrap_or(0);
     let mut ranges = Vec::new();
     let mut start = 0;
     for line in clean.split('\n') {
-        if is_boilerplate(line, extra) {
+        if is_boilerplate(line, extra, longest) {
             ranges.push((start, start + line.len()));
         }
         start += line.len() + 1;
@@ -348,17 +356,18 @@ pub fn content_hash(clean: &str) -> [u8; 16] {
         in_word = true;
         any = true;
         if t != OTHER {
-            // A run of ASCII word bytes, as far as the buffer allows.
+            // A run of ASCII word bytes (this one, then printable ones), as far as the buffer
+            // allows: found by one compare per byte, then copied and lowercased at once.
             let end = bytes.len().min(i + (buf.len() - 16 - len));
-            while i < end {
-                let t = TABLE[bytes[i] as usize];
-                if t >= OTHER {
-                    break;
-                }
-                buf[len] = t;
-                len += 1;
+            let run = i;
+            i += 1;
+            while i < end && matches!(bytes[i], 0x21..=0x7F) {
                 i += 1;
             }
+            let out = &mut buf[len..len + (i - run)];
+            out.copy_from_slice(&bytes[run..i]);
+            out.make_ascii_lowercase();
+            len += i - run;
         } else {
             for c in clean[i..i + step].chars().flat_map(char::to_lowercase) {
                 len += c.encode_utf8(&mut buf[len..]).len();
@@ -532,6 +541,8 @@ mod tests {
             "One",
             " Hello\n  World ",
             "CAFÉ İstanbul ß ΟΔΟΣ Σ",
+            "a\u{1}B\u{1F}c\u{85}D\u{A0}e\u{2028}F\u{3000}g\x0B\x0Ch~\u{7F}I",
+            "tab\tVT\x0bFF\x0cCR\rEND",
             long_ascii.as_str(),
             long_utf8.as_str(),
             many.as_str(),
@@ -543,6 +554,30 @@ mod tests {
                 .collect();
             let digest = blake3::hash(norm.join(" ").as_bytes());
             assert_eq!(content_hash(text), digest.as_bytes()[..16], "{:.40}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// Any mix of ASCII words, controls, every kind of whitespace and non-ASCII letters
+        /// hashes as blake3 of the normalised text, at any length (buffer refills included).
+        #[test]
+        fn content_hash_matches_the_definition(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Word", "x", " ", "  ", "\n", "\t", "\r", "\x0B", "\x0C", "\u{1}", "\u{1F}",
+                    "\u{7F}", "\u{85}", "\u{A0}", "\u{2028}", "\u{3000}", "İ", "É", "ß", "Σ",
+                    "ΟΔΟΣ", "!?", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "\u{FFFD}", "😀",
+                ]),
+                0..3000,
+            )
+        ) {
+            let text: String = parts.concat();
+            let norm: Vec<String> = text
+                .split_whitespace()
+                .map(|w| w.chars().flat_map(char::to_lowercase).collect())
+                .collect();
+            let digest = blake3::hash(norm.join(" ").as_bytes());
+            proptest::prop_assert_eq!(&content_hash(&text)[..], &digest.as_bytes()[..16]);
         }
     }
 

@@ -25,7 +25,8 @@ use std::collections::{btree_map, hash_map, BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, DocRef, DocSummary, Evidence, NameExample, NameHit, Warning};
+use crate::aggregate::{Aggregate, DocRef, DocSummary, Warning};
+pub use crate::aggregate::{DocEvidence, DocName};
 use crate::ingest::{DateSource, Rejected};
 
 /// The value of every partial's `format` field.
@@ -108,29 +109,6 @@ pub struct Doc {
     pub warnings: Vec<String>,
 }
 
-/// An unlisted name found in a document, with where (see `aggregate::NameExample`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DocName {
-    pub name: String,
-    pub start: u32,
-    pub end: u32,
-    pub text: String,
-    pub highlight: (u32, u32),
-}
-
-/// The best sentence of a document for one entity (see `aggregate::Evidence`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DocEvidence {
-    pub entity: u32,
-    pub score: u32,
-    pub start: u32,
-    pub end: u32,
-    pub text: String,
-    pub highlight: (u32, u32),
-}
-
 /// A later copy of a counted text: listed, not counted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,68 +134,17 @@ impl Doc {
             cooc: d.cooc_sentences,
             pairs: d.pairs,
             groups: d.groups,
-            evidence: d
-                .evidence
-                .into_iter()
-                .map(|e| DocEvidence {
-                    entity: e.entity,
-                    score: e.score,
-                    start: e.start,
-                    end: e.end,
-                    text: e.text,
-                    highlight: e.highlight,
-                })
-                .collect(),
-            names: d
-                .names
-                .into_iter()
-                .map(|n| DocName {
-                    name: n.name,
-                    start: n.example.start,
-                    end: n.example.end,
-                    text: n.example.text,
-                    highlight: n.example.highlight,
-                })
-                .collect(),
+            evidence: d.evidence,
+            names: d.names,
             warnings: d.warnings,
         }
     }
 
     pub fn into_summary(self) -> DocSummary {
         let (id, path, date) = (self.id, self.source, self.date);
-        let names = self
-            .names
-            .into_iter()
-            .map(|n| NameHit {
-                name: n.name,
-                example: NameExample {
-                    doc: id.clone(),
-                    path: path.clone(),
-                    date,
-                    start: n.start,
-                    end: n.end,
-                    text: n.text,
-                    highlight: n.highlight,
-                },
-            })
-            .collect();
         DocSummary {
-            names,
-            evidence: self
-                .evidence
-                .into_iter()
-                .map(|e| Evidence {
-                    entity: e.entity,
-                    score: e.score,
-                    doc: id.clone(),
-                    path: path.clone(),
-                    date,
-                    start: e.start,
-                    end: e.end,
-                    text: e.text,
-                    highlight: e.highlight,
-                })
-                .collect(),
+            names: self.names,
+            evidence: self.evidence,
             id,
             path,
             date,

@@ -192,16 +192,19 @@ struct Reorder<R, C> {
     pending: BTreeMap<u64, R>,
     next: u64,
     consume: C,
+    /// `consume` asked to stop.
+    stopped: bool,
 }
 
 /// Runs `process` on every unit of `files` across the threads of `pool`, each thread with
-/// its own `W` for the whole run, and feeds the results to `consume` in input order.
+/// its own `W` for the whole run, and feeds the results to `consume` in input order. When
+/// `consume` returns `false` the run stops: no unit is started or consumed after it.
 pub fn run_units<W, R, P, C>(pool: &rayon::ThreadPool, files: &[InputFile], process: P, consume: C)
 where
     W: Default,
     R: Send,
     P: Fn(&mut W, &InputFile, Unit) -> R + Sync,
-    C: FnMut(R) + Send,
+    C: FnMut(R) -> bool + Send,
 {
     let planner = Mutex::new(Planner {
         files,
@@ -216,9 +219,11 @@ where
         pending: BTreeMap::new(),
         next: 0,
         consume,
+        stopped: false,
     });
     // Set when a thread dies of a panic (a bug: units catch their own), so the others stop
-    // waiting for a result that will never come and the panic reaches the caller.
+    // waiting for a result that will never come and the panic reaches the caller; also set
+    // when `consume` stops the run.
     let aborted = AtomicBool::new(false);
     struct Abort<'a>(&'a AtomicBool, &'a Condvar);
     impl Drop for Abort<'_> {
@@ -257,12 +262,16 @@ where
             let r = process(&mut worker, &files[file], unit);
             let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
             q.pending.insert(seq, r);
-            loop {
+            while !q.stopped {
                 let next = q.next;
                 let Some(r) = q.pending.remove(&next) else {
                     break;
                 };
-                (q.consume)(r);
+                if !(q.consume)(r) {
+                    // Stopping is an abort without a panic: every thread returns.
+                    q.stopped = true;
+                    aborted.store(true, Ordering::Release);
+                }
                 q.next += 1;
             }
             let done = q.next;
@@ -275,4 +284,51 @@ where
             wake.notify_all();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[test]
+    fn consume_returning_false_stops_the_run() {
+        // (threads, stop after the Nth result; 0 = never)
+        for (threads, stop_at) in [(1, 5), (2, 5), (2, 1), (3, 0)] {
+            let files: Vec<InputFile> = (0..2000)
+                .map(|i| InputFile {
+                    path: format!("x{i}.txt").into(),
+                    display: format!("x{i}.txt"),
+                })
+                .collect();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let processed = AtomicUsize::new(0);
+            let mut seen = Vec::new();
+            run_units(
+                &pool,
+                &files,
+                |_: &mut (), _, unit| {
+                    processed.fetch_add(1, Ordering::Relaxed);
+                    match unit {
+                        Unit::File { file } => file,
+                        _ => usize::MAX,
+                    }
+                },
+                |file| {
+                    seen.push(file);
+                    seen.len() != stop_at
+                },
+            );
+            let case = format!("{threads} threads, stop at {stop_at}");
+            let want = if stop_at == 0 { files.len() } else { stop_at };
+            assert_eq!(seen, (0..want).collect::<Vec<_>>(), "{case}");
+            // No thread starts a unit beyond the window once the consumer has stopped.
+            let limit = want + WINDOW as usize + threads;
+            assert!(processed.load(Ordering::Relaxed) <= limit, "{case}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::aggregate::{Aggregate, Evidence, NameExample};
+use crate::aggregate::{Aggregate, Evidence, NameExample, NameStats};
 use crate::config::{EntityKind, Period, Pipeline};
 
 use super::trends::View;
@@ -390,14 +390,23 @@ fn names(agg: &Aggregate, view: &View) -> (Vec<NameRow>, Vec<usize>) {
     let arts =
         |r: std::ops::Range<usize>| -> u64 { view.periods[r].iter().map(|p| p.articles).sum() };
     let (ba, aa) = (arts(0..half), arts(half..n));
-    let mut rows: Vec<NameRow> = agg
-        .names
-        .iter()
+    // Rank first, then build rows for the names shown only (a corpus has tens of thousands).
+    let mut ranked: Vec<(&String, &NameStats)> = agg.names.iter().collect();
+    let order = |a: &(&String, &NameStats), b: &(&String, &NameStats)| {
+        b.1.documents.cmp(&a.1.documents).then_with(|| a.0.cmp(b.0))
+    };
+    if ranked.len() > NAMES_MAX {
+        ranked.select_nth_unstable_by(NAMES_MAX, order);
+        ranked.truncate(NAMES_MAX);
+    }
+    ranked.sort_unstable_by(order);
+    let rows: Vec<NameRow> = ranked
+        .into_iter()
         .map(|(name, st)| {
             let mut series = vec![0u64; n];
-            for (day, c) in &st.days {
-                if let Some(&i) = index.get(&view.period.start(*day)) {
-                    series[i] += c;
+            for &(day, c) in &st.days {
+                if let Some(&i) = index.get(&view.period.start(day)) {
+                    series[i] += c as u64;
                 }
             }
             let growth = (ba > 0 && aa > 0).then(|| {
@@ -408,20 +417,14 @@ fn names(agg: &Aggregate, view: &View) -> (Vec<NameRow>, Vec<usize>) {
             NameRow {
                 name: name.clone(),
                 documents: st.documents,
-                first: st.days.keys().next().copied(),
-                last: st.days.keys().next_back().copied(),
+                first: st.days.first().map(|&(d, _)| d),
+                last: st.days.last().map(|&(d, _)| d),
                 series,
                 growth,
                 example: st.example.clone(),
             }
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.documents
-            .cmp(&a.documents)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    rows.truncate(NAMES_MAX);
     let mut rising: Vec<usize> = (0..rows.len())
         .filter(|&i| {
             rows[i].documents >= RISING_MIN_DOCS && rows[i].growth.is_some_and(|(b, a)| a > b)

@@ -79,7 +79,10 @@ pub fn write_documents<W: std::io::Write>(
         "entity",
         "mentions",
     ])?;
-    for d in &agg.docs {
+    // Rows come back sorted, merged from the run's temporary files: one at a time.
+    let rows = agg.docs.iter().map_err(std::io::Error::other)?;
+    for d in rows {
+        let d = d.map_err(std::io::Error::other)?;
         let date = d.date.map(|x| x.to_string()).unwrap_or_default();
         let mut counts: Vec<(&str, u32)> = d
             .counts

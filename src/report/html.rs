@@ -273,7 +273,7 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View, an: &Analytics) 
         (Some(a), Some(b)) => format!("{a} to {b}"),
         _ => "no dated articles".into(),
     };
-    let with_mentions = agg.docs.iter().filter(|d| !d.counts.is_empty()).count();
+    let with_mentions = agg.docs_with_mentions;
     let facts = vec![
         Fact {
             label: "articles counted",

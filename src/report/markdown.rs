@@ -142,10 +142,7 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View, an: &Analytics) 
             "undated articles (counted in totals, not in trends)",
             agg.undated.len() as u64,
         ),
-        (
-            "articles with at least one mention",
-            agg.docs.iter().filter(|d| !d.counts.is_empty()).count() as u64,
-        ),
+        ("articles with at least one mention", agg.docs_with_mentions),
         ("warnings", acc.warnings.len() as u64),
     ];
     for (k, v) in rows {

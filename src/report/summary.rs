@@ -77,7 +77,7 @@ pub fn render(cx: &ReportContext, agg: &Aggregate) -> String {
         counted: acc.articles,
         duplicates: acc.duplicates.len() as u64,
         undated: agg.undated.len() as u64,
-        with_mentions: agg.docs.iter().filter(|d| !d.counts.is_empty()).count() as u64,
+        with_mentions: agg.docs_with_mentions,
     };
     let balanced = files.seen == files.read + files.skipped + files.failed
         && records.read == articles.counted + articles.duplicates + records.rejected;

@@ -41,7 +41,7 @@ pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
 /// does not show (a parser or summary change), so stored results are not reused.
-const RESULTS_VERSION: u32 = 2;
+const RESULTS_VERSION: u32 = 3;
 
 /// Warnings whose truth depends on the day of the run: such results are never reused.
 const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was being read"];
