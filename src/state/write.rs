@@ -26,6 +26,7 @@ const COMMIT_BYTES: usize = 16 << 20;
 
 /// A file whose first parts are written (its `files` row is there, `complete = 0`).
 pub(super) struct Writing {
+    path: String,
     parts: u32,
     documents: u64,
     rejected: u64,
@@ -80,14 +81,20 @@ impl State {
         }
         let path = file.display.as_str();
         let mut w = match self.writing.take() {
-            Some(w) => w,
-            None => {
+            Some(w) if w.path == path => w,
+            stale => {
+                // The pipeline never leaves a file unfinished, but if it did, the file's
+                // incomplete rows must not stay behind for the rest of the run.
+                if let Some(s) = stale {
+                    delete_file(&self.conn, &s.path)?;
+                }
                 // A new result replaces the old one, parts and documents too. Only a file
                 // the state knew has rows (incomplete ones went when the state was opened).
                 if self.known.contains_key(path) {
                     delete_file(&self.conn, path)?;
                 }
                 Writing {
+                    path: path.to_string(),
                     parts: 0,
                     documents: 0,
                     rejected: 0,
