@@ -239,13 +239,19 @@ fn settings_key(p: &Pipeline) -> String {
     )
 }
 
+/// Which build of newstrack wrote a state: the executable's size and modification time. A
+/// rebuilt or reinstalled binary gets a new time, so its state is not trusted; hashing the
+/// executable instead (tens of MB) cost more than a whole small run.
 fn build_id() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(|| {
         std::env::current_exe()
             .ok()
-            .and_then(|p| hash_file(&p))
-            .map_or_else(|| "unknown".to_string(), |h| h[..16].to_string())
+            .and_then(|p| stat(&p))
+            .map_or_else(
+                || "unknown".to_string(),
+                |s| format!("{}-{}", s.size, s.mtime_ns),
+            )
     })
 }
 
