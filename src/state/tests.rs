@@ -1,3 +1,6 @@
+//! State tests: opening, trusting or rebuilding the file, reuse decisions, parts written and
+//! streamed back in order, and incomplete or damaged results dropped.
+
 use super::schema::{self, Verdict};
 use super::*;
 
