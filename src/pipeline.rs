@@ -41,11 +41,11 @@ pub struct RunOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    #[error("cannot start {threads} worker threads: {source}; try a smaller --threads")]
+    #[error("cannot start {threads} worker threads: {cause}; try a smaller --threads")]
     ThreadPool {
         threads: usize,
-        #[source]
-        source: rayon::ThreadPoolBuildError,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: rayon::ThreadPoolBuildError,
     },
     #[error(transparent)]
     Spill(#[from] SpillError),
@@ -300,7 +300,10 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, PipelineErro
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
-        .map_err(|source| PipelineError::ThreadPool { threads: n, source })
+        .map_err(|source| PipelineError::ThreadPool {
+            threads: n,
+            cause: source,
+        })
 }
 
 fn progress_bar(enabled: bool, len: usize) -> Option<ProgressBar> {

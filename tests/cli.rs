@@ -339,3 +339,51 @@ fn default_run_writes_reports_for_the_bundled_corpus() {
         .read("out/trends.csv")
         .contains("2025-06,rare-earths,topic,"));
 }
+
+/// An I/O failure is told once: the message names the path, the OS reason and the way out,
+/// and the reason is not repeated after it (errors carry their cause in the message).
+#[test]
+fn io_errors_name_their_cause_once() {
+    let env = TestEnv::new();
+    let pipe = env.write("p.toml", PIPE);
+    env.write("in/ok.txt", "China tariffs.\n");
+    let blocker = env.write("blocker", "a file, not a folder");
+    let input = env.path("in");
+    // (what is in the way, extra arguments, words the message must hold)
+    let cases: [(&str, Vec<String>, &str); 2] = [
+        (
+            "state",
+            vec![
+                "--state".into(),
+                blocker.join("x.db").display().to_string(),
+                "-o".into(),
+                env.path("out1").display().to_string(),
+            ],
+            "--state",
+        ),
+        (
+            "out",
+            vec![
+                "--no-state".into(),
+                "-o".into(),
+                blocker.join("sub").display().to_string(),
+            ],
+            "--out",
+        ),
+    ];
+    for (what, extra, hint) in cases {
+        let mut args = vec!["run", "-q", "-p", pipe.to_str().unwrap()];
+        args.extend(extra.iter().map(String::as_str));
+        args.push(input.to_str().unwrap());
+        let o = env.run(&args);
+        assert_code(&o, 1);
+        let err = stderr(&o);
+        assert!(err.contains("blocker"), "{what}: names the path: {err}");
+        assert!(err.contains(hint), "{what}: says how to fix it: {err}");
+        assert_eq!(
+            err.matches("os error").count(),
+            1,
+            "{what}: cause once: {err}"
+        );
+    }
+}

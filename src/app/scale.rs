@@ -21,10 +21,11 @@ pub enum ScaleError {
     Map(#[from] MapError),
     #[error(transparent)]
     Partial(#[from] PartialError),
-    #[error("cannot read partials from {what}: {source}")]
+    #[error("cannot read partials from {what}: {cause}")]
     ReadPartials {
         what: String,
-        source: std::io::Error,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: std::io::Error,
     },
     #[error("no partials to merge in {0}: give merge the output of `newstrack map`")]
     NoPartials(String),
@@ -85,7 +86,7 @@ fn merge_from(
     for (i, line) in input.lines().enumerate() {
         let line = line.map_err(|source| ScaleError::ReadPartials {
             what: name.to_string(),
-            source,
+            cause: source,
         })?;
         if line.trim().is_empty() {
             continue;
@@ -104,7 +105,7 @@ fn partial_files(path: &std::path::Path) -> Result<Vec<PathBuf>, ScaleError> {
     }
     let err = |source| ScaleError::ReadPartials {
         what: path.display().to_string(),
-        source,
+        cause: source,
     };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(path).map_err(err)? {
@@ -150,7 +151,7 @@ pub fn merge(a: MergeArgs) -> Result<Outcome, AppError> {
             let name = path.display().to_string();
             let file = std::fs::File::open(&path).map_err(|source| ScaleError::ReadPartials {
                 what: name.clone(),
-                source,
+                cause: source,
             })?;
             merge_from(&mut merger, &want, BufReader::new(file), &name)?;
         }

@@ -86,10 +86,11 @@ pub trait TableWriter {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("cannot create the output folder {path}: {source}; choose another with --out")]
+    #[error("cannot create the output folder {path}: {cause}; choose another with --out")]
     CreateDir {
         path: PathBuf,
-        source: std::io::Error,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: std::io::Error,
     },
     #[error(
         "cannot write {path}: {reason}; check free space and permissions, or choose another --out"
@@ -112,7 +113,7 @@ impl ExportError {
 pub(crate) fn create_dir(out: &Path) -> Result<(), ExportError> {
     std::fs::create_dir_all(out).map_err(|source| ExportError::CreateDir {
         path: out.to_path_buf(),
-        source,
+        cause: source,
     })
 }
 
@@ -179,7 +180,10 @@ pub fn export(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
-        .map_err(|source| PipelineError::ThreadPool { threads: n, source })?;
+        .map_err(|source| PipelineError::ThreadPool {
+            threads: n,
+            cause: source,
+        })?;
     let mut first: HashMap<[u8; 16], String> = HashMap::new();
     for batch in walked.files.chunks(BATCH_FILES) {
         let results: Vec<FileRows> = pool.install(|| {

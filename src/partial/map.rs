@@ -86,7 +86,10 @@ pub fn map<R: BufRead, W: Write>(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
-        .map_err(|source| PipelineError::ThreadPool { threads: n, source })?;
+        .map_err(|source| PipelineError::ThreadPool {
+            threads: n,
+            cause: source,
+        })?;
     let mut merger = Merger::new(id.clone());
     merger.add_records(&opts.source, 0);
     let mut stats = MapStats::default();

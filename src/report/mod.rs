@@ -24,17 +24,19 @@ use crate::state::Changes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot create the output folder {path}: {source}; choose another with --out")]
+    #[error("cannot create the output folder {path}: {cause}; choose another with --out")]
     CreateDir {
         path: PathBuf,
-        source: std::io::Error,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: std::io::Error,
     },
     #[error(
-        "cannot write {path}: {source}; check free space and permissions, or choose another --out"
+        "cannot write {path}: {cause}; check free space and permissions, or choose another --out"
     )]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: std::io::Error,
     },
 }
 
@@ -82,7 +84,7 @@ pub(crate) fn write_file(path: &Path, content: &[u8]) -> Result<(), ReportError>
         .and_then(|_| std::fs::rename(&tmp, path))
         .map_err(|source| ReportError::Write {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })
 }
 
@@ -101,7 +103,7 @@ where
         .and_then(|_| std::fs::rename(&tmp, path))
         .map_err(|source| ReportError::Write {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })
 }
 
@@ -123,7 +125,7 @@ pub fn write_selected(
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::CreateDir {
         path: out.to_path_buf(),
-        source,
+        cause: source,
     })?;
     let view = trends::View::new(cx.pipeline, agg, cx.period);
     let an = analytics::Analytics::new(cx.pipeline, agg, &view);

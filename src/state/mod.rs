@@ -48,20 +48,23 @@ const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was 
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("cannot create the folder of the state file {path}: {source}; choose another with --state, or pass --no-state")]
+    #[error("cannot create the folder of the state file {path}: {cause}; choose another with --state, or pass --no-state")]
     Dir {
         path: PathBuf,
-        source: std::io::Error,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: std::io::Error,
     },
-    #[error("cannot use the state file {path}: {source}; move it away, choose another with --state, or pass --no-state")]
+    #[error("cannot use the state file {path}: {cause}; move it away, choose another with --state, or pass --no-state")]
     Sqlite {
         path: PathBuf,
-        source: rusqlite::Error,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: rusqlite::Error,
     },
-    #[error("cannot move the untrusted state file {path} aside: {source}; delete it or choose another with --state")]
+    #[error("cannot move the untrusted state file {path} aside: {cause}; delete it or choose another with --state")]
     MoveAside {
         path: PathBuf,
-        source: std::io::Error,
+        /// Shown in the message, so not chained as a source (it would print twice).
+        cause: std::io::Error,
     },
 }
 
@@ -277,13 +280,13 @@ fn move_aside(path: &Path) -> Result<PathBuf, StateError> {
             let to = PathBuf::from(format!("{}{suffix}", bad.display()));
             std::fs::rename(&side, &to).map_err(|source| StateError::MoveAside {
                 path: side.clone(),
-                source,
+                cause: source,
             })?;
         }
     }
     std::fs::rename(path, &bad).map_err(|source| StateError::MoveAside {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     Ok(bad)
 }
@@ -295,12 +298,12 @@ impl State {
     pub fn open(path: &Path, pipeline: &Pipeline, full: bool) -> Result<State, StateError> {
         let sql = |source| StateError::Sqlite {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StateError::Dir {
                 path: dir.to_path_buf(),
-                source,
+                cause: source,
             })?;
         }
         let mut reset = None;
