@@ -559,10 +559,8 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
         let touches =
             (i > 0 && named(i - 1) && joined(i)) || (next < n && named(next) && joined(next));
         if !touches {
-            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start(i)) {
-                if !out.iter().any(|h| h.name == hit.name) {
-                    out.push(hit);
-                }
+            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start(i), &out) {
+                out.push(hit);
             }
         }
         if out.len() >= MAX_PER_DOC {
@@ -592,12 +590,14 @@ fn headline_sentences(analysis: &Analysis) -> Vec<bool> {
         .collect()
 }
 
-/// Trims a run of words to the name it holds, or `None` when nothing name-like is left.
+/// Trims a run of words to the name it holds, or `None` when nothing name-like is left or
+/// the document named it before (`earlier`): only a name's first place gets an example.
 fn name_of(
     article: &Article,
     analysis: &Analysis,
     run: &[Word],
     line_start: bool,
+    earlier: &[DocName],
 ) -> Option<DocName> {
     let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
     let lower = |w: &Word| analysis.lower(w);
@@ -648,6 +648,9 @@ fn name_of(
             name.push(' ');
         }
         name.push_str(part);
+    }
+    if earlier.iter().any(|h| h.name == name) {
+        return None;
     }
     let sentence = analysis.sentences.get(run[0].sentence as usize)?;
     let (text, highlight, _, _) = super::summary::excerpt_max(
