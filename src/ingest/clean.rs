@@ -300,80 +300,87 @@ pub fn blank_keep_newlines(clean: &mut String, start: usize, end: usize) {
 pub fn content_hash(clean: &str) -> [u8; 16] {
     // The hashed bytes are the lowercased words joined by single spaces (what
     // `split_whitespace` + `char::to_lowercase` give). They are gathered in a buffer because
-    // blake3 costs tens of nanoseconds per `update` call, and runs of ASCII word bytes are
-    // copied through a lowercase table.
-    const SPACE: u8 = 0xFF;
-    const OTHER: u8 = 0xFE;
-    static TABLE: [u8; 256] = {
-        let mut t = [OTHER; 256];
-        let mut b = 0;
-        while b < 128 {
-            t[b] = (b as u8).to_ascii_lowercase();
-            b += 1;
-        }
-        t[b' ' as usize] = SPACE;
-        t[b'\t' as usize] = SPACE;
-        t[b'\n' as usize] = SPACE;
-        t[0x0B] = SPACE;
-        t[0x0C] = SPACE;
-        t[b'\r' as usize] = SPACE;
-        t
-    };
+    // blake3 costs tens of nanoseconds per `update` call. Prose is mostly printable ASCII
+    // with single spaces, which is already in that form: such a stretch is found with one
+    // branch-free test per byte and copied and lowercased at once, so the cost per word is
+    // not a loop of its own; everything else (other whitespace, controls, non-ASCII) goes
+    // through the general path one character at a time.
+    fn word_byte(b: u8) -> bool {
+        b.wrapping_sub(0x21) < 0x5F // printable ASCII but the space, and DEL: 0x21..=0x7F
+    }
+    fn ascii_space(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+    }
     let mut hasher = blake3::Hasher::new();
     let mut buf = [0u8; 4096];
     let mut len = 0;
-    let mut in_word = false;
+    // Something was written (the buffer may have been flushed since), and whitespace was met
+    // since the last byte written.
     let mut any = false;
+    let mut space = false;
     let bytes = clean.as_bytes();
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
-        // Room for a space, a lowercased char (12 bytes at most) and progress below.
+    while i < n {
+        // Room for a space, a lowercased char (12 bytes at most) and a stretch below.
         if len + 32 > buf.len() {
             hasher.update(&buf[..len]);
             len = 0;
         }
-        let t = TABLE[bytes[i] as usize];
-        if t == SPACE {
-            in_word = false;
+        let b = bytes[i];
+        if ascii_space(b) {
+            space = any;
             i += 1;
             continue;
         }
-        let (white, step) = if t == OTHER {
+        if b >= 0x80 {
             let c = clean[i..].chars().next().unwrap_or(' ');
-            (c.is_whitespace(), c.len_utf8())
-        } else {
-            (false, 1)
-        };
-        if white {
-            in_word = false;
+            let step = c.len_utf8();
+            if c.is_whitespace() {
+                space = any;
+            } else {
+                if std::mem::take(&mut space) {
+                    buf[len] = b' ';
+                    len += 1;
+                }
+                for l in c.to_lowercase() {
+                    len += l.encode_utf8(&mut buf[len..]).len();
+                }
+                any = true;
+            }
             i += step;
             continue;
         }
-        if !in_word && any {
+        if std::mem::take(&mut space) {
             buf[len] = b' ';
             len += 1;
         }
-        in_word = true;
-        any = true;
-        if t != OTHER {
-            // A run of ASCII word bytes (this one, then printable ones), as far as the buffer
-            // allows: found by one compare per byte, then copied and lowercased at once.
-            let end = bytes.len().min(i + (buf.len() - 16 - len));
-            let run = i;
+        if !word_byte(b) {
+            // An ASCII control that is not whitespace: part of a word, as it is.
+            buf[len] = b;
+            len += 1;
+            any = true;
             i += 1;
-            while i < end && matches!(bytes[i], 0x21..=0x7F) {
-                i += 1;
-            }
-            let out = &mut buf[len..len + (i - run)];
-            out.copy_from_slice(&bytes[run..i]);
-            out.make_ascii_lowercase();
-            len += i - run;
-        } else {
-            for c in clean[i..i + step].chars().flat_map(char::to_lowercase) {
-                len += c.encode_utf8(&mut buf[len..]).len();
-            }
-            i += step;
+            continue;
         }
+        // A stretch of word bytes and single spaces between them, as far as the buffer
+        // allows; a space is taken only when a word byte follows it.
+        let limit = n.min(i + (buf.len() - 16 - len));
+        let start = i;
+        i += 1;
+        while i < limit {
+            let c = bytes[i];
+            let d = bytes.get(i + 1).copied().unwrap_or(0);
+            if !(word_byte(c) | ((c == b' ') & word_byte(d))) {
+                break;
+            }
+            i += 1;
+        }
+        let out = &mut buf[len..len + (i - start)];
+        out.copy_from_slice(&bytes[start..i]);
+        out.make_ascii_lowercase();
+        len += i - start;
+        any = true;
     }
     hasher.update(&buf[..len]);
     let digest = hasher.finalize();
