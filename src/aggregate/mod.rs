@@ -191,6 +191,18 @@ pub struct Accounting {
 }
 
 impl Accounting {
+    /// Files seen = read + skipped + failed: the identity every report states.
+    pub fn files_balanced(&self) -> bool {
+        self.files_seen
+            == self.files_read + self.files_skipped.len() as u64 + self.files_failed.len() as u64
+    }
+
+    /// Records read = counted + duplicates + rejected.
+    pub fn records_balanced(&self) -> bool {
+        self.records_read
+            == self.articles + self.duplicates.len() as u64 + self.records_rejected.len() as u64
+    }
+
     fn merge(&mut self, o: Accounting) {
         self.files_seen += o.files_seen;
         self.files_read += o.files_read;

@@ -205,3 +205,49 @@ fn offer_keeps_what_keep_best_keeps() {
 fn doc_summary_for_offer(i: u32) -> DocSummary {
     doc(i, Some(1), &[(0, 1)])
 }
+
+/// The accounting identities the reports state, on balanced and unbalanced counts.
+#[test]
+fn accounting_identities() {
+    let rej = || Rejected {
+        path: "p".into(),
+        record: None,
+        reason: "r".into(),
+    };
+    // (files seen, read, skipped, failed, records read, counted, duplicates, rejected,
+    //  files balanced, records balanced)
+    type Case = (u64, u64, usize, usize, u64, u64, usize, usize, bool, bool);
+    let cases: &[Case] = &[
+        (3, 1, 1, 1, 4, 2, 1, 1, true, true),
+        (0, 0, 0, 0, 0, 0, 0, 0, true, true),
+        (3, 1, 1, 0, 4, 2, 1, 0, false, false),
+        (2, 2, 0, 0, 5, 5, 0, 0, true, true),
+        (2, 2, 0, 0, 5, 4, 0, 0, true, false),
+    ];
+    for &(seen, read, skipped, failed, rec, counted, dups, rejected, fb, rb) in cases {
+        let acc = Accounting {
+            files_seen: seen,
+            files_read: read,
+            files_skipped: vec![rej(); skipped],
+            files_failed: vec![rej(); failed],
+            records_read: rec,
+            records_rejected: vec![rej(); rejected],
+            articles: counted,
+            duplicates: vec![
+                DocRef {
+                    doc: "d".into(),
+                    path: "p".into(),
+                    same_as: None
+                };
+                dups
+            ],
+            warnings: vec![],
+        };
+        assert_eq!(acc.files_balanced(), fb, "{seen} {read} {skipped} {failed}");
+        assert_eq!(
+            acc.records_balanced(),
+            rb,
+            "{rec} {counted} {dups} {rejected}"
+        );
+    }
+}

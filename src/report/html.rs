@@ -312,10 +312,7 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View, an: &Analytics) 
             value: an.spikes.len().to_string(),
         },
     ];
-    let files_ok = acc.files_seen
-        == acc.files_read + acc.files_skipped.len() as u64 + acc.files_failed.len() as u64;
-    let records_ok = acc.records_read
-        == acc.articles + acc.duplicates.len() as u64 + acc.records_rejected.len() as u64;
+    let (files_ok, records_ok) = (acc.files_balanced(), acc.records_balanced());
     let accounting = format!(
         "Every input is accounted for: files seen {} = read {} + skipped {} + failed {}; records read {} = counted {} + duplicates {} + rejected {}.{}",
         acc.files_seen,

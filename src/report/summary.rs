@@ -79,8 +79,7 @@ pub fn render(cx: &ReportContext, agg: &Aggregate) -> String {
         undated: agg.undated.len() as u64,
         with_mentions: agg.docs_with_mentions,
     };
-    let balanced = files.seen == files.read + files.skipped + files.failed
-        && records.read == articles.counted + articles.duplicates + records.rejected;
+    let balanced = acc.files_balanced() && acc.records_balanced();
     let s = Summary {
         newstrack: env!("CARGO_PKG_VERSION"),
         pipeline: PipelineInfo {
