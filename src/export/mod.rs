@@ -294,7 +294,7 @@ fn rows_of_article(
         date_source: a.date_source,
         source: a.source.clone(),
         url: a.url.clone(),
-        hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+        hash: clean::hash_hex(&hash),
         duplicate_of: None,
         mentions: worker.mentions.len() as u64,
         entities: distinct.len() as u64,

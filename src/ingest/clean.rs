@@ -389,6 +389,17 @@ pub fn content_hash(clean: &str) -> [u8; 16] {
     out
 }
 
+/// A content hash as 32 lowercase hex digits: its form in the state, partials and exports.
+pub fn hash_hex(h: &[u8; 16]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(32);
+    for &b in h {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
 /// Names the kind of binary data `bytes` hold, if they are not text. Known magic numbers are
 /// named; otherwise a file whose first 8 KiB are more than 10% control bytes is binary. A few
 /// stray NUL bytes in text do not make it binary (cleaning blanks them).
@@ -585,6 +596,22 @@ mod tests {
                 .collect();
             let digest = blake3::hash(norm.join(" ").as_bytes());
             proptest::prop_assert_eq!(&content_hash(&text)[..], &digest.as_bytes()[..16]);
+        }
+    }
+
+    #[test]
+    fn hex_of_hashes() {
+        let cases: [([u8; 16], &str); 2] = [
+            ([0; 16], "00000000000000000000000000000000"),
+            (
+                [
+                    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xff, 0x10, 0, 0, 0, 0, 0, 0xa,
+                ],
+                "0123456789abcdefff1000000000000a",
+            ),
+        ];
+        for (h, want) in cases {
+            assert_eq!(hash_hex(&h), want);
         }
     }
 

@@ -1,5 +1,4 @@
-//! How a stored result part is laid out in `parts.result`, and the small text encodings of
-//! the analyst tables (hex hashes, dates).
+//! How a stored result part is laid out in `parts.result`.
 //!
 //! A part is a `FileResult` (path, failure, rejections, warnings, document summaries) in
 //! postcard, compressed with Snappy: a re-run decodes hundreds of megabytes of these, so the
@@ -34,17 +33,6 @@ pub fn decode(bytes: &[u8]) -> Result<FileResult, CodecError> {
     postcard::from_bytes(&raw).map_err(CodecError::Decode)
 }
 
-/// Lower-case hex of a 16-byte hash, without a formatter call per byte.
-pub fn hex16(h: &[u8; 16]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(32);
-    for &b in h {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,22 +56,6 @@ mod tests {
         ];
         for (name, bytes) in cases {
             assert!(decode(&bytes).is_err(), "{name}");
-        }
-    }
-
-    #[test]
-    fn hex_of_hashes() {
-        let cases: [([u8; 16], &str); 2] = [
-            ([0; 16], "00000000000000000000000000000000"),
-            (
-                [
-                    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xff, 0x10, 0, 0, 0, 0, 0, 0xa,
-                ],
-                "0123456789abcdefff1000000000000a",
-            ),
-        ];
-        for (h, want) in cases {
-            assert_eq!(hex16(&h), want);
         }
     }
 }

@@ -290,7 +290,7 @@ impl State {
                 d.title,
                 d.date.map(|x| x.to_string()),
                 d.date_source.as_str(),
-                codec::hex16(&d.hash)
+                crate::ingest::clean::hash_hex(&d.hash)
             ])?;
             let doc = conn.last_insert_rowid();
             for &(e, n) in &d.counts {
