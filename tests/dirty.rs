@@ -9,25 +9,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const PIPE: &str = r#"
-[pipeline]
-name = "t"
-
-[[topic]]
-id = "tariffs"
-terms = ["tariff*"]
-
-[[actor]]
-id = "china"
-kind = "country"
-terms = ["China", "Beijing"]
-
-[[actor]]
-id = "united-states"
-kind = "country"
-terms = ["US", "United States"]
-"#;
-
 const GOOD: &str = "Good story\n\nChina raised tariffs on Monday.\n";
 
 struct Run {

@@ -9,30 +9,6 @@ use std::process::{Command, Output};
 use common::*;
 use serde_json::Value;
 
-const PIPE: &str = r#"
-[pipeline]
-name = "stream"
-period = "day"
-
-[[topic]]
-id = "tariffs"
-terms = ["tariff*"]
-
-[[topic]]
-id = "rare-earths"
-terms = ["rare earth", "neodymium"]
-
-[[actor]]
-id = "china"
-kind = "country"
-terms = ["China", "Beijing"]
-
-[[actor]]
-id = "united-states"
-kind = "country"
-terms = ["US", "United States"]
-"#;
-
 fn run(env: &TestEnv, chunk: Option<&str>, threads: &str, out: &str, input: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_newstrack"));
     cmd.args([
