@@ -45,11 +45,8 @@ fn lines(from: usize, to: usize) -> String {
 }
 
 fn newstrack(env: &TestEnv, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newstrack"));
-    cmd.args(args)
-        .current_dir(env.dir.path())
-        .env(newstrack::pipeline::CHUNK_ENV, CHUNK)
-        .env_remove("RUST_BACKTRACE");
+    let mut cmd = env.command(args, &[(newstrack::pipeline::CHUNK_ENV, CHUNK)]);
+    cmd.current_dir(env.dir.path());
     cmd
 }
 

@@ -22,31 +22,29 @@ type Case = (
 
 fn run(env: &TestEnv, case: &Case) -> Output {
     let (out, spill, chunk, threads, state) = *case;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newstrack"));
-    cmd.args([
+    let (p, out, input) = (env.path("p.toml"), env.path(out), env.path("in"));
+    let mut args = vec![
         "run",
         "-q",
         "-p",
-        env.path("p.toml").to_str().unwrap(),
+        p.to_str().unwrap(),
         "--threads",
         threads,
         "-o",
-        env.path(out).to_str().unwrap(),
-        env.path("in").to_str().unwrap(),
-    ])
-    .current_dir(root())
-    .env_remove("NEWSTRACK_SPILL_BYTES")
-    .env_remove("NEWSTRACK_CHUNK_BYTES");
+        out.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ];
     if !state {
-        cmd.arg("--no-state");
+        args.push("--no-state");
     }
+    let mut vars = Vec::new();
     if let Some(s) = spill {
-        cmd.env("NEWSTRACK_SPILL_BYTES", s);
+        vars.push(("NEWSTRACK_SPILL_BYTES", s));
     }
     if let Some(c) = chunk {
-        cmd.env("NEWSTRACK_CHUNK_BYTES", c);
+        vars.push(("NEWSTRACK_CHUNK_BYTES", c));
     }
-    cmd.output().expect("run newstrack")
+    env.command(&args, &vars).output().expect("run newstrack")
 }
 
 /// A corpus where row order is easy to get wrong: ids shared by different texts in one file

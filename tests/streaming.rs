@@ -4,30 +4,29 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use serde_json::Value;
 
 fn run(env: &TestEnv, chunk: Option<&str>, threads: &str, out: &str, input: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newstrack"));
-    cmd.args([
+    let (p, out, input) = (env.path("p.toml"), env.path(out), env.path(input));
+    let args = [
         "run",
         "-q",
         "-p",
-        env.path("p.toml").to_str().unwrap(),
+        p.to_str().unwrap(),
         "--threads",
         threads,
         "-o",
-        env.path(out).to_str().unwrap(),
-        env.path(input).to_str().unwrap(),
-    ])
-    .current_dir(root())
-    .env_remove("NEWSTRACK_CHUNK_BYTES");
-    if let Some(c) = chunk {
-        cmd.env("NEWSTRACK_CHUNK_BYTES", c);
-    }
-    cmd.output().expect("run newstrack")
+        out.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ];
+    let vars: Vec<(&str, &str)> = chunk
+        .map(|c| ("NEWSTRACK_CHUNK_BYTES", c))
+        .into_iter()
+        .collect();
+    env.command(&args, &vars).output().expect("run newstrack")
 }
 
 /// A JSONL file of about 700 KB with everything a line can be: BOM, CRLF, blank lines, bad

@@ -59,12 +59,23 @@ impl TestEnv {
     }
 
     pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_newstrack"))
-            .args(args)
+        self.command(args, &[])
             .current_dir(cwd)
-            .env_remove("RUST_BACKTRACE")
             .output()
             .expect("run newstrack")
+    }
+
+    /// The binary with `args` in the project root, the tuning variables of this shell
+    /// removed and `vars` set (chunk and spill sizes for tests that force them).
+    pub fn command(&self, args: &[&str], vars: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_newstrack"));
+        cmd.args(args)
+            .current_dir(root())
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("NEWSTRACK_CHUNK_BYTES")
+            .env_remove("NEWSTRACK_SPILL_BYTES")
+            .envs(vars.iter().copied());
+        cmd
     }
 }
 
