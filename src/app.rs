@@ -96,7 +96,7 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         progress,
         spill_dir: Some(out.clone()),
     };
-    let (mut agg, changes) = if a.no_state {
+    let (agg, changes) = if a.no_state {
         (pipeline::run(&pipeline, &paths, &opts)?, None)
     } else {
         let state_path = a.state.unwrap_or_else(|| out.join("newstrack.db"));
@@ -122,11 +122,6 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
     }
     let acc = &agg.accounting;
     let failed = !acc.files_failed.is_empty() || !acc.records_rejected.is_empty();
-    // The process ends right after this: freeing tens of thousands of map entries one by one
-    // would only delay the exit (the OS reclaims it all at once). The document rows go first:
-    // dropping them removes the run's temporary folder from the out folder.
-    drop(std::mem::take(&mut agg.docs));
-    std::mem::forget(agg);
     Ok(if a.strict && failed {
         Outcome::InputsFailed
     } else {
