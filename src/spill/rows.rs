@@ -16,12 +16,10 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{SpillDir, SpillError};
 use crate::aggregate::DocRow;
-use crate::ingest::DateSource;
 
 /// Runs kept before they are merged into one: bounds the files open, and their read buffers,
 /// when the rows are read back (64 runs of the default budget are about 2.5 million documents).
@@ -198,108 +196,36 @@ where
     };
     let file = File::create(&run.path).map_err(|e| SpillError::write(&run.path, e))?;
     let mut w = BufWriter::with_capacity(WRITE_BUF, file);
+    let mut scratch = Vec::new();
     for row in rows {
-        encode(row?.as_ref(), &mut w).map_err(|e| SpillError::write(&run.path, e))?;
+        encode(row?.as_ref(), &mut w, &mut scratch).map_err(|e| SpillError::write(&run.path, e))?;
         run.rows += 1;
     }
     w.flush().map_err(|e| SpillError::write(&run.path, e))?;
     Ok(run)
 }
 
-fn put_u32<W: Write>(w: &mut W, n: u32) -> io::Result<()> {
-    w.write_all(&n.to_le_bytes())
-}
-
-fn put_str<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-    let n = u32::try_from(s.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a field over 4 GB"))?;
-    put_u32(w, n)?;
-    w.write_all(s.as_bytes())
-}
-
-/// No date: a day number no `NaiveDate` has.
-const NO_DATE: i32 = i32::MIN;
-
-fn source_code(s: DateSource) -> u8 {
-    match s {
-        DateSource::Metadata => 0,
-        DateSource::Filename => 1,
-        DateSource::Text => 2,
-        DateSource::None => 3,
-    }
-}
-
-/// A row on disk: doc, path, title (u32 length + UTF-8), day number (i32, `NO_DATE` when
-/// undated), date source (u8), count of (entity, mentions) pairs (u32), the pairs (u32, u32);
-/// little-endian. The files live only for one run, so the layout needs no version.
-fn encode<W: Write>(r: &DocRow, w: &mut W) -> io::Result<()> {
-    put_str(w, &r.doc)?;
-    put_str(w, &r.path)?;
-    put_str(w, &r.title)?;
-    let day = r.date.map_or(NO_DATE, |d| d.num_days_from_ce());
-    w.write_all(&day.to_le_bytes())?;
-    w.write_all(&[source_code(r.date_source)])?;
-    let n = u32::try_from(r.counts.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many entities"))?;
-    put_u32(w, n)?;
-    for &(e, m) in &r.counts {
-        put_u32(w, e)?;
-        put_u32(w, m)?;
-    }
+/// A row on disk: its length (u32, little-endian), then the row in postcard, the compact
+/// serde format the state's parts use too. The files live only for one run, so the layout
+/// needs no version.
+fn encode<W: Write>(r: &DocRow, w: &mut W, scratch: &mut Vec<u8>) -> io::Result<()> {
+    scratch.clear();
+    let bytes = postcard::to_extend(r, std::mem::take(scratch))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let n = u32::try_from(bytes.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a row over 4 GB"))?;
+    w.write_all(&n.to_le_bytes())?;
+    w.write_all(&bytes)?;
+    *scratch = bytes;
     Ok(())
 }
 
-fn bad(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
-}
-
-fn get_u32<R: Read>(r: &mut R) -> io::Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_le_bytes(b))
-}
-
-fn get_str<R: Read>(r: &mut R) -> io::Result<String> {
-    let n = get_u32(r)? as u64;
-    let mut v = Vec::new();
-    r.take(n).read_to_end(&mut v)?;
-    if v.len() as u64 != n {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    String::from_utf8(v).map_err(|_| bad("a text field is not UTF-8"))
-}
-
-fn decode<R: Read>(r: &mut R) -> io::Result<DocRow> {
-    let doc = get_str(r)?;
-    let path = get_str(r)?;
-    let title = get_str(r)?;
-    let day = get_u32(r)? as i32;
-    let date = match day {
-        NO_DATE => None,
-        d => Some(NaiveDate::from_num_days_from_ce_opt(d).ok_or_else(|| bad("a bad day"))?),
-    };
-    let mut code = [0u8; 1];
-    r.read_exact(&mut code)?;
-    let date_source = match code[0] {
-        0 => DateSource::Metadata,
-        1 => DateSource::Filename,
-        2 => DateSource::Text,
-        3 => DateSource::None,
-        _ => return Err(bad("a bad date source")),
-    };
-    let n = get_u32(r)?;
-    let mut counts = Vec::with_capacity(n.min(1 << 12) as usize);
-    for _ in 0..n {
-        counts.push((get_u32(r)?, get_u32(r)?));
-    }
-    Ok(DocRow {
-        doc,
-        path,
-        date,
-        date_source,
-        title,
-        counts,
-    })
+fn decode<R: Read>(r: &mut R, scratch: &mut Vec<u8>) -> io::Result<DocRow> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len)?;
+    scratch.resize(u32::from_le_bytes(len) as usize, 0);
+    r.read_exact(scratch)?;
+    postcard::from_bytes(scratch).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// Reads one run back, row by row.
@@ -307,6 +233,7 @@ struct RunReader<'a> {
     run: &'a Run,
     r: BufReader<File>,
     left: u64,
+    scratch: Vec<u8>,
 }
 
 impl RunReader<'_> {
@@ -315,7 +242,9 @@ impl RunReader<'_> {
             return None;
         }
         self.left -= 1;
-        Some(decode(&mut self.r).map_err(|e| SpillError::read(&self.run.path, e)))
+        Some(
+            decode(&mut self.r, &mut self.scratch).map_err(|e| SpillError::read(&self.run.path, e)),
+        )
     }
 }
 
@@ -362,6 +291,7 @@ impl<'a> Rows<'a> {
                 run,
                 r: BufReader::with_capacity(READ_BUF, f),
                 left: run.rows,
+                scratch: Vec::new(),
             });
         }
         let mut rows = Rows {
