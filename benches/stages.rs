@@ -1,5 +1,6 @@
-//! Per-stage benchmarks: ingest, analyze, tag and aggregate, on the Reuters corpus when
-//! `../shared/data/reuters21578` is present and on a generated corpus otherwise.
+//! Per-stage benchmarks: ingest, analyze, tag, the duplicate hash, summaries and aggregate,
+//! on the Reuters corpus when `../shared/data/reuters21578` is present and on a generated
+//! corpus otherwise.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use newstrack::aggregate::{summarize, Aggregate};
 use newstrack::analyze::{Analysis, Analyzer, AnalyzerKind};
 use newstrack::config;
-use newstrack::ingest::{self, Article};
+use newstrack::ingest::{self, clean, Article};
 use newstrack::tag::{self, TagScratch};
 
 fn root() -> PathBuf {
@@ -115,6 +116,14 @@ fn stages(c: &mut Criterion) {
             a
         })
         .collect();
+    let mentions: Vec<Vec<_>> = analysed
+        .iter()
+        .map(|a| {
+            let mut m = Vec::new();
+            tag::tag(&pipeline.lexicon, a, &mut TagScratch::default(), &mut m);
+            m
+        })
+        .collect();
     g.bench_function("tag", |b| {
         let mut scratch = TagScratch::default();
         let mut out = Vec::new();
@@ -129,12 +138,27 @@ fn stages(c: &mut Criterion) {
     let summaries: Vec<_> = arts
         .iter()
         .zip(&analysed)
-        .map(|(art, a)| {
-            let mut m = Vec::new();
-            tag::tag(&pipeline.lexicon, a, &mut TagScratch::default(), &mut m);
-            summarize(art, a, &m, &pipeline)
-        })
+        .zip(&mentions)
+        .map(|((art, a), m)| summarize(art, a, m, &pipeline))
         .collect();
+    // The duplicate hash alone: it reads every byte of every text, like the analyzer.
+    g.bench_function("content_hash", |b| {
+        b.iter(|| {
+            arts.iter()
+                .map(|art| clean::content_hash(&art.clean_text)[0] as u64)
+                .sum::<u64>()
+        })
+    });
+    // One document's summary: counts, evidence, unlisted names and the duplicate hash.
+    g.bench_function("summarize", |b| {
+        b.iter(|| {
+            arts.iter()
+                .zip(&analysed)
+                .zip(&mentions)
+                .map(|((art, a), m)| summarize(art, a, m, &pipeline).names.len())
+                .sum::<usize>()
+        })
+    });
     g.bench_function("aggregate", |b| {
         b.iter(|| {
             let mut agg = Aggregate::new(5);
