@@ -95,6 +95,17 @@ impl PreTokenizer for FastSplitter {
                         if word_start == usize::MAX {
                             word_start = i;
                         }
+                        i += 1;
+                        // The rest of the word, eight letters or digits at a time; any other
+                        // byte is left to this loop.
+                        while i + 8 <= n {
+                            let k = alnum_prefix8(&bytes[i..i + 8]);
+                            i += k;
+                            if k < 8 {
+                                break;
+                            }
+                        }
+                        continue;
                     }
                     SPACE => break,
                     _ => {
@@ -135,6 +146,23 @@ impl PreTokenizer for FastSplitter {
     }
 }
 
+/// How many of the eight bytes, from the first, are ASCII letters or digits (all of them
+/// word bytes), tested at once in one 64-bit word (SWAR).
+#[inline]
+fn alnum_prefix8(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    // Below 0x80 no per-byte sum here carries into the next byte.
+    let ascii = !w & HIGH;
+    let x = w & !HIGH;
+    let lower = x | (ONES * 0x20);
+    let letter = (lower + ONES * (0x80 - 0x61)) & !(lower + ONES * (0x80 - 0x7B));
+    let digit = (x + ONES * (0x80 - 0x30)) & !(x + ONES * (0x80 - 0x3A));
+    let alnum = (letter | digit) & ascii & HIGH;
+    ((!alnum & HIGH).trailing_zeros() / 8) as usize
+}
+
 #[inline]
 fn push(tokens: &mut Vec<RawToken>, base: u32, start: usize, end: usize, punct: bool) {
     tokens.push(RawToken {
@@ -167,5 +195,35 @@ fn split_stable(run: &str, offset: usize, base: u32, tokens: &mut Vec<RawToken>)
     }
     if word_start != usize::MAX {
         push(tokens, base, word_start, offset + run.len(), false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alnum_prefix8;
+
+    #[test]
+    fn alnum_prefix_of_eight_bytes() {
+        let cases: [(&[u8; 8], usize); 9] = [
+            (b"abcdefgh", 8),
+            (b"Zz09aZ9A", 8),
+            (b"abc defg", 3),
+            (b"@[`{/:AZ", 0),
+            (b"ab\x01cdefg", 2),
+            (b"abcdefg\x7F", 7),
+            (b"abcd\xC3\xA9fg", 4),
+            (b"a_cdefgh", 1),
+            (b"\xE2\x80\x94abcde", 0),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(alnum_prefix8(bytes), want, "{:?}", bytes);
+        }
+        // Every single byte value in the first place: a letter or digit counts, nothing else.
+        for b in 0..=255u8 {
+            let mut block = *b"xxxxxxxx";
+            block[0] = b;
+            let want = if b.is_ascii_alphanumeric() { 8 } else { 0 };
+            assert_eq!(alnum_prefix8(&block), want, "byte {b:#x}");
+        }
     }
 }

@@ -117,7 +117,9 @@ const INLINE: usize = 16;
 
 #[derive(Clone, Copy)]
 struct Entry {
-    key: [u8; INLINE],
+    /// `words_of` the key when it is at most `INLINE` bytes long: equal lengths and equal
+    /// words mean equal keys, so a hit compares two integers and reads no key bytes.
+    words: (u64, u64),
     len: u32,
     /// Offset in `long_keys` when `len > INLINE`.
     start: u32,
@@ -137,23 +139,62 @@ impl Default for Forms {
     }
 }
 
-/// A word's hash: eight bytes per multiply (most words take one or two), so the lookup's
+/// A key of at most 16 bytes as two integers that together hold every byte: the first and
+/// the last eight bytes (overlapping when shorter than 16), four and four for 4–7 bytes,
+/// first, middle and last byte below that. Given the length, equal words mean equal keys.
+/// Loads that may overlap replace copying the key into a zeroed buffer (a `memmove` call
+/// per word).
+#[inline]
+fn words_of(b: &[u8]) -> (u64, u64) {
+    let n = b.len();
+    let u64_at = |i: usize| {
+        u64::from_le_bytes([
+            b[i],
+            b[i + 1],
+            b[i + 2],
+            b[i + 3],
+            b[i + 4],
+            b[i + 5],
+            b[i + 6],
+            b[i + 7],
+        ])
+    };
+    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as u64;
+    if n >= 8 {
+        (u64_at(0), u64_at(n - 8))
+    } else if n >= 4 {
+        (u32_at(0), u32_at(n - 4))
+    } else if n > 0 {
+        (
+            b[0] as u64 | (b[n / 2] as u64) << 8 | (b[n - 1] as u64) << 16,
+            0,
+        )
+    } else {
+        (0, 0)
+    }
+}
+
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    (h.rotate_left(5) ^ w).wrapping_mul(SEED)
+}
+
+/// A word's hash: two multiplies for a word of up to 16 bytes (nearly all), so the lookup's
 /// address is known a few cycles after the word is.
 #[inline]
 fn hash_of(bytes: &[u8]) -> u64 {
-    let mut h = bytes.len() as u64;
+    let n = bytes.len();
+    if n <= INLINE {
+        let (a, b) = words_of(bytes);
+        return mix(mix(n as u64, a), b);
+    }
+    let mut h = n as u64;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h.rotate_left(5) ^ w).wrapping_mul(SEED);
+        h = mix(h, words_of(c).0);
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(SEED);
-    }
-    h
+    // The last eight bytes again, overlapping the chunks: covers the remainder.
+    mix(h, words_of(&bytes[n - 8..]).0)
 }
 
 impl Forms {
@@ -180,7 +221,7 @@ impl Forms {
             return false;
         }
         if bytes.len() <= INLINE {
-            e.key[..bytes.len()].iter().zip(bytes).all(|(x, y)| x == y)
+            e.words == words_of(bytes)
         } else {
             &self.long_keys[e.start as usize..e.start as usize + bytes.len()] == bytes
         }
@@ -264,13 +305,13 @@ impl Forms {
         let form = Form { lower, stem, flags };
         let bytes = surface.as_bytes();
         let mut entry = Entry {
-            key: [0; INLINE],
+            words: (0, 0),
             len: bytes.len() as u32,
             start: 0,
             form,
         };
         if bytes.len() <= INLINE {
-            entry.key[..bytes.len()].copy_from_slice(bytes);
+            entry.words = words_of(bytes);
         } else {
             entry.start = self.long_keys.len() as u32;
             self.long_keys.extend_from_slice(bytes);
@@ -279,5 +320,66 @@ impl Forms {
         self.entries.push(entry);
         Self::place(&mut self.slots, tag, id);
         (id, form)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hash_of, words_of, Forms};
+    use rust_stemmers::{Algorithm, Stemmer};
+
+    /// Keys of every length around the word boundaries that differ in one byte only, at the
+    /// start, the middle or the end, each get their own form; equal keys get the same one.
+    #[test]
+    fn keys_differing_in_one_byte_are_distinct() {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let mut forms = Forms::default();
+        let mut keys = Vec::new();
+        for len in 0..=20usize {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            keys.push(base.clone());
+            for at in [0, len / 2, len.saturating_sub(1)] {
+                if at < len {
+                    let mut k = base.clone();
+                    k[at] = b'Z';
+                    keys.push(k);
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let ids: Vec<u32> = keys
+            .iter()
+            .map(|k| forms.get(std::str::from_utf8(k).unwrap(), &stemmer).0)
+            .collect();
+        let mut distinct = ids.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            keys.len(),
+            "every distinct key has its own id"
+        );
+        for (k, id) in keys.iter().zip(&ids) {
+            assert_eq!(forms.get(std::str::from_utf8(k).unwrap(), &stemmer).0, *id);
+        }
+    }
+
+    #[test]
+    fn words_hold_every_byte() {
+        let cases: [(&[u8], (u64, u64)); 5] = [
+            (b"", (0, 0)),
+            (b"ab", (0x62_62_61, 0)),
+            (b"abc", (0x63_62_61, 0)),
+            (b"abcde", (0x64_63_62_61, 0x65_64_63_62)),
+            (
+                b"abcdefghi",
+                (0x68_67_66_65_64_63_62_61, 0x69_68_67_66_65_64_63_62),
+            ),
+        ];
+        for (b, want) in cases {
+            assert_eq!(words_of(b), want, "{:?}", b);
+        }
+        assert_ne!(hash_of(b"abcdefghijklmnopq"), hash_of(b"abcdefghijklmnopr"));
     }
 }
