@@ -139,31 +139,37 @@ impl Default for Forms {
     }
 }
 
+#[inline(always)]
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes([
+        b[i],
+        b[i + 1],
+        b[i + 2],
+        b[i + 3],
+        b[i + 4],
+        b[i + 5],
+        b[i + 6],
+        b[i + 7],
+    ])
+}
+
+#[inline(always)]
+fn u32_at(b: &[u8], i: usize) -> u64 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as u64
+}
+
 /// A key of at most 16 bytes as two integers that together hold every byte: the first and
 /// the last eight bytes (overlapping when shorter than 16), four and four for 4–7 bytes,
 /// first, middle and last byte below that. Given the length, equal words mean equal keys.
 /// Loads that may overlap replace copying the key into a zeroed buffer (a `memmove` call
 /// per word).
-#[inline]
+#[inline(always)]
 fn words_of(b: &[u8]) -> (u64, u64) {
     let n = b.len();
-    let u64_at = |i: usize| {
-        u64::from_le_bytes([
-            b[i],
-            b[i + 1],
-            b[i + 2],
-            b[i + 3],
-            b[i + 4],
-            b[i + 5],
-            b[i + 6],
-            b[i + 7],
-        ])
-    };
-    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as u64;
     if n >= 8 {
-        (u64_at(0), u64_at(n - 8))
+        (u64_at(b, 0), u64_at(b, n - 8))
     } else if n >= 4 {
-        (u32_at(0), u32_at(n - 4))
+        (u32_at(b, 0), u32_at(b, n - 4))
     } else if n > 0 {
         (
             b[0] as u64 | (b[n / 2] as u64) << 8 | (b[n - 1] as u64) << 16,

@@ -358,8 +358,15 @@ fn is_apostrophe(c: char) -> bool {
 fn dotted_acronym(tokens: &[RawToken], buf: &str, i: usize) -> (usize, u32, bool) {
     let single_letter = |t: &RawToken| {
         let s = &buf[t.norm.0 as usize..t.norm.1 as usize];
-        let mut cs = s.chars();
-        matches!((cs.next(), cs.next()), (Some(c), None) if c.is_alphabetic())
+        // Most words are longer than one character can be: settled by the length.
+        match s.len() {
+            1 => s.as_bytes()[0].is_ascii_alphabetic(),
+            2..=4 => {
+                let mut cs = s.chars();
+                matches!((cs.next(), cs.next()), (Some(c), None) if c.is_alphabetic())
+            }
+            _ => false,
+        }
     };
     let is_dot = |t: &RawToken| t.punct && &buf[t.norm.0 as usize..t.norm.1 as usize] == ".";
     let t = tokens[i];
