@@ -243,49 +243,74 @@ pub fn if_changed(text: &str, clean: String) -> Option<String> {
 
 /// Whether [`clean_for_analysis`] would change `text`: it has a character that cleaning
 /// replaces (a control character but newline and tab, which covers `\r`; U+FEFF), or a line
-/// that is only boilerplate. One pass over the bytes; no allocation.
+/// that is only boilerplate. No allocation.
 fn needs_cleaning(text: &str, extra: &[String]) -> bool {
+    has_replaced_char(text.as_bytes()) || has_boilerplate_line(text, extra)
+}
+
+/// Whether `bytes` (UTF-8) hold a character [`clean_for_analysis`] replaces.
+fn has_replaced_char(bytes: &[u8]) -> bool {
+    const BLOCK: usize = 32;
+    let n = bytes.len();
+    let mut i = 0;
+    while i < n {
+        // Prose is passed a block at a time while every byte is printable ASCII, newline or
+        // tab: a fold without early exit, which the compiler turns into vector code.
+        while i + BLOCK <= n
+            && !bytes[i..i + BLOCK].iter().fold(false, |odd, &b| {
+                odd | !matches!(b, b' '..=b'~' | b'\n' | b'\t')
+            })
+        {
+            i += BLOCK;
+        }
+        let end = (i + BLOCK).min(n);
+        while i < end {
+            match bytes[i] {
+                b' '..=b'~' | b'\t' | b'\n' => {}
+                // Other C0 controls (`\r` included) and DEL.
+                0..=0x7F => return true,
+                // C1 controls, U+0080..=U+009F, are C2 80..=C2 9F; U+FEFF is EF BB BF. Both
+                // lead bytes start a character, so they cannot be met inside one.
+                0xC2 if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) => return true,
+                0xEF if bytes.get(i + 1) == Some(&0xBB) && bytes.get(i + 2) == Some(&0xBF) => {
+                    return true
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Whether a line of `text` is only boilerplate.
+fn has_boilerplate_line(text: &str, extra: &[String]) -> bool {
     let longest = longest_boilerplate(extra);
     let bytes = text.as_bytes();
     let n = bytes.len();
-    let mut line = 0;
-    let mut i = 0;
-    while i < n {
-        // Printable ASCII (the bulk of prose) is passed eight bytes at a time: no byte below
-        // 0x20 and none at 0x7F or above.
-        while i + 8 <= n {
-            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
-            const ONES: u64 = 0x0101_0101_0101_0101;
-            const HIGH: u64 = 0x8080_8080_8080_8080;
-            let below_space = w.wrapping_sub(ONES * 0x20) & !w;
-            let del_or_high = w.wrapping_add(ONES) | w;
-            if (below_space | del_or_high) & HIGH != 0 {
-                break;
-            }
-            i += 8;
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(n, |p| start + p);
+        if maybe_boilerplate(&bytes[start..end], longest)
+            && is_boilerplate(&text[start..end], extra, longest)
+        {
+            return true;
         }
-        let Some(&b) = bytes.get(i) else { break };
-        match b {
-            b' '..=b'~' | b'\t' => i += 1,
-            b'\n' => {
-                if is_boilerplate(&text[line..i], extra, longest) {
-                    return true;
-                }
-                i += 1;
-                line = i;
-            }
-            // Other C0 controls (`\r` included) and DEL.
-            0..=0x7F => return true,
-            // C1 controls, U+0080..=U+009F, are C2 80..=C2 9F; U+FEFF is EF BB BF. Both lead
-            // bytes start a character, so they cannot be met inside one.
-            0xC2 if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) => return true,
-            0xEF if bytes.get(i + 1) == Some(&0xBB) && bytes.get(i + 2) == Some(&0xBF) => {
-                return true
-            }
-            _ => i += 1,
+        if end == n {
+            return false;
         }
+        start = end + 1;
     }
-    is_boilerplate(&text[line..], extra, longest)
+}
+
+/// Whether `line` could be a boilerplate line. Most lines are prose: ending in a visible
+/// ASCII character, with one within their first `len - longest` bytes, they trim to more
+/// than `longest` bytes and cannot be.
+fn maybe_boilerplate(line: &[u8], longest: usize) -> bool {
+    let len = line.len();
+    !(len > longest
+        && line[len - 1].is_ascii_graphic()
+        && line[..len - longest].iter().any(u8::is_ascii_graphic))
 }
 
 fn push_spaces(out: &mut String, n: usize) {
@@ -293,15 +318,18 @@ fn push_spaces(out: &mut String, n: usize) {
 }
 
 fn is_boilerplate(line: &str, extra: &[String], longest: usize) -> bool {
+    // ASCII whitespace is trimmed bytewise; when what is left starts and ends with ASCII,
+    // that is `trim()` (no other whitespace can be at its ends), without decoding chars.
+    let ascii_space = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
     let b = line.as_bytes();
-    // A long line that starts and ends with a visible ASCII character trims to itself.
-    if b.len() > longest
-        && b.first().is_some_and(u8::is_ascii_graphic)
-        && b.last().is_some_and(u8::is_ascii_graphic)
+    let s = b.iter().position(|c| !ascii_space(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !ascii_space(c)).map_or(s, |p| p + 1);
+    let t = if b[s..e].first().is_some_and(u8::is_ascii) && b[s..e].last().is_some_and(u8::is_ascii)
     {
-        return false;
-    }
-    let t = line.trim();
+        &line[s..e]
+    } else {
+        line.trim()
+    };
     // Most lines are prose, longer than any boilerplate line: settled by their length.
     !t.is_empty()
         && t.len() <= longest
@@ -662,6 +690,31 @@ mod tests {
             let extra = vec!["custom footer".to_string()];
             let want = clean_for_analysis(&text, &extra);
             proptest::prop_assert_eq!(cleaned(&text, &extra), (want != text).then_some(want));
+        }
+    }
+
+    proptest::proptest! {
+        /// The bytewise trim of `is_boilerplate` decides as `str::trim` does.
+        #[test]
+        fn boilerplate_lines_as_defined(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "\t", "\x0B", "\x0C", "\r", "\u{85}", "\u{A0}", "\u{2028}", "\u{3000}",
+                    "\u{1F}", "print", "Share", " this", "custom footer", "É", "x",
+                ]),
+                0..8,
+            )
+        ) {
+            let line: String = parts.concat();
+            let extra = vec!["custom footer".to_string()];
+            let t = line.trim();
+            let want = !t.is_empty()
+                && (BOILERPLATE.iter().any(|b| t.eq_ignore_ascii_case(b))
+                    || t.eq_ignore_ascii_case("custom footer"));
+            proptest::prop_assert_eq!(
+                is_boilerplate(&line, &extra, longest_boilerplate(&extra)),
+                want
+            );
         }
     }
 

@@ -28,6 +28,20 @@ use object::{Doc, Item, Object, Val};
 const TEXT_KEYS: &[&str] = &["text", "body", "content"];
 const TITLE_KEYS: &[&str] = &["title", "headline"];
 const DATE_KEYS: &[&str] = &["date", "published", "published_at"];
+/// Every alias above plus `source`, `url`, `id`: the keys that never go to `meta`.
+const KNOWN_KEYS: &[&str] = &[
+    "text",
+    "body",
+    "content",
+    "title",
+    "headline",
+    "date",
+    "published",
+    "published_at",
+    "source",
+    "url",
+    "id",
+];
 const NO_TEXT: &str = "no text field (expected one of text, body, content)";
 
 /// Where a record sits in its file, for ids, `record` and reasons.
@@ -452,12 +466,7 @@ fn id_value(obj: &Object) -> Option<String> {
 }
 
 fn is_known_key(k: &str) -> bool {
-    TEXT_KEYS
-        .iter()
-        .chain(TITLE_KEYS)
-        .chain(DATE_KEYS)
-        .chain(&["source", "url", "id"])
-        .any(|a| k.eq_ignore_ascii_case(a))
+    KNOWN_KEYS.iter().any(|a| k.eq_ignore_ascii_case(a))
 }
 
 fn meta_of(obj: &Object) -> BTreeMap<String, Vec<String>> {
@@ -537,11 +546,16 @@ fn record(ctx: &Ctx, mut obj: Object, place: Place, outcome: &mut FileOutcome) {
 /// `s` with whitespace runs collapsed to one space and trimmed.
 fn collapse(s: &str) -> String {
     // Most titles are already in that form: printable ASCII, single spaces between words.
-    let b = s.as_bytes();
-    let plain = b.first() != Some(&b' ')
-        && b.last() != Some(&b' ')
-        && b.iter().all(|c| matches!(c, b'!'..=b'~' | b' '))
-        && !b.windows(2).any(|w| w == b"  ");
+    let mut after_space = true;
+    let plain = s.bytes().all(|c| {
+        let ok = match c {
+            b'!'..=b'~' => true,
+            b' ' => !after_space,
+            _ => false,
+        };
+        after_space = c == b' ';
+        ok
+    }) && !after_space;
     if plain {
         return s.to_string();
     }
@@ -552,6 +566,24 @@ fn collapse(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::ingest::DateSource;
+
+    #[test]
+    fn known_keys_are_the_aliases() {
+        let aliases: Vec<&str> = TEXT_KEYS
+            .iter()
+            .chain(TITLE_KEYS)
+            .chain(DATE_KEYS)
+            .chain(&["source", "url", "id"])
+            .copied()
+            .collect();
+        assert_eq!(KNOWN_KEYS, aliases);
+        for a in &aliases {
+            assert!(is_known_key(a) && is_known_key(&a.to_uppercase()), "{a}");
+        }
+        for k in ["tags", "author", "ids", "texts", "", "publishedat"] {
+            assert!(!is_known_key(k), "{k}");
+        }
+    }
 
     fn run_json(bytes: &[u8]) -> FileOutcome {
         let mut o = FileOutcome::default();
@@ -757,6 +789,29 @@ mod tests {
             vec!["line 7: invalid UTF-8 replaced with U+FFFD"]
         );
         assert!(o.failed.is_none());
+    }
+
+    #[test]
+    fn collapse_whitespace() {
+        let cases: &[(&str, &str)] = &[
+            ("", ""),
+            (" ", ""),
+            ("Plain Title", "Plain Title"),
+            ("A", "A"),
+            (" Lead", "Lead"),
+            ("Trail ", "Trail"),
+            ("Two  spaces", "Two spaces"),
+            ("Tab\there", "Tab here"),
+            ("Line\nbreak", "Line break"),
+            ("No\u{A0}break\u{3000}space", "No break space"),
+            ("Caf\u{e9} au lait", "Caf\u{e9} au lait"),
+            ("  many   runs  here  ", "many runs here"),
+        ];
+        for (src, want) in cases {
+            assert_eq!(collapse(src), *want, "{src:?}");
+            let words: Vec<&str> = src.split_whitespace().collect();
+            assert_eq!(collapse(src), words.join(" "), "{src:?}");
+        }
     }
 
     #[test]
