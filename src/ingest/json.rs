@@ -9,6 +9,10 @@
 //! name. Also owns record numbering (1-based line for JSONL, 0-based index for an array) and
 //! the per-record rejection reasons.
 //!
+//! Records are read by `json/object.rs` straight from the text, without a `serde_json::Value`
+//! tree but with exactly its view and errors; `json/reference.rs` (tests only) keeps the
+//! `Value` reader and checks the two agree on random and hand-picked records.
+//!
 //! Must not touch: the text value itself — it is the article's original text and every offset
 //! refers to it — nor any other record of the file when one record is bad.
 
