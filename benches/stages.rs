@@ -90,7 +90,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 let mut n = 0;
                 for art in &arts {
-                    an.analyze(&art.clean_text, &mut a);
+                    an.analyze(art.clean_text(), &mut a);
                     n += a.words.len();
                 }
                 n
@@ -102,7 +102,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0;
             for art in &arts {
-                pipeline.analyzer.analyze(&art.clean_text, &mut a);
+                pipeline.analyzer.analyze(art.clean_text(), &mut a);
                 n += a.words.len();
             }
             n
@@ -112,7 +112,7 @@ fn stages(c: &mut Criterion) {
         .iter()
         .map(|art| {
             let mut a = Analysis::default();
-            pipeline.analyzer.analyze(&art.clean_text, &mut a);
+            pipeline.analyzer.analyze(art.clean_text(), &mut a);
             a
         })
         .collect();

@@ -69,7 +69,7 @@ impl Worker {
         self.mentions.clear();
         pipeline
             .analyzer
-            .analyze(&article.clean_text, &mut self.analysis);
+            .analyze(article.clean_text(), &mut self.analysis);
         tag::tag(
             &pipeline.lexicon,
             &self.analysis,

@@ -273,7 +273,7 @@ proptest! {
             let format = Format::from_path(Path::new(name)).unwrap();
             ingest::parse_bytes(format, &bytes, Path::new(name), name, &p.boilerplate, &mut out);
             for a in &out.articles {
-                prop_assert_eq!(a.text.len(), a.clean_text.len());
+                prop_assert_eq!(a.text.len(), a.clean_text().len());
                 worker.tag(&p, a);
                 let sents = &worker.analysis.sentences;
                 for s in sents {
@@ -317,7 +317,7 @@ fn nfkc_expansion_of_one_char_into_several_words_shares_its_span() {
             source: None,
             url: None,
             text: text.into(),
-            clean_text: text.into(),
+            cleaned: None,
             meta: Default::default(),
             warnings: vec![],
         };

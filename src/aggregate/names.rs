@@ -705,7 +705,7 @@ terms = ["China"]
             source: None,
             url: None,
             text: text.into(),
-            clean_text: text.into(),
+            cleaned: None,
             meta: Default::default(),
             warnings: vec![],
         };

@@ -97,7 +97,7 @@ pub fn summarize(
         date: article.date,
         date_source: article.date_source,
         title: article.title.clone(),
-        hash: clean::content_hash(&article.clean_text),
+        hash: clean::content_hash(article.clean_text()),
         counts,
         cooc_sentences,
         pairs,

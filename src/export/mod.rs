@@ -284,7 +284,7 @@ fn rows_of_article(
     let mut distinct: Vec<u32> = worker.mentions.iter().map(|m| m.entity).collect();
     distinct.sort_unstable();
     distinct.dedup();
-    let hash = clean::content_hash(&a.clean_text);
+    let hash = clean::content_hash(a.clean_text());
     let doc = DocumentRow {
         doc: a.id.clone(),
         path: a.path.clone(),

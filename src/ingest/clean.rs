@@ -229,12 +229,107 @@ pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
     out
 }
 
+/// [`clean_for_analysis`] when it changes something, `None` when the clean text would equal
+/// `text` (most articles: plain prose without control characters or boilerplate lines), so
+/// the caller keeps one copy of the text instead of two (see `Article::clean_text`).
+pub fn cleaned(text: &str, boilerplate: &[String]) -> Option<String> {
+    needs_cleaning(text, boilerplate).then(|| clean_for_analysis(text, boilerplate))
+}
+
+/// `clean` unless it equals `text`: the form `Article::cleaned` stores.
+pub fn if_changed(text: &str, clean: String) -> Option<String> {
+    (clean != text).then_some(clean)
+}
+
+/// Whether [`clean_for_analysis`] would change `text`: it has a character that cleaning
+/// replaces (a control character but newline and tab, which covers `\r`; U+FEFF), or a line
+/// that is only boilerplate. No allocation.
+fn needs_cleaning(text: &str, extra: &[String]) -> bool {
+    has_replaced_char(text.as_bytes()) || has_boilerplate_line(text, extra)
+}
+
+/// Whether `bytes` (UTF-8) hold a character [`clean_for_analysis`] replaces.
+fn has_replaced_char(bytes: &[u8]) -> bool {
+    const BLOCK: usize = 32;
+    let n = bytes.len();
+    let mut i = 0;
+    while i < n {
+        // Prose is passed a block at a time while every byte is printable ASCII, newline or
+        // tab: a fold without early exit, which the compiler turns into vector code.
+        while i + BLOCK <= n
+            && !bytes[i..i + BLOCK].iter().fold(false, |odd, &b| {
+                odd | !matches!(b, b' '..=b'~' | b'\n' | b'\t')
+            })
+        {
+            i += BLOCK;
+        }
+        let end = (i + BLOCK).min(n);
+        while i < end {
+            match bytes[i] {
+                b' '..=b'~' | b'\t' | b'\n' => {}
+                // Other C0 controls (`\r` included) and DEL.
+                0..=0x7F => return true,
+                // C1 controls, U+0080..=U+009F, are C2 80..=C2 9F; U+FEFF is EF BB BF. Both
+                // lead bytes start a character, so they cannot be met inside one.
+                0xC2 if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) => return true,
+                0xEF if bytes.get(i + 1) == Some(&0xBB) && bytes.get(i + 2) == Some(&0xBF) => {
+                    return true
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Whether a line of `text` is only boilerplate.
+fn has_boilerplate_line(text: &str, extra: &[String]) -> bool {
+    let longest = longest_boilerplate(extra);
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(n, |p| start + p);
+        if maybe_boilerplate(&bytes[start..end], longest)
+            && is_boilerplate(&text[start..end], extra, longest)
+        {
+            return true;
+        }
+        if end == n {
+            return false;
+        }
+        start = end + 1;
+    }
+}
+
+/// Whether `line` could be a boilerplate line. Most lines are prose: ending in a visible
+/// ASCII character, with one within their first `len - longest` bytes, they trim to more
+/// than `longest` bytes and cannot be.
+fn maybe_boilerplate(line: &[u8], longest: usize) -> bool {
+    let len = line.len();
+    !(len > longest
+        && line[len - 1].is_ascii_graphic()
+        && line[..len - longest].iter().any(u8::is_ascii_graphic))
+}
+
 fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
 fn is_boilerplate(line: &str, extra: &[String], longest: usize) -> bool {
-    let t = line.trim();
+    // ASCII whitespace is trimmed bytewise; when what is left starts and ends with ASCII,
+    // that is `trim()` (no other whitespace can be at its ends), without decoding chars.
+    let ascii_space = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+    let b = line.as_bytes();
+    let s = b.iter().position(|c| !ascii_space(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !ascii_space(c)).map_or(s, |p| p + 1);
+    let t = if b[s..e].first().is_some_and(u8::is_ascii) && b[s..e].last().is_some_and(u8::is_ascii)
+    {
+        &line[s..e]
+    } else {
+        line.trim()
+    };
     // Most lines are prose, longer than any boilerplate line: settled by their length.
     !t.is_empty()
         && t.len() <= longest
@@ -242,13 +337,18 @@ fn is_boilerplate(line: &str, extra: &[String], longest: usize) -> bool {
             || extra.iter().any(|b| t.eq_ignore_ascii_case(b.trim())))
 }
 
-fn blank_boilerplate_lines(clean: &mut String, extra: &[String]) {
-    let longest = BOILERPLATE
+/// The trimmed length of the longest boilerplate line: longer lines are settled by length.
+fn longest_boilerplate(extra: &[String]) -> usize {
+    BOILERPLATE
         .iter()
         .map(|b| b.len())
         .chain(extra.iter().map(|b| b.trim().len()))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+fn blank_boilerplate_lines(clean: &mut String, extra: &[String]) {
+    let longest = longest_boilerplate(extra);
     let mut ranges = Vec::new();
     let mut start = 0;
     for line in clean.split('\n') {
@@ -549,6 +649,99 @@ mod tests {
             let got = clean_for_analysis(input, &extra);
             assert_eq!(got, *want, "input {input:?}");
             assert_eq!(got.len(), input.len());
+        }
+    }
+
+    #[test]
+    fn cleaned_only_when_cleaning_changes_the_text() {
+        let long = "A long line of ordinary prose, longer than any boilerplate. ".repeat(3);
+        let cases: &[(&str, bool)] = &[
+            ("", false),
+            ("plain text\n\twith tabs and ~ punctuation!", false),
+            (&long, false),
+            (
+                "caf\u{e9} \u{A0}\u{3000} \u{2028} \u{FFFD} \u{1F600}",
+                false,
+            ),
+            ("\u{A0}Advertisement\u{A0}x", false),
+            ("a\r\nb", true),
+            ("a\rb", true),
+            ("a\u{0}b", true),
+            ("a\u{7F}b", true),
+            ("x\u{85}y", true),
+            ("x\u{9F}y", true),
+            ("\u{FEFF}Title", true),
+            ("Title\u{FEFF}", true),
+            ("\u{EFBB}\u{FEFE}", false),
+            ("Body\nAdvertisement\nMore", true),
+            ("Body\n  share this  ", true),
+            ("Tags", true),
+            ("Body\nCustom Footer", true),
+            ("Body\nCustom Footer and more", false),
+            (" \u{3000}advertisement\u{3000}", true),
+            ("Advertisements\nAdvert", false),
+        ];
+        let extra = vec!["custom footer".to_string()];
+        for (text, changes) in cases {
+            let want = clean_for_analysis(text, &extra);
+            assert_eq!(want != *text, *changes, "{text:?}");
+            assert_eq!(
+                cleaned(text, &extra),
+                changes.then(|| want.clone()),
+                "{text:?}"
+            );
+            assert_eq!(
+                if_changed(text, want.clone()),
+                changes.then_some(want),
+                "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// `cleaned` is `clean_for_analysis` when that changes the text and `None` otherwise,
+        /// for text of any length made of every kind of character cleaning distinguishes.
+        #[test]
+        fn cleaned_matches_clean_for_analysis(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Word", "prose with spaces, ", "x", " ", "\n", "\t", "\r", "\r\n", "\u{0}",
+                    "\u{1F}", "\u{7F}", "\u{80}", "\u{85}", "\u{9F}", "\u{A0}", "\u{FEFF}",
+                    "\u{FEFE}", "\u{FFFD}", "\u{3000}", "É", "😀", "advertisement", "Share This",
+                    "custom footer", "\nprint\n", "\n  tags \n", "!~",
+                ]),
+                0..200,
+            )
+        ) {
+            let text: String = parts.concat();
+            let extra = vec!["custom footer".to_string()];
+            let want = clean_for_analysis(&text, &extra);
+            proptest::prop_assert_eq!(cleaned(&text, &extra), (want != text).then_some(want));
+        }
+    }
+
+    proptest::proptest! {
+        /// The bytewise trim of `is_boilerplate` decides as `str::trim` does.
+        #[test]
+        fn boilerplate_lines_as_defined(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "\t", "\x0B", "\x0C", "\r", "\u{85}", "\u{A0}", "\u{2028}", "\u{3000}",
+                    "\u{1F}", "print", "Share", " this", "custom footer", "É", "x",
+                ]),
+                0..8,
+            )
+        ) {
+            let line: String = parts.concat();
+            let extra = vec!["custom footer".to_string()];
+            let t = line.trim();
+            let want = !t.is_empty()
+                && (BOILERPLATE.iter().any(|b| t.eq_ignore_ascii_case(b))
+                    || t.eq_ignore_ascii_case("custom footer"));
+            proptest::prop_assert_eq!(
+                is_boilerplate(&line, &extra, longest_boilerplate(&extra)),
+                want
+            );
         }
     }
 

@@ -130,8 +130,8 @@ pub fn parse(
         date_source,
         source: meta_value(&metas, &[("property", "og:site_name")]),
         url,
+        cleaned: clean::if_changed(&text, clean_text),
         text,
-        clean_text,
         meta: extra_meta(&metas),
         warnings,
     });
@@ -394,8 +394,8 @@ mod tests {
             a.text,
             "OG & title\n\nSub head\n\nFirst bold para with <entity>.\n\nItem nested\n\nAdvertisement\n\nLine break"
         );
-        assert_eq!(a.clean_text.len(), a.text.len());
-        assert!(!a.clean_text.contains("Advertisement"));
+        assert_eq!(a.clean_text().len(), a.text.len());
+        assert!(!a.clean_text().contains("Advertisement"));
         assert_eq!(a.source.as_deref(), Some("The Site"));
         assert_eq!(a.url.as_deref(), Some("https://s.example/a"));
         assert_eq!(

@@ -9,19 +9,43 @@
 //! name. Also owns record numbering (1-based line for JSONL, 0-based index for an array) and
 //! the per-record rejection reasons.
 //!
+//! Records are read by `json/object.rs` straight from the text, without a `serde_json::Value`
+//! tree but with exactly its view and errors; `json/reference.rs` (tests only) keeps the
+//! `Value` reader and checks the two agree on random and hand-picked records.
+//!
 //! Must not touch: the text value itself — it is the article's original text and every offset
 //! refers to it — nor any other record of the file when one record is bad.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate};
-use serde_json::{Map, Value};
 
 use super::{clean, date, Article, FileOutcome, Rejected};
+
+mod object;
+#[cfg(test)]
+mod reference;
+
+use object::{Doc, Item, Object, Val};
 
 const TEXT_KEYS: &[&str] = &["text", "body", "content"];
 const TITLE_KEYS: &[&str] = &["title", "headline"];
 const DATE_KEYS: &[&str] = &["date", "published", "published_at"];
+/// Every alias above plus `source`, `url`, `id`: the keys that never go to `meta`.
+const KNOWN_KEYS: &[&str] = &[
+    "text",
+    "body",
+    "content",
+    "title",
+    "headline",
+    "date",
+    "published",
+    "published_at",
+    "source",
+    "url",
+    "id",
+];
 const NO_TEXT: &str = "no text field (expected one of text, body, content)";
 
 /// Where a record sits in its file, for ids, `record` and reasons.
@@ -80,7 +104,7 @@ pub fn parse_json(
         reject(outcome, display, None, "empty file".into());
         return;
     }
-    let value: Value = match serde_json::from_str(text) {
+    let value: Doc = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             outcome.failed = Some(format!(
@@ -98,32 +122,27 @@ pub fn parse_json(
         boilerplate,
     };
     match value {
-        Value::Object(mut obj) => record(&ctx, &mut obj, Place::Whole, outcome),
-        Value::Array(items) => {
+        Doc::Object(obj) => record(&ctx, obj, Place::Whole, outcome),
+        Doc::Array(items) => {
             if items.is_empty() {
                 outcome.warnings.push("the JSON array is empty".into());
             }
             for (i, item) in items.into_iter().enumerate() {
                 let place = Place::Index(i as u64);
                 match item {
-                    Value::Object(mut obj) => record(&ctx, &mut obj, place, outcome),
-                    other => reject(
+                    Item::Object(obj) => record(&ctx, obj, place, outcome),
+                    Item::Other(kind) => reject(
                         outcome,
                         display,
                         place.record(),
-                        format!(
-                            "{}expected a JSON object, found {}",
-                            place.prefix(),
-                            kind(&other)
-                        ),
+                        format!("{}expected a JSON object, found {kind}", place.prefix()),
                     ),
                 }
             }
         }
-        other => {
+        Doc::Other(kind) => {
             outcome.failed = Some(format!(
-                "expected a JSON object or an array of objects, found {}",
-                kind(&other)
+                "expected a JSON object or an array of objects, found {kind}"
             ));
         }
     }
@@ -182,7 +201,7 @@ fn parse_jsonl_lines(bytes: &[u8], first_line: u64, ctx: &Ctx, outcome: &mut Fil
         return false;
     }
     let mut any = false;
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+    for (i, raw) in split_lines(bytes).enumerate() {
         any |= parse_jsonl_line(raw, first_line + i as u64, ctx, outcome);
     }
     any
@@ -278,7 +297,7 @@ pub fn parse_jsonl_chunk_limited(
     let mut lines = JsonLines::new(display, file_date, boilerplate);
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if !body.is_empty() {
-        for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+        for (i, raw) in split_lines(body).enumerate() {
             let n = first_line + i as u64;
             if raw.len() as u64 > max_line {
                 lines.oversized(n, raw.len() as u64, max_line, outcome);
@@ -288,6 +307,21 @@ pub fn parse_jsonl_chunk_limited(
         }
     }
     lines.any
+}
+
+/// The pieces of `bytes` between newlines, as `bytes.split(|&b| b == b'\n')` gives them
+/// (an empty piece after a trailing newline included), found with `memchr`.
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', bytes)
+        .map(Some)
+        .chain([None])
+        .map(move |end| {
+            let end = end.unwrap_or(bytes.len());
+            let line = &bytes[start..end];
+            start = end + 1;
+            line
+        })
 }
 
 /// `20 MB`, `1.5 kB`: sizes in messages.
@@ -327,13 +361,13 @@ fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) ->
         }
     };
     let place = Place::Line(n);
-    match serde_json::from_str::<Value>(&line) {
-        Ok(Value::Object(mut obj)) => record(ctx, &mut obj, place, outcome),
-        Ok(other) => reject(
+    match serde_json::from_str::<Item>(&line) {
+        Ok(Item::Object(obj)) => record(ctx, obj, place, outcome),
+        Ok(Item::Other(kind)) => reject(
             outcome,
             ctx.display,
             Some(n),
-            format!("line {n}: expected a JSON object, found {}", kind(&other)),
+            format!("line {n}: expected a JSON object, found {kind}"),
         ),
         Err(e) => reject(
             outcome,
@@ -383,42 +417,28 @@ fn serde_message(e: &serde_json::Error) -> String {
     full.strip_suffix(&suffix).unwrap_or(&full).to_string()
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+/// The values of the aliases present, in alias order: for each, the key equal to it, else
+/// the first key (in key order) equal to it ignoring ASCII case.
+fn field<'o, 'de, 'a>(
+    obj: &'o Object<'de>,
+    aliases: &'a [&'a str],
+) -> impl Iterator<Item = &'o Val<'de>> + 'a
+where
+    'o: 'a,
+{
+    aliases.iter().filter_map(|alias| obj.get(alias))
 }
 
-/// The value of the first alias present: exact key first, then case-insensitive.
-fn field<'v>(obj: &'v Map<String, Value>, aliases: &[&str]) -> Vec<&'v Value> {
-    let mut out = Vec::new();
-    for alias in aliases {
-        if let Some(v) = obj.get(*alias) {
-            out.push(v);
-        } else if let Some((_, v)) = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(alias)) {
-            out.push(v);
-        }
-    }
-    out
-}
-
-fn first_string(obj: &Map<String, Value>, aliases: &[&str]) -> Option<String> {
+fn first_string<'o>(obj: &'o Object, aliases: &[&str]) -> Option<&'o str> {
     field(obj, aliases)
-        .into_iter()
-        .filter_map(Value::as_str)
+        .filter_map(Val::as_str)
         .find(|s| !s.trim().is_empty())
-        .map(str::to_string)
 }
 
-fn date_value(obj: &Map<String, Value>) -> Option<String> {
-    field(obj, DATE_KEYS).into_iter().find_map(|v| match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(unix_date(n)),
+fn date_value<'o>(obj: &'o Object) -> Option<Cow<'o, str>> {
+    field(obj, DATE_KEYS).find_map(|v| match v {
+        Val::Str(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s.as_ref())),
+        Val::Num(n) => Some(Cow::Owned(unix_date(n))),
         _ => None,
     })
 }
@@ -441,36 +461,27 @@ fn unix_date(n: &serde_json::Number) -> String {
     }
 }
 
-fn id_value(obj: &Map<String, Value>) -> Option<String> {
-    field(obj, &["id"]).into_iter().find_map(|v| match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
+fn id_value(obj: &Object) -> Option<String> {
+    field(obj, &["id"]).find_map(|v| match v {
+        Val::Str(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Val::Num(n) => Some(n.to_string()),
         _ => None,
     })
 }
 
 fn is_known_key(k: &str) -> bool {
-    TEXT_KEYS
-        .iter()
-        .chain(TITLE_KEYS)
-        .chain(DATE_KEYS)
-        .chain(&["source", "url", "id"])
-        .any(|a| k.eq_ignore_ascii_case(a))
+    KNOWN_KEYS.iter().any(|a| k.eq_ignore_ascii_case(a))
 }
 
-fn meta_of(obj: &Map<String, Value>) -> BTreeMap<String, Vec<String>> {
+fn meta_of(obj: &Object) -> BTreeMap<String, Vec<String>> {
     let mut meta: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in obj {
+    for (k, v) in obj.fields() {
         if is_known_key(k) {
             continue;
         }
         let values: Vec<String> = match v {
-            Value::String(s) if !s.is_empty() => vec![s.clone()],
-            Value::Array(items) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
+            Val::Str(s) if !s.is_empty() => vec![s.to_string()],
+            Val::Strs(items) => items.iter().map(|s| s.to_string()).collect(),
             _ => Vec::new(),
         };
         if !values.is_empty() {
@@ -481,22 +492,19 @@ fn meta_of(obj: &Map<String, Value>) -> BTreeMap<String, Vec<String>> {
 }
 
 /// Moves the article text (the first non-blank string of `text`, `body`, `content`) out of
-/// the record, so the longest value of a record is never copied.
-fn take_text(obj: &mut Map<String, Value>) -> Option<String> {
-    let key = TEXT_KEYS.iter().find_map(|alias| {
-        let (k, v) = obj
-            .get_key_value(*alias)
-            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(alias)))?;
-        matches!(v, Value::String(s) if !s.trim().is_empty()).then(|| k.clone())
-    })?;
-    match obj.get_mut(&key) {
-        Some(Value::String(s)) => Some(std::mem::take(s)),
+/// the record, so a text with escapes (decoded once by the parser) is never copied again.
+fn take_text(obj: &mut Object) -> Option<String> {
+    let alias = TEXT_KEYS
+        .iter()
+        .find(|alias| matches!(obj.get(alias), Some(Val::Str(s)) if !s.trim().is_empty()))?;
+    match obj.take(alias) {
+        Some(Val::Str(s)) => Some(s.into_owned()),
         _ => None,
     }
 }
 
-fn record(ctx: &Ctx, obj: &mut Map<String, Value>, place: Place, outcome: &mut FileOutcome) {
-    let Some(text) = take_text(obj) else {
+fn record(ctx: &Ctx, mut obj: Object, place: Place, outcome: &mut FileOutcome) {
+    let Some(text) = take_text(&mut obj) else {
         reject(
             outcome,
             ctx.display,
@@ -505,9 +513,10 @@ fn record(ctx: &Ctx, obj: &mut Map<String, Value>, place: Place, outcome: &mut F
         );
         return;
     };
-    let clean_text = clean::clean_for_analysis(&text, ctx.boilerplate);
-    let title = match first_string(obj, TITLE_KEYS) {
-        Some(t) => collapse(&t),
+    let cleaned = clean::cleaned(&text, ctx.boilerplate);
+    let clean_text = cleaned.as_deref().unwrap_or(&text);
+    let title = match first_string(&obj, TITLE_KEYS) {
+        Some(t) => collapse(t),
         None => clean_text
             .lines()
             .map(collapse)
@@ -515,30 +524,45 @@ fn record(ctx: &Ctx, obj: &mut Map<String, Value>, place: Place, outcome: &mut F
             .unwrap_or_default(),
     };
     let mut warnings = Vec::new();
-    let meta_date = date_value(obj);
+    let meta_date = date_value(&obj);
     let (date, date_source) = date::resolve(
         meta_date.as_deref(),
         ctx.file_date,
-        &clean_text,
+        clean_text,
         &mut warnings,
     );
     outcome.articles.push(Article {
-        id: id_value(obj).unwrap_or_else(|| place.default_id(ctx.display)),
+        id: id_value(&obj).unwrap_or_else(|| place.default_id(ctx.display)),
         path: ctx.display.to_string(),
         record: place.record(),
         title,
         date,
         date_source,
-        source: first_string(obj, &["source"]),
-        url: first_string(obj, &["url"]),
+        source: first_string(&obj, &["source"]).map(str::to_string),
+        url: first_string(&obj, &["url"]).map(str::to_string),
         text,
-        clean_text,
-        meta: meta_of(obj),
+        cleaned,
+        meta: meta_of(&obj),
         warnings,
     });
 }
 
+/// `s` with whitespace runs collapsed to one space and trimmed.
 fn collapse(s: &str) -> String {
+    // Most titles are already in that form: printable ASCII, single spaces between words.
+    let mut after_space = true;
+    let plain = s.bytes().all(|c| {
+        let ok = match c {
+            b'!'..=b'~' => true,
+            b' ' => !after_space,
+            _ => false,
+        };
+        after_space = c == b' ';
+        ok
+    }) && !after_space;
+    if plain {
+        return s.to_string();
+    }
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -546,6 +570,24 @@ fn collapse(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::ingest::DateSource;
+
+    #[test]
+    fn known_keys_are_the_aliases() {
+        let aliases: Vec<&str> = TEXT_KEYS
+            .iter()
+            .chain(TITLE_KEYS)
+            .chain(DATE_KEYS)
+            .chain(&["source", "url", "id"])
+            .copied()
+            .collect();
+        assert_eq!(KNOWN_KEYS, aliases);
+        for a in &aliases {
+            assert!(is_known_key(a) && is_known_key(&a.to_uppercase()), "{a}");
+        }
+        for k in ["tags", "author", "ids", "texts", "", "publishedat"] {
+            assert!(!is_known_key(k), "{k}");
+        }
+    }
 
     fn run_json(bytes: &[u8]) -> FileOutcome {
         let mut o = FileOutcome::default();
@@ -629,7 +671,7 @@ mod tests {
             assert_eq!(a.url.as_deref(), *url, "{src}");
             assert_eq!(a.id, *id, "{src}");
             assert_eq!(a.record, None);
-            assert_eq!(a.clean_text.len(), a.text.len());
+            assert_eq!(a.clean_text().len(), a.text.len());
         }
         let o = run_json(br#"{"text":"X","date":"soon"}"#);
         assert_eq!(o.articles[0].date_source, DateSource::None);
@@ -751,6 +793,48 @@ mod tests {
             vec!["line 7: invalid UTF-8 replaced with U+FFFD"]
         );
         assert!(o.failed.is_none());
+    }
+
+    #[test]
+    fn collapse_whitespace() {
+        let cases: &[(&str, &str)] = &[
+            ("", ""),
+            (" ", ""),
+            ("Plain Title", "Plain Title"),
+            ("A", "A"),
+            (" Lead", "Lead"),
+            ("Trail ", "Trail"),
+            ("Two  spaces", "Two spaces"),
+            ("Tab\there", "Tab here"),
+            ("Line\nbreak", "Line break"),
+            ("No\u{A0}break\u{3000}space", "No break space"),
+            ("Caf\u{e9} au lait", "Caf\u{e9} au lait"),
+            ("  many   runs  here  ", "many runs here"),
+        ];
+        for (src, want) in cases {
+            assert_eq!(collapse(src), *want, "{src:?}");
+            let words: Vec<&str> = src.split_whitespace().collect();
+            assert_eq!(collapse(src), words.join(" "), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn lines_split_as_slice_split() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"\n",
+            b"\n\n",
+            b"a",
+            b"a\n",
+            b"\na",
+            b"a\nb",
+            b"a\n\nb\n",
+            b"\r\n \n",
+        ];
+        for bytes in cases {
+            let want: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+            assert_eq!(split_lines(bytes).collect::<Vec<_>>(), want, "{bytes:?}");
+        }
     }
 
     #[test]

@@ -64,13 +64,21 @@ pub struct Article {
     pub url: Option<String>,
     /// The original article text; offsets refer to it.
     pub text: String,
-    /// The text the analyzer sees: same length as `text`, with entities, control characters,
-    /// front matter and boilerplate lines replaced by spaces so offsets do not shift.
-    pub clean_text: String,
+    /// The text the analyzer sees when it differs from `text` (see [`Article::clean_text`]);
+    /// `None` exactly when it would equal `text`, so most articles hold their text once.
+    pub cleaned: Option<String>,
     /// Labels and other metadata kept from the record (e.g. Reuters PLACES, TOPICS).
     pub meta: BTreeMap<String, Vec<String>>,
     /// Non-fatal problems met while reading this article (e.g. invalid UTF-8 decoded lossily).
     pub warnings: Vec<String>,
+}
+
+impl Article {
+    /// The text the analyzer sees: same length as `text`, with entities, control characters,
+    /// front matter and boilerplate lines replaced by spaces so offsets do not shift.
+    pub fn clean_text(&self) -> &str {
+        self.cleaned.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// A record or file that could not become an article, with where and why.

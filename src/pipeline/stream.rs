@@ -142,10 +142,10 @@ fn next_chunk(open: &mut OpenFile, chunk: usize) -> (Unit, bool) {
         } else {
             64 * 1024
         };
-        buf.resize(have + want, 0);
-        match read_full(&mut open.handle, &mut buf[have..]) {
+        // Read into spare capacity: zeroing a megabyte first would cost more than the read.
+        buf.reserve_exact(want);
+        match (&mut open.handle).take(want as u64).read_to_end(&mut buf) {
             Ok(n) => {
-                buf.truncate(have + n);
                 eof = n < want;
                 newline = newline || buf[have..].contains(&b'\n');
             }
@@ -170,7 +170,7 @@ fn next_chunk(open: &mut OpenFile, chunk: usize) -> (Unit, bool) {
     };
     open.carry = buf.split_off(cut);
     let first_line = open.next_line;
-    open.next_line += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+    open.next_line += count_newlines(&buf);
     let unit = Unit::Chunk {
         file: open.file,
         bytes: buf,
@@ -178,6 +178,18 @@ fn next_chunk(open: &mut OpenFile, chunk: usize) -> (Unit, bool) {
         last: eof,
     };
     (unit, eof)
+}
+
+/// Counted in blocks of 128 bytes with a byte counter, which the compiler turns into vector
+/// code (a `filter().count()` widens every byte to a 64-bit count: eight times slower).
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(128)
+        .map(|c| {
+            c.iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n'))) as u64
+        })
+        .sum()
 }
 
 fn chunk_size() -> usize {
@@ -291,6 +303,18 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
+
+    #[test]
+    fn newlines_counted_at_every_length() {
+        let all_newlines = vec![b'\n'; 1000];
+        let lines = b"{\"text\":\"a\"}\n\n\r\n".repeat(40);
+        for bytes in [&all_newlines[..], &lines[..], b"no newline", b""] {
+            for end in 0..=bytes.len() {
+                let want = bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64;
+                assert_eq!(count_newlines(&bytes[..end]), want, "{end}");
+            }
+        }
+    }
 
     #[test]
     fn consume_returning_false_stops_the_run() {
