@@ -145,7 +145,7 @@ fn stages(c: &mut Criterion) {
     g.bench_function("content_hash", |b| {
         b.iter(|| {
             arts.iter()
-                .map(|art| clean::content_hash(&art.clean_text)[0] as u64)
+                .map(|art| clean::content_hash(art.clean_text())[0] as u64)
                 .sum::<u64>()
         })
     });
