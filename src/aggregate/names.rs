@@ -14,7 +14,7 @@
 //! "Ltd"). Runs that touch a mention extend a listed name ("Treasury Secretary" before
 //! "Baker") and are skipped. In headlines written in capitals, capitals say nothing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
@@ -467,9 +467,6 @@ const IS_AND: u16 = 64;
 const TWO_LETTERS: u16 = 128;
 const KNOWN: u16 = 256;
 
-/// Per-word marks for one document.
-const IN_MENTION: u8 = 1;
-
 /// Per-thread buffers reused across documents, and the facts of each word form. Form ids
 /// are stable while the analysis' form table keeps its generation, and every fact here is
 /// a function of the surface form, so each form is looked at once per table instead of once
@@ -478,9 +475,7 @@ const IN_MENTION: u8 = 1;
 struct Scratch {
     generation: u64,
     facts: Vec<u16>,
-    marks: Vec<u8>,
-    /// Per sentence: (words with a letter, words in capitals).
-    sentences: Vec<(u32, u32)>,
+    headline: Vec<bool>,
 }
 
 thread_local! {
@@ -509,9 +504,18 @@ fn facts_of(surface: &str, lower: &str) -> u16 {
     f
 }
 
-/// Whether a sentence with these (letter words, capital words) is a headline in capitals.
-fn is_headline((words, caps): (u32, u32)) -> bool {
-    words >= 3 && caps * 2 > words
+/// The facts of a word's form, computed on first need.
+#[inline(always)]
+fn form_facts(facts: &[Cell<u16>], analysis: &Analysis, w: &Word) -> u16 {
+    let cell = &facts[w.form as usize];
+    match cell.get() {
+        0 => {
+            let f = facts_of(analysis.surface(w), analysis.lower(w));
+            cell.set(f);
+            f
+        }
+        f => f,
+    }
 }
 
 /// The distinct unlisted names of one document, in order of first appearance.
@@ -539,43 +543,43 @@ fn extract_with(
         scratch.facts.resize(nforms, 0);
     }
     let Scratch {
-        facts,
-        marks,
-        sentences,
-        ..
+        facts, headline, ..
     } = scratch;
-    marks.clear();
-    marks.resize(n, 0);
-    sentences.clear();
-    sentences.resize(analysis.sentences.len(), (0, 0));
-    // One pass: which words lie inside a mention (mentions come in text order), each
-    // form's facts, and each sentence's letter and capital words (for headlines).
-    let mut mi = 0;
-    for (i, w) in words.iter().enumerate() {
-        while mi < mentions.len() && mentions[mi].end <= w.start {
-            mi += 1;
+    let facts = Cell::from_mut(&mut facts[..]).as_slice_of_cells();
+    // Forms' facts are computed on first need: most words are lowercase and never asked.
+    let fact = |i: usize| form_facts(facts, analysis, &words[i]);
+    // Sentences written mostly in capitals (wire headlines): capitals there mark nothing.
+    // Only a sentence holding a word in capitals can be one, so only those have their
+    // letter-holding words counted (a sentence's words are consecutive).
+    headline.clear();
+    headline.resize(analysis.sentences.len(), false);
+    let mut from = 0;
+    while from < n {
+        let s = words[from].sentence;
+        let mut to = from;
+        let mut caps = 0u32;
+        while to < n && words[to].sentence == s {
+            caps += u32::from(words[to].flags & CAPS != 0);
+            to += 1;
         }
-        if mi < mentions.len() && mentions[mi].start <= w.start && w.end <= mentions[mi].end {
-            marks[i] = IN_MENTION;
-        }
-        let f = &mut facts[w.form as usize];
-        if *f == 0 {
-            *f = facts_of(analysis.surface(w), analysis.lower(w));
-        }
-        if let Some(s) = sentences.get_mut(w.sentence as usize) {
-            if w.flags & (CAPS | INIT_CAP) != 0 || *f & HAS_LETTER != 0 {
-                s.0 += 1;
-                if w.flags & CAPS != 0 {
-                    s.1 += 1;
-                }
+        if caps > 0 {
+            let letters = (from..to)
+                .filter(|&k| words[k].flags & (CAPS | INIT_CAP) != 0 || fact(k) & HAS_LETTER != 0)
+                .count() as u32;
+            if let Some(h) = headline.get_mut(s as usize) {
+                *h = letters >= 3 && caps * 2 > letters;
             }
         }
+        from = to;
     }
-    let facts = &facts[..];
-    let marks = &marks[..];
-    let sentences = &sentences[..];
-    let fact = |i: usize| facts[words[i].form as usize];
-    let in_mention = |i: usize| marks[i] & IN_MENTION != 0;
+    let headline = &headline[..];
+    // Mentions come in text order and do not overlap, so their ends are sorted too; only
+    // capitalised words and their neighbours are asked about.
+    let in_mention = |i: usize| -> bool {
+        let w = &words[i];
+        let k = mentions.partition_point(|m| m.end <= w.start);
+        k < mentions.len() && mentions[k].start <= w.start && w.end <= mentions[k].end
+    };
     // A word opening a line is treated like one opening a sentence: in tables and
     // listings ("Shr 12 cts", "Net profit") line starts are capitalised whatever they are.
     let bytes = article.text.as_bytes();
@@ -590,10 +594,8 @@ fn extract_with(
     let capital = |i: usize| -> bool {
         let w = &words[i];
         w.flags & (CAPS | INIT_CAP) != 0
+            && !headline.get(w.sentence as usize).copied().unwrap_or(false)
             && !in_mention(i)
-            && !sentences
-                .get(w.sentence as usize)
-                .is_some_and(|&s| is_headline(s))
             && fact(i) & HAS_DIGIT == 0
     };
     let joined = |i: usize| words[i].flags & BARRIER_BEFORE == 0;
@@ -668,13 +670,13 @@ fn extract_with(
 fn name_of(
     article: &Article,
     analysis: &Analysis,
-    facts: &[u16],
+    facts: &[Cell<u16>],
     run: &[Word],
     line_start: bool,
     earlier: &[DocName],
 ) -> Option<DocName> {
     let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
-    let class = |w: &Word| facts[w.form as usize] as u8 & 15;
+    let class = |w: &Word| form_facts(facts, analysis, w) as u8 & 15;
     let mut a = 0;
     let mut b = run.len();
     // "Shares of Acme": a sentence's first word joined by a connector is a common noun as
@@ -703,16 +705,25 @@ fn name_of(
     if run.len() == 1 {
         let w = &run[0];
         // A sentence's first word is capitalised anyway; one letter is an initial.
-        if opens(first, w) || facts[w.form as usize] & TWO_LETTERS == 0 {
+        if opens(first, w) || form_facts(facts, analysis, w) & TWO_LETTERS == 0 {
             return None;
         }
     }
     let (start, end) = (run[0].start as usize, run[run.len() - 1].end as usize);
     let raw = article.text.get(start..end)?;
-    let name = squeeze_spaces(raw);
-    if earlier.iter().any(|h| h.name == name) {
-        return None;
-    }
+    // Names met before in the document are the common case: checked before any copy.
+    let name = if is_squeezed(raw) {
+        if earlier.iter().any(|h| h.name == raw) {
+            return None;
+        }
+        raw.to_owned()
+    } else {
+        let name = squeeze_spaces(raw);
+        if earlier.iter().any(|h| h.name == name) {
+            return None;
+        }
+        name
+    };
     let sentence = analysis.sentences.get(run[0].sentence as usize)?;
     let (text, highlight, _, _) = super::summary::excerpt_max(
         &article.text,
@@ -731,18 +742,18 @@ fn name_of(
     })
 }
 
-/// The words of `raw` joined by single spaces. Most names are already written so, and
-/// are copied as they are.
-fn squeeze_spaces(raw: &str) -> String {
+/// Whether `raw` is its words joined by single spaces already (most names are).
+fn is_squeezed(raw: &str) -> bool {
     let b = raw.as_bytes();
-    let plain = raw.is_ascii()
+    raw.is_ascii()
         && !b.iter().any(|c| matches!(c, b'\t'..=b'\r'))
         && !b.windows(2).any(|p| p == b"  ")
         && b.first() != Some(&b' ')
-        && b.last() != Some(&b' ');
-    if plain {
-        return raw.to_owned();
-    }
+        && b.last() != Some(&b' ')
+}
+
+/// The words of `raw` joined by single spaces.
+fn squeeze_spaces(raw: &str) -> String {
     let mut name = String::with_capacity(raw.len());
     for part in raw.split_whitespace() {
         if !name.is_empty() {
@@ -847,6 +858,24 @@ terms = ["China"]
         for (text, want) in cases {
             assert_eq!(names(text), *want, "{text}");
         }
+    }
+
+    #[test]
+    fn squeezed_names_are_copied_as_written() {
+        let cases = [
+            ("Bank of Tokyo", true),
+            ("Bank  of Tokyo", false),
+            ("Bank\nof Tokyo", false),
+            ("Bank\u{a0}of Tokyo", false),
+            ("Banco de España", false),
+        ];
+        for (raw, squeezed) in cases {
+            assert_eq!(is_squeezed(raw), squeezed, "{raw:?}");
+            if squeezed {
+                assert_eq!(squeeze_spaces(raw), raw);
+            }
+        }
+        assert_eq!(squeeze_spaces("Bank \n of\u{a0}Tokyo"), "Bank of Tokyo");
     }
 
     #[test]
