@@ -15,6 +15,7 @@ pub use names::{NameExample, NameStats};
 pub use summary::summarize;
 
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -308,7 +309,7 @@ impl Aggregate {
     }
 
     /// Folds one counted (non-duplicate) document in.
-    pub fn add_doc(&mut self, d: DocSummary) {
+    pub fn add_doc(&mut self, mut d: DocSummary) {
         self.accounting.articles += 1;
         for w in &d.warnings {
             self.accounting.warnings.push(Warning {
@@ -366,12 +367,12 @@ impl Aggregate {
                 );
             }
         }
-        for hit in &d.names {
-            match self.names.get_mut(hit.name.as_str()) {
-                Some(s) => s.add(hit, &d),
-                None => {
-                    self.names
-                        .insert(hit.name.clone(), NameStats::first(hit, &d));
+        // The document's names are moved, not copied: one hash and no allocation per hit.
+        for mut hit in std::mem::take(&mut d.names) {
+            match self.names.entry(std::mem::take(&mut hit.name)) {
+                Entry::Occupied(mut s) => s.get_mut().add(hit, &d),
+                Entry::Vacant(v) => {
+                    v.insert(NameStats::first(hit, &d));
                 }
             }
         }

@@ -14,6 +14,7 @@
 //! "Ltd"). Runs that touch a mention extend a listed name ("Treasury Secretary" before
 //! "Baker") and are skipped. In headlines written in capitals, capitals say nothing.
 
+use std::cell::{Cell, RefCell};
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
@@ -385,12 +386,12 @@ impl NameStats {
     }
 
     /// The stats of a name first met in document `d`.
-    pub fn first(hit: &DocName, d: &DocSummary) -> NameStats {
+    pub fn first(hit: DocName, d: &DocSummary) -> NameStats {
         NameStats::new(d.date, example_of(hit, d))
     }
 
     /// Counts one more document naming it; the example is built only when it wins.
-    pub fn add(&mut self, hit: &DocName, d: &DocSummary) {
+    pub fn add(&mut self, hit: DocName, d: &DocSummary) {
         self.documents += 1;
         if let Some(day) = d.date {
             bump(&mut self.days, day, 1);
@@ -415,14 +416,14 @@ impl NameStats {
     }
 }
 
-fn example_of(hit: &DocName, d: &DocSummary) -> NameExample {
+fn example_of(hit: DocName, d: &DocSummary) -> NameExample {
     NameExample {
         doc: d.id.clone(),
         path: d.path.clone(),
         date: d.date,
         start: hit.start,
         end: hit.end,
-        text: hit.text.clone(),
+        text: hit.text,
         highlight: hit.highlight,
     }
 }
@@ -457,32 +458,128 @@ fn class(lower: &str) -> u8 {
     CLASSES.get(lower).copied().unwrap_or(0)
 }
 
-/// Whether a word holds a letter; capitals imply one, and most words start with one.
-fn has_letter(surface: &str, flags: u8) -> bool {
-    flags & (CAPS | INIT_CAP) != 0
-        || surface
-            .as_bytes()
-            .first()
-            .is_some_and(u8::is_ascii_lowercase)
-        || surface.chars().any(char::is_alphabetic)
+/// Facts about a word form, cached per form id (see `Scratch`): the lists its lowercase
+/// form is on (the `IS_*` bits) and what its surface holds.
+const HAS_DIGIT: u16 = 16;
+const HAS_LETTER: u16 = 32;
+const IS_AND: u16 = 64;
+/// At least two letters: a single letter is an initial, not a name.
+const TWO_LETTERS: u16 = 128;
+const KNOWN: u16 = 256;
+
+/// Per-thread buffers reused across documents, and the facts of each word form. Form ids
+/// are stable while the analysis' form table keeps its generation, and every fact here is
+/// a function of the surface form, so each form is looked at once per table instead of once
+/// per token (this runs over every word of every document).
+#[derive(Default)]
+struct Scratch {
+    generation: u64,
+    facts: Vec<u16>,
+    headline: Vec<bool>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+fn facts_of(surface: &str, lower: &str) -> u16 {
+    let mut f = KNOWN | u16::from(class(lower));
+    if surface.bytes().any(|b| b.is_ascii_digit()) {
+        f |= HAS_DIGIT;
+    }
+    let letters = surface
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .take(2)
+        .count();
+    if letters > 0 {
+        f |= HAS_LETTER;
+    }
+    if letters > 1 {
+        f |= TWO_LETTERS;
+    }
+    if lower == "and" {
+        f |= IS_AND;
+    }
+    f
+}
+
+/// The facts of a word's form, computed on first need.
+#[inline(always)]
+fn form_facts(facts: &[Cell<u16>], analysis: &Analysis, w: &Word) -> u16 {
+    let cell = &facts[w.form as usize];
+    match cell.get() {
+        0 => {
+            let f = facts_of(analysis.surface(w), analysis.lower(w));
+            cell.set(f);
+            f
+        }
+        f => f,
+    }
 }
 
 /// The distinct unlisted names of one document, in order of first appearance.
 pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> Vec<DocName> {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => extract_with(&mut s, article, analysis, mentions),
+        Err(_) => extract_with(&mut Scratch::default(), article, analysis, mentions),
+    })
+}
+
+fn extract_with(
+    scratch: &mut Scratch,
+    article: &Article,
+    analysis: &Analysis,
+    mentions: &[Mention],
+) -> Vec<DocName> {
     let words = &analysis.words;
     let n = words.len();
-    // Which words lie inside a mention (mentions come in text order).
-    let mut in_mention = vec![false; n];
-    let mut mi = 0;
-    for (i, w) in words.iter().enumerate() {
-        while mi < mentions.len() && mentions[mi].end <= w.start {
-            mi += 1;
-        }
-        if mi < mentions.len() && mentions[mi].start <= w.start && w.end <= mentions[mi].end {
-            in_mention[i] = true;
-        }
+    if scratch.generation != analysis.forms_generation() {
+        scratch.generation = analysis.forms_generation();
+        scratch.facts.clear();
     }
-    let headline = headline_sentences(analysis);
+    let nforms = analysis.forms_len();
+    if scratch.facts.len() < nforms {
+        scratch.facts.resize(nforms, 0);
+    }
+    let Scratch {
+        facts, headline, ..
+    } = scratch;
+    let facts = Cell::from_mut(&mut facts[..]).as_slice_of_cells();
+    // Forms' facts are computed on first need: most words are lowercase and never asked.
+    let fact = |i: usize| form_facts(facts, analysis, &words[i]);
+    // Sentences written mostly in capitals (wire headlines): capitals there mark nothing.
+    // Only a sentence holding a word in capitals can be one, so only those have their
+    // letter-holding words counted (a sentence's words are consecutive).
+    headline.clear();
+    headline.resize(analysis.sentences.len(), false);
+    let mut from = 0;
+    while from < n {
+        let s = words[from].sentence;
+        let mut to = from;
+        let mut caps = 0u32;
+        while to < n && words[to].sentence == s {
+            caps += u32::from(words[to].flags & CAPS != 0);
+            to += 1;
+        }
+        if caps > 0 {
+            let letters = (from..to)
+                .filter(|&k| words[k].flags & (CAPS | INIT_CAP) != 0 || fact(k) & HAS_LETTER != 0)
+                .count() as u32;
+            if let Some(h) = headline.get_mut(s as usize) {
+                *h = letters >= 3 && caps * 2 > letters;
+            }
+        }
+        from = to;
+    }
+    let headline = &headline[..];
+    // Mentions come in text order and do not overlap, so their ends are sorted too; only
+    // capitalised words and their neighbours are asked about.
+    let in_mention = |i: usize| -> bool {
+        let w = &words[i];
+        let k = mentions.partition_point(|m| m.end <= w.start);
+        k < mentions.len() && mentions[k].start <= w.start && w.end <= mentions[k].end
+    };
     // A word opening a line is treated like one opening a sentence: in tables and
     // listings ("Shr 12 cts", "Net profit") line starts are capitalised whatever they are.
     let bytes = article.text.as_bytes();
@@ -493,17 +590,13 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
             .is_some_and(|gap| gap.contains(&b'\n'))
             || (i == 0 && words[0].start == 0)
     };
-    // Most words are lowercase: the flags settle them before any text is looked at.
+    // Most words are lowercase: the flags settle them before anything else is looked at.
     let capital = |i: usize| -> bool {
         let w = &words[i];
-        if w.flags & (CAPS | INIT_CAP) == 0
-            || in_mention[i]
-            || headline.get(w.sentence as usize).copied().unwrap_or(false)
-        {
-            return false;
-        }
-        let s = analysis.surface(w);
-        !s.bytes().any(|b| b.is_ascii_digit())
+        w.flags & (CAPS | INIT_CAP) != 0
+            && !headline.get(w.sentence as usize).copied().unwrap_or(false)
+            && !in_mention(i)
+            && fact(i) & HAS_DIGIT == 0
     };
     let joined = |i: usize| words[i].flags & BARRIER_BEFORE == 0;
     let mut out: Vec<DocName> = Vec::new();
@@ -526,9 +619,9 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
             while c < n
                 && c - k < 2
                 && joined(c)
-                && !in_mention[c]
+                && !in_mention(c)
                 && words[c].flags & INIT_CAP == 0
-                && class(analysis.lower(&words[c])) & IS_CONNECTOR != 0
+                && fact(c) & u16::from(IS_CONNECTOR) != 0
             {
                 c += 1;
             }
@@ -537,14 +630,14 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
                 k = c + 1;
                 continue;
             }
-            if c == k && analysis.lower(&words[k]) == "and" && !in_mention[k] {
+            if c == k && fact(k) & IS_AND != 0 && !in_mention(k) {
                 // "and" followed by a capitalised run ending in an organisation word.
                 let mut e = k + 1;
                 while e < n && joined(e) && capital(e) {
                     e += 1;
                 }
                 let tail = e.saturating_sub(1);
-                if e > k + 1 && class(analysis.lower(&words[tail])) & (IS_ORG | IS_SUFFIX) != 0 {
+                if e > k + 1 && fact(tail) & u16::from(IS_ORG | IS_SUFFIX) != 0 {
                     last = tail;
                     k = e;
                     continue;
@@ -555,11 +648,12 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
         let next = last + 1;
         // Only a capitalised mention makes this run part of a longer name: "European"
         // before the topic word "automakers" is a name of its own.
-        let named = |k: usize| in_mention[k] && words[k].flags & (INIT_CAP | CAPS) != 0;
+        let named = |k: usize| in_mention(k) && words[k].flags & (INIT_CAP | CAPS) != 0;
         let touches =
             (i > 0 && named(i - 1) && joined(i)) || (next < n && named(next) && joined(next));
         if !touches {
-            if let Some(hit) = name_of(article, analysis, &words[i..=last], line_start(i), &out) {
+            let run = &words[i..=last];
+            if let Some(hit) = name_of(article, analysis, facts, run, line_start(i), &out) {
                 out.push(hit);
             }
         }
@@ -571,36 +665,18 @@ pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> 
     out
 }
 
-/// Sentences written mostly in capitals (wire headlines): capitals there mark nothing.
-fn headline_sentences(analysis: &Analysis) -> Vec<bool> {
-    let mut stats = vec![(0u32, 0u32); analysis.sentences.len()];
-    for w in &analysis.words {
-        if let Some(s) = stats.get_mut(w.sentence as usize) {
-            if has_letter(analysis.surface(w), w.flags) {
-                s.0 += 1;
-                if w.flags & CAPS != 0 {
-                    s.1 += 1;
-                }
-            }
-        }
-    }
-    stats
-        .into_iter()
-        .map(|(words, caps)| words >= 3 && caps * 2 > words)
-        .collect()
-}
-
 /// Trims a run of words to the name it holds, or `None` when nothing name-like is left or
 /// the document named it before (`earlier`): only a name's first place gets an example.
 fn name_of(
     article: &Article,
     analysis: &Analysis,
+    facts: &[Cell<u16>],
     run: &[Word],
     line_start: bool,
     earlier: &[DocName],
 ) -> Option<DocName> {
     let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
-    let lower = |w: &Word| analysis.lower(w);
+    let class = |w: &Word| form_facts(facts, analysis, w) as u8 & 15;
     let mut a = 0;
     let mut b = run.len();
     // "Shares of Acme": a sentence's first word joined by a connector is a common noun as
@@ -609,11 +685,11 @@ fn name_of(
         a = 1;
     }
     // Leading titles and common words, trailing suffixes, connectors and common words.
-    while a < b && class(lower(&run[a])) & (IS_COMMON | IS_CONNECTOR) != 0 {
+    while a < b && class(&run[a]) & (IS_COMMON | IS_CONNECTOR) != 0 {
         a += 1;
     }
     while b > a {
-        if class(lower(&run[b - 1])) & (IS_SUFFIX | IS_CONNECTOR | IS_COMMON) != 0
+        if class(&run[b - 1]) & (IS_SUFFIX | IS_CONNECTOR | IS_COMMON) != 0
             || run[b - 1].flags & INIT_CAP == 0 && run[b - 1].flags & CAPS == 0
         {
             b -= 1;
@@ -629,29 +705,25 @@ fn name_of(
     if run.len() == 1 {
         let w = &run[0];
         // A sentence's first word is capitalised anyway; one letter is an initial.
-        if opens(first, w)
-            || analysis
-                .surface(w)
-                .chars()
-                .filter(|c| c.is_alphabetic())
-                .count()
-                < 2
-        {
+        if opens(first, w) || form_facts(facts, analysis, w) & TWO_LETTERS == 0 {
             return None;
         }
     }
     let (start, end) = (run[0].start as usize, run[run.len() - 1].end as usize);
     let raw = article.text.get(start..end)?;
-    let mut name = String::with_capacity(raw.len());
-    for part in raw.split_whitespace() {
-        if !name.is_empty() {
-            name.push(' ');
+    // Names met before in the document are the common case: checked before any copy.
+    let name = if is_squeezed(raw) {
+        if earlier.iter().any(|h| h.name == raw) {
+            return None;
         }
-        name.push_str(part);
-    }
-    if earlier.iter().any(|h| h.name == name) {
-        return None;
-    }
+        raw.to_owned()
+    } else {
+        let name = squeeze_spaces(raw);
+        if earlier.iter().any(|h| h.name == name) {
+            return None;
+        }
+        name
+    };
     let sentence = analysis.sentences.get(run[0].sentence as usize)?;
     let (text, highlight, _, _) = super::summary::excerpt_max(
         &article.text,
@@ -668,6 +740,28 @@ fn name_of(
         text,
         highlight,
     })
+}
+
+/// Whether `raw` is its words joined by single spaces already (most names are).
+fn is_squeezed(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    raw.is_ascii()
+        && !b.iter().any(|c| matches!(c, b'\t'..=b'\r'))
+        && !b.windows(2).any(|p| p == b"  ")
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+}
+
+/// The words of `raw` joined by single spaces.
+fn squeeze_spaces(raw: &str) -> String {
+    let mut name = String::with_capacity(raw.len());
+    for part in raw.split_whitespace() {
+        if !name.is_empty() {
+            name.push(' ');
+        }
+        name.push_str(part);
+    }
+    name
 }
 
 #[cfg(test)]
@@ -764,6 +858,24 @@ terms = ["China"]
         for (text, want) in cases {
             assert_eq!(names(text), *want, "{text}");
         }
+    }
+
+    #[test]
+    fn squeezed_names_are_copied_as_written() {
+        let cases = [
+            ("Bank of Tokyo", true),
+            ("Bank  of Tokyo", false),
+            ("Bank\nof Tokyo", false),
+            ("Bank\u{a0}of Tokyo", false),
+            ("Banco de España", false),
+        ];
+        for (raw, squeezed) in cases {
+            assert_eq!(is_squeezed(raw), squeezed, "{raw:?}");
+            if squeezed {
+                assert_eq!(squeeze_spaces(raw), raw);
+            }
+        }
+        assert_eq!(squeeze_spaces("Bank \n of\u{a0}Tokyo"), "Bank of Tokyo");
     }
 
     #[test]
