@@ -112,6 +112,7 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         period,
         inputs: &inputs,
         changes: changes.as_ref(),
+        parallel: a.threads != Some(1),
     };
     let written = report::write_selected(&cx, &agg, &out, &a.format)?;
     if !a.quiet {

@@ -180,6 +180,7 @@ pub fn merge(a: MergeArgs) -> Result<Outcome, AppError> {
         period: a.period.unwrap_or(pipeline.period),
         inputs: &inputs,
         changes: None,
+        parallel: true,
     };
     let written = report::write_all(&cx, &agg, &out)?;
     if !a.quiet {

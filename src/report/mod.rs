@@ -65,6 +65,8 @@ pub struct ReportContext<'a> {
     pub inputs: &'a [String],
     /// How this run relates to the previous one (incremental runs), when a state was kept.
     pub changes: Option<&'a Changes>,
+    /// Whether reports may be written on more than one thread (not with `--threads 1`).
+    pub parallel: bool,
 }
 
 /// One line on what an incremental run reused: documents (and files) reused, added,
@@ -127,46 +129,71 @@ pub fn write_selected(
         path: out.to_path_buf(),
         cause: source,
     })?;
+    let docs_path = out.join("documents.csv");
+    // One row per document, streamed to disk from the run's sorted temporary files: the
+    // largest file and the longest write. With more than one thread it is written while the
+    // other reports are rendered, which would otherwise wait for it in the run's serial tail.
+    let write_docs = || write_streamed(&docs_path, |w| csv_out::write_documents(cx, agg, w));
+    let on = |f: Format| formats.contains(&f);
+    let (files, docs) = if on(Format::Csv) && cx.parallel {
+        std::thread::scope(|s| {
+            let docs = s.spawn(write_docs);
+            let files = render(cx, agg, &on);
+            let docs = docs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (files, Some(docs))
+        })
+    } else {
+        let files = render(cx, agg, &on);
+        (files, on(Format::Csv).then(write_docs))
+    };
+    let mut written = Vec::new();
+    let mut docs = docs;
+    for (name, content) in files {
+        let path = out.join(name);
+        match content {
+            Some(content) => write_file(&path, &content)?,
+            None => docs.take().unwrap_or(Ok(()))?,
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Every selected report but `documents.csv` rendered, in the order they are listed to the
+/// user; `documents.csv` holds its place with `None`.
+fn render(
+    cx: &ReportContext,
+    agg: &Aggregate,
+    on: &dyn Fn(Format) -> bool,
+) -> Vec<(&'static str, Option<Vec<u8>>)> {
     let view = trends::View::new(cx.pipeline, agg, cx.period);
     let an = analytics::Analytics::new(cx.pipeline, agg, &view);
-    let mut written = Vec::new();
-    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
-    let on = |f: Format| formats.contains(&f);
+    let mut files = Vec::new();
     if on(Format::Md) {
         files.push((
             "report.md",
-            markdown::render(cx, agg, &view, &an).into_bytes(),
+            Some(markdown::render(cx, agg, &view, &an).into_bytes()),
         ));
     }
     if on(Format::Html) {
         files.push((
             "report.html",
-            html::render(cx, agg, &view, &an).into_bytes(),
+            Some(html::render(cx, agg, &view, &an).into_bytes()),
         ));
     }
     if on(Format::Csv) {
-        files.push(("trends.csv", csv_out::trends(cx, &view)));
-        // One row per document: streamed to disk below rather than built in memory.
-        files.push(("documents.csv", Vec::new()));
-        files.push(("periods.csv", csv_out::periods(&view)));
+        files.push(("trends.csv", Some(csv_out::trends(cx, &view))));
+        files.push(("documents.csv", None));
+        files.push(("periods.csv", Some(csv_out::periods(&view))));
     }
     if on(Format::Json) {
-        files.push(("summary.json", summary::render(cx, agg).into_bytes()));
+        files.push(("summary.json", Some(summary::render(cx, agg).into_bytes())));
         files.push((
             "trends.json",
-            json_out::render(cx, agg, &view, &an).into_bytes(),
+            Some(json_out::render(cx, agg, &view, &an).into_bytes()),
         ));
     }
-    for (name, content) in files {
-        let path = out.join(name);
-        if name == "documents.csv" {
-            write_streamed(&path, |w| csv_out::write_documents(cx, agg, w))?;
-        } else {
-            write_file(&path, &content)?;
-        }
-        written.push(path);
-    }
-    Ok(written)
+    files
 }
 
 /// One input that needs a look: where (file, record, or document) and what happened.
