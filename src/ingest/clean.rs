@@ -401,22 +401,27 @@ fn word_byte(b: u8) -> bool {
     b.wrapping_sub(0x21) < 0x5F
 }
 
-/// True when the first eight of the nine bytes are word bytes (`0x21..=0x7F`) and single
-/// spaces, each followed by a word byte (the ninth byte only looked at for that): the
-/// stretch's rule for eight bytes at once, tested in one 64-bit word (SWAR).
+/// The first eight of the nine bytes lowercased, when they are word bytes (`0x21..=0x7F`)
+/// and single spaces, each followed by a word byte (the ninth byte only looked at for that):
+/// the stretch's rule and its lowercasing for eight bytes at once, in one 64-bit word (SWAR).
 #[inline]
-fn ascii_words8(b: &[u8]) -> bool {
+fn ascii_words8(b: &[u8]) -> Option<u64> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
     // Some byte is non-ASCII, or below 0x20 (exact as a yes/no test).
     if (w & HIGH) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH) != 0 {
-        return false;
+        return None;
     }
     // High bit set exactly at the bytes equal to a space.
     let t = w ^ (ONES * 0x20);
     let spaces = !((((t & !HIGH) + !HIGH) | t) | !HIGH);
-    spaces & (spaces >> 8) == 0 && (spaces >> 63 == 0 || word_byte(b[8]))
+    if spaces & (spaces >> 8) != 0 || (spaces >> 63 != 0 && !word_byte(b[8])) {
+        return None;
+    }
+    // Every byte is below 0x80, so no per-byte sum carries: high bit set at 'A'..='Z'.
+    let upper = (w + ONES * (0x80 - b'A' as u64)) & !(w + ONES * (0x80 - b'Z' as u64 - 1)) & HIGH;
+    Some(w | (upper >> 2))
 }
 
 /// Hash for exact-duplicate detection: blake3 of the text with whitespace runs collapsed to
@@ -487,26 +492,29 @@ pub fn content_hash(clean: &str) -> [u8; 16] {
         // A stretch of word bytes and single spaces between them, as far as the buffer
         // allows; a space is taken only when a word byte follows it.
         let limit = n.min(i + (buf.len() - 16 - len));
-        let start = i;
+        buf[len] = b.to_ascii_lowercase();
+        len += 1;
         i += 1;
         // Eight bytes at a time where they pass for certain, one byte where they do not
         // (a double space, the stretch's end).
         while i < limit {
-            if i + 9 <= limit && ascii_words8(&bytes[i..i + 9]) {
-                i += 8;
-                continue;
+            if i + 9 <= limit {
+                if let Some(lower) = ascii_words8(&bytes[i..i + 9]) {
+                    buf[len..len + 8].copy_from_slice(&lower.to_le_bytes());
+                    len += 8;
+                    i += 8;
+                    continue;
+                }
             }
             let c = bytes[i];
             let d = bytes.get(i + 1).copied().unwrap_or(0);
             if !(word_byte(c) | ((c == b' ') & word_byte(d))) {
                 break;
             }
+            buf[len] = c.to_ascii_lowercase();
+            len += 1;
             i += 1;
         }
-        let out = &mut buf[len..len + (i - start)];
-        out.copy_from_slice(&bytes[start..i]);
-        out.make_ascii_lowercase();
-        len += i - start;
         any = true;
     }
     hasher.update(&buf[..len]);
@@ -838,7 +846,10 @@ mod tests {
             (b"abcdefgh\x80", true),
         ];
         for (bytes, want) in cases {
-            assert_eq!(super::ascii_words8(bytes), want, "{:?}", bytes);
+            assert_eq!(super::ascii_words8(bytes).is_some(), want, "{:?}", bytes);
+            if let Some(lower) = super::ascii_words8(bytes) {
+                assert_eq!(lower.to_le_bytes(), bytes[..8].to_ascii_lowercase()[..]);
+            }
         }
     }
 
