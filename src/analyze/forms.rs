@@ -93,19 +93,19 @@ pub(super) struct Form {
     pub lower: (u32, u32),
     /// Stem of the lowercased form, in `Forms::arena`.
     pub stem: (u32, u32),
-    /// `CAPS` and `INIT_CAP` as they follow from the surface.
-    pub flags: u8,
 }
 
 pub(super) struct Forms {
     /// The analyzer whose stemmer filled the table.
     pub owner: u64,
     pub generation: u64,
-    /// Open addressing: high 32 bits of the key's hash, low 32 bits entry index + 1 (0 =
-    /// empty). A specialised table because this lookup runs once per token: a probe reads
-    /// one slot, a hit one entry, which holds short keys inline (no allocation per form, no
-    /// memcmp call).
-    slots: Vec<u64>,
+    /// Open addressing over the keys themselves. A specialised table because this lookup
+    /// runs once per token: a probe reads one slot, which holds the key (as `words_of`, for
+    /// keys of up to `INLINE` bytes), the form id and the capital-letter flags, so a hit
+    /// reads nothing else. On a table of a hundred thousand forms that is one cache miss per
+    /// rare word instead of two (slot, then entry).
+    slots: Vec<Slot>,
+    /// Per form id: lowercased form and stem, read only when a consumer asks for them.
     entries: Vec<Entry>,
     /// Keys longer than `INLINE` bytes.
     long_keys: Vec<u8>,
@@ -115,11 +115,21 @@ pub(super) struct Forms {
 
 const INLINE: usize = 16;
 
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// `words_of` the key when it is at most `INLINE` bytes long (equal lengths and equal
+    /// words mean equal keys); for a longer key its hash and zero, the bytes being compared
+    /// in `long_keys`.
+    words: (u64, u64),
+    /// Form id + 1; 0 marks an empty slot.
+    id1: u32,
+    /// Key length, saturated: longer keys are told apart by their bytes.
+    len: u16,
+    flags: u8,
+}
+
 #[derive(Clone, Copy)]
 struct Entry {
-    /// `words_of` the key when it is at most `INLINE` bytes long: equal lengths and equal
-    /// words mean equal keys, so a hit compares two integers and reads no key bytes.
-    words: (u64, u64),
     len: u32,
     /// Offset in `long_keys` when `len > INLINE`.
     start: u32,
@@ -221,65 +231,84 @@ impl Forms {
         self.entries.len()
     }
 
+    /// Lowercased form and stem of form `id`, as ranges of `arena`.
+    pub(super) fn form(&self, id: u32) -> Form {
+        self.entries[id as usize].form
+    }
+
     #[inline]
-    fn key_is(&self, e: &Entry, bytes: &[u8]) -> bool {
-        if e.len as usize != bytes.len() {
-            return false;
-        }
+    fn slot_words(bytes: &[u8], hash: u64) -> (u64, u64) {
         if bytes.len() <= INLINE {
-            e.words == words_of(bytes)
+            words_of(bytes)
         } else {
-            &self.long_keys[e.start as usize..e.start as usize + bytes.len()] == bytes
+            (hash, 0)
         }
     }
 
-    /// The id and facts of `surface`, stemming it on first sight.
+    /// The id and capital-letter flags of `surface`, stemming it on first sight.
     #[inline]
-    pub fn get(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, Form) {
+    pub fn get(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, u8) {
         let bytes = surface.as_bytes();
-        // Fx leaves the low bits weak: the slot index and the tag take the high ones.
-        let tag = hash_of(bytes) >> 32;
+        let hash = hash_of(bytes);
+        let words = Self::slot_words(bytes, hash);
+        let len = bytes.len().min(u16::MAX as usize) as u16;
         if !self.slots.is_empty() {
             let mask = self.slots.len() - 1;
-            let mut i = tag as usize & mask;
+            // Fx leaves the low bits weak: the slot index takes the high ones.
+            let mut i = (hash >> 32) as usize & mask;
             loop {
-                let slot = self.slots[i];
-                if slot == 0 {
+                let slot = &self.slots[i];
+                if slot.id1 == 0 {
                     break;
                 }
-                if slot >> 32 == tag {
-                    let id = (slot as u32) - 1;
-                    let e = &self.entries[id as usize];
-                    if self.key_is(e, bytes) {
-                        return (id, e.form);
+                if slot.words == words && slot.len == len {
+                    let id = slot.id1 - 1;
+                    if bytes.len() <= INLINE || self.long_key_is(id, bytes) {
+                        return (id, slot.flags);
                     }
                 }
                 i = (i + 1) & mask;
             }
         }
-        self.insert(surface, tag, stemmer)
+        self.insert(surface, hash, stemmer)
     }
 
-    fn place(slots: &mut [u64], tag: u64, id: u32) {
+    #[cold]
+    fn long_key_is(&self, id: u32, bytes: &[u8]) -> bool {
+        let e = &self.entries[id as usize];
+        e.len as usize == bytes.len()
+            && &self.long_keys[e.start as usize..e.start as usize + bytes.len()] == bytes
+    }
+
+    fn place(slots: &mut [Slot], hash: u64, slot: Slot) {
         let mask = slots.len() - 1;
-        let mut i = tag as usize & mask;
-        while slots[i] != 0 {
+        let mut i = (hash >> 32) as usize & mask;
+        while slots[i].id1 != 0 {
             i = (i + 1) & mask;
         }
-        slots[i] = tag << 32 | (id as u64 + 1);
+        slots[i] = slot;
+    }
+
+    /// The hash a slot was placed by, from what it holds.
+    fn hash_of_slot(slot: &Slot) -> u64 {
+        if slot.len as usize <= INLINE {
+            mix(mix(slot.len as u64, slot.words.0), slot.words.1)
+        } else {
+            slot.words.0
+        }
     }
 
     fn grow(&mut self) {
         let cap = (self.slots.len() * 2).max(1024);
         let old = std::mem::take(&mut self.slots);
-        self.slots = vec![0; cap];
-        for slot in old.into_iter().filter(|&s| s != 0) {
-            Self::place(&mut self.slots, slot >> 32, (slot as u32) - 1);
+        self.slots = vec![Slot::default(); cap];
+        for slot in old.into_iter().filter(|s| s.id1 != 0) {
+            Self::place(&mut self.slots, Self::hash_of_slot(&slot), slot);
         }
     }
 
     #[cold]
-    fn insert(&mut self, surface: &str, tag: u64, stemmer: &Stemmer) -> (u32, Form) {
+    fn insert(&mut self, surface: &str, hash: u64, stemmer: &Stemmer) -> (u32, u8) {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -308,24 +337,27 @@ impl Forms {
             self.arena.push_str(&stemmed);
             (ss, self.arena.len() as u32)
         };
-        let form = Form { lower, stem, flags };
+        let form = Form { lower, stem };
         let bytes = surface.as_bytes();
         let mut entry = Entry {
-            words: (0, 0),
             len: bytes.len() as u32,
             start: 0,
             form,
         };
-        if bytes.len() <= INLINE {
-            entry.words = words_of(bytes);
-        } else {
+        if bytes.len() > INLINE {
             entry.start = self.long_keys.len() as u32;
             self.long_keys.extend_from_slice(bytes);
         }
         let id = self.entries.len() as u32;
         self.entries.push(entry);
-        Self::place(&mut self.slots, tag, id);
-        (id, form)
+        let slot = Slot {
+            words: Self::slot_words(bytes, hash),
+            id1: id + 1,
+            len: bytes.len().min(u16::MAX as usize) as u16,
+            flags,
+        };
+        Self::place(&mut self.slots, hash, slot);
+        (id, flags)
     }
 }
 

@@ -42,12 +42,9 @@ pub struct Word {
     pub end: u32,
     /// NFKC form with original case (dots removed for dotted acronyms), in `Analysis::buf`.
     pub surface: (u32, u32),
-    /// Lowercased `surface`, in the analysis' form table (read it with `Analysis::lower`).
-    pub lower: (u32, u32),
-    /// Stem of `lower`, in the analysis' form table (read it with `Analysis::stem`).
-    pub stem: (u32, u32),
     /// Id of the surface form in the analysis' form table: equal surfaces get equal ids for
-    /// as long as `Analysis::forms_generation` stays the same.
+    /// as long as `Analysis::forms_generation` stays the same. The lowercased form and the
+    /// stem are the form's (read them with `Analysis::lower` and `Analysis::stem`).
     pub form: u32,
     pub flags: u8,
     /// Index of the sentence holding the word.
@@ -78,10 +75,12 @@ impl Analysis {
         &self.buf[w.surface.0 as usize..w.surface.1 as usize]
     }
     pub fn lower(&self, w: &Word) -> &str {
-        &self.forms.arena[w.lower.0 as usize..w.lower.1 as usize]
+        let (a, b) = self.forms.form(w.form).lower;
+        &self.forms.arena[a as usize..b as usize]
     }
     pub fn stem(&self, w: &Word) -> &str {
-        &self.forms.arena[w.stem.0 as usize..w.stem.1 as usize]
+        let (a, b) = self.forms.form(w.form).stem;
+        &self.forms.arena[a as usize..b as usize]
     }
     /// Changes whenever `Word::form` ids are reassigned; unique in the process.
     pub fn forms_generation(&self) -> u64 {
@@ -242,11 +241,10 @@ impl Analyzer {
             } else {
                 t.norm
             };
-            let (form_id, form) = out.forms.get(
+            let (form_id, mut flags) = out.forms.get(
                 &out.buf[surface.0 as usize..surface.1 as usize],
                 &self.stemmer,
             );
-            let mut flags = form.flags;
             if dotted {
                 flags |= DOTTED;
             }
@@ -263,8 +261,6 @@ impl Analyzer {
                 start: t.start,
                 end,
                 surface,
-                lower: form.lower,
-                stem: form.stem,
                 form: form_id,
                 flags,
                 sentence,
