@@ -3,7 +3,7 @@
 //!
 //! Owns term compilation and matching. Must not read files or know about reports.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::analyze::{Analysis, Analyzer, BARRIER_BEFORE, CAPS};
@@ -67,6 +67,7 @@ struct Term {
 
 #[derive(Debug, Default)]
 struct Node {
+    /// Looked up once per word of a candidate phrase: FxHash, not SipHash (ids are ours).
     children: HashMap<u32, u32>,
     terminals: Vec<u32>,
     /// Prefix continuations: (lowercased prefix, term index).
@@ -98,12 +99,12 @@ impl<'a> LexiconBuilder<'a> {
             analyzer,
             lex: Lexicon {
                 id: NEXT_LEXICON.fetch_add(1, Ordering::Relaxed),
-                vocab: HashMap::new(),
+                vocab: HashMap::default(),
                 nodes: vec![Node::default()],
                 terms: Vec::new(),
-                context: HashMap::new(),
+                context: HashMap::default(),
             },
-            keys: HashMap::new(),
+            keys: HashMap::default(),
             analysis: Analysis::default(),
         }
     }
