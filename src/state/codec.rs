@@ -1,12 +1,20 @@
 //! How a stored result part is laid out in `parts.result`.
 //!
 //! A part is a `FileResult` (path, failure, rejections, warnings, document summaries) in
-//! postcard, compressed with Snappy: a re-run decodes hundreds of megabytes of these, so the
-//! format is chosen for encoding and decoding speed (several times JSON's) and size (summaries
-//! repeat paths and sentences, which Snappy folds cheaply). Nobody reads these bytes but
-//! newstrack, and only the build that wrote them (the state's settings key names the build),
-//! so the format carries no version of its own. Owns no SQL.
+//! postcard, chosen for encoding and decoding speed (several times JSON's) and size. It is
+//! stored in two sections: the document summaries, postcard compressed with Snappy
+//! (summaries repeat paths and sentences, which Snappy folds cheaply), then the rest of the
+//! part in plain postcard, then the length of that rest (u32, little-endian). The summaries,
+//! nearly all of a part's bytes, are encoded on the worker thread that made them
+//! ([`encode_docs`]); the rest is small and is encoded in the fold, where the last chunk of
+//! a file may still gain a rejection ([`encode_part`]). Nobody reads these bytes but
+//! newstrack, and only the build that wrote them (the state's settings key names the build
+//! and `RESULTS_VERSION`), so the format carries no version of its own. Owns no SQL.
 
+use std::cell::RefCell;
+
+use crate::aggregate::DocSummary;
+use crate::ingest::Rejected;
 use crate::pipeline::FileResult;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,41 +25,120 @@ pub enum CodecError {
     Snappy(#[from] snap::Error),
     #[error("stored result cannot be decoded: {0}")]
     Decode(postcard::Error),
+    #[error("stored result is cut short ({0} bytes)")]
+    Short(usize),
 }
 
-/// Encodes one part; `scratch` is reused between calls to spare an allocation per part.
-pub fn encode(r: &FileResult, scratch: &mut Vec<u8>) -> Result<Vec<u8>, CodecError> {
-    scratch.clear();
-    let raw = postcard::to_extend(r, std::mem::take(scratch)).map_err(CodecError::Encode)?;
-    let out = snap::raw::Encoder::new().compress_vec(&raw);
-    *scratch = raw;
-    Ok(out?)
+thread_local! {
+    /// The uncompressed summaries of the last part this thread encoded: reused, so a part
+    /// costs no allocation growing from empty.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
+
+/// Encodes a part's document summaries: postcard, then Snappy.
+pub fn encode_docs(docs: &[DocSummary]) -> Result<Vec<u8>, CodecError> {
+    SCRATCH.with(|s| {
+        let mut raw = std::mem::take(&mut *s.borrow_mut());
+        raw.clear();
+        let raw = postcard::to_extend(docs, raw).map_err(CodecError::Encode)?;
+        let out = snap::raw::Encoder::new().compress_vec(&raw);
+        *s.borrow_mut() = raw;
+        Ok(out?)
+    })
+}
+
+/// Completes a part: appends the rest of `r` to its summaries as [`encode_docs`] made them.
+pub fn encode_part(docs: Vec<u8>, r: &FileResult) -> Result<Vec<u8>, CodecError> {
+    let start = docs.len();
+    let rest = (&r.path, &r.failed, &r.rejected, &r.warnings);
+    let mut out = postcard::to_extend(&rest, docs).map_err(CodecError::Encode)?;
+    let len = (out.len() - start) as u32;
+    out.extend_from_slice(&len.to_le_bytes());
+    Ok(out)
+}
+
+type Rest = (String, Option<String>, Vec<Rejected>, Vec<String>);
 
 pub fn decode(bytes: &[u8]) -> Result<FileResult, CodecError> {
-    let raw = snap::raw::Decoder::new().decompress_vec(bytes)?;
-    postcard::from_bytes(&raw).map_err(CodecError::Decode)
+    let short = || CodecError::Short(bytes.len());
+    let split = bytes.len().checked_sub(4).ok_or_else(short)?;
+    let len = u32::from_le_bytes(bytes[split..].try_into().map_err(|_| short())?) as usize;
+    let docs_end = split.checked_sub(len).ok_or_else(short)?;
+    let (path, failed, rejected, warnings): Rest =
+        postcard::from_bytes(&bytes[docs_end..split]).map_err(CodecError::Decode)?;
+    let raw = snap::raw::Decoder::new().decompress_vec(&bytes[..docs_end])?;
+    let docs = postcard::from_bytes(&raw).map_err(CodecError::Decode)?;
+    Ok(FileResult {
+        path,
+        failed,
+        rejected,
+        warnings,
+        docs,
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(r: &FileResult) -> Vec<u8> {
+        encode_part(encode_docs(&r.docs).unwrap(), r).unwrap()
+    }
+
     #[test]
-    fn damaged_parts_are_errors_not_panics() {
-        let mut scratch = Vec::new();
-        let good = encode(
-            &FileResult {
-                path: "in/a.txt".into(),
-                warnings: vec!["a warning long enough to be worth cutting in two".into()],
+    fn parts_come_back_as_they_were() {
+        let doc = DocSummary {
+            id: "in/a.jsonl#1".into(),
+            path: "in/a.jsonl".into(),
+            date: chrono::NaiveDate::from_ymd_opt(1987, 3, 2),
+            date_source: crate::ingest::DateSource::Metadata,
+            title: "China weighs tariffs".into(),
+            hash: [7; 16],
+            counts: vec![(0, 2), (1, 1)],
+            cooc_sentences: vec![(1, 0, 1)],
+            pairs: vec![(1, 0)],
+            groups: vec![],
+            evidence: vec![],
+            names: vec![],
+            warnings: vec!["a warning of the document".into()],
+        };
+        let cases = [
+            FileResult::default(),
+            FileResult {
+                path: "in/a.jsonl".into(),
+                failed: Some("binary data".into()),
+                rejected: vec![Rejected {
+                    path: "in/a.jsonl".into(),
+                    record: Some(3),
+                    reason: "invalid JSON".into(),
+                }],
+                warnings: vec!["a warning".into()],
+                docs: vec![doc.clone(), doc],
                 ..Default::default()
             },
-            &mut scratch,
-        )
-        .unwrap();
+        ];
+        for r in cases {
+            assert_eq!(decode(&encode(&r)).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn damaged_parts_are_errors_not_panics() {
+        let good = encode(&FileResult {
+            path: "in/a.txt".into(),
+            warnings: vec!["a warning long enough to be worth cutting in two".into()],
+            ..Default::default()
+        });
         assert!(decode(&good).is_ok());
-        let cases: [(&str, Vec<u8>); 3] = [
+        let mut long = good.clone();
+        let n = long.len();
+        long[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        let cases: [(&str, Vec<u8>); 5] = [
             ("empty", vec![]),
+            ("three bytes", vec![1, 2, 3]),
             ("truncated", good[..good.len() / 2].to_vec()),
+            ("rest longer than the part", long),
             ("not snappy", vec![0xFF; 40]),
         ];
         for (name, bytes) in cases {

@@ -6,10 +6,12 @@
 //! decision whether a stored result is still valid for a file (path + size + mtime, then the
 //! content hash; the pipeline hash and document limit for the whole state), and the
 //! analyst-facing tables (documents, mentions, sentences, counts). Results are stored and
-//! loaded in parts (`write.rs`, `codec.rs`), so a large file never sits in memory whole.
-//! Crash safety comes from SQLite transactions in WAL mode: fresh parts are committed in
-//! batches, a file's row becomes valid for reuse only in the transaction of its last part,
-//! and a file left incomplete by a killed run is deleted when the state is next opened.
+//! loaded in parts (`write.rs`, `codec.rs`), so a large file never sits in memory whole;
+//! worker threads prepare a part (`prepare.rs`), a writer thread of its own stores it, so
+//! the in-order fold never waits on SQLite. Crash safety comes from SQLite transactions in
+//! WAL mode: fresh parts are committed in batches, a file's row becomes valid for reuse only
+//! in the transaction of its last part, and a file left incomplete by a killed run is
+//! deleted when the state is next opened.
 //!
 //! Must not touch: parsing, tagging or counting (it stores `FileResult`s the pipeline made and
 //! hands them back unchanged), and the report (it only returns [`Changes`]). A state error
@@ -18,6 +20,7 @@
 //! without the state).
 
 mod codec;
+mod prepare;
 mod schema;
 mod write;
 
@@ -37,11 +40,13 @@ use crate::ingest::Article;
 use crate::pipeline::{FileResult, Loaded, ResultCache};
 use crate::tag::Mention;
 
+pub use prepare::Prepared;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
-/// does not show (a parser or summary change), so stored results are not reused.
-const RESULTS_VERSION: u32 = 3;
+/// does not show (a parser or summary change), or how a part is encoded (`codec.rs`), so
+/// stored results are not reused.
+const RESULTS_VERSION: u32 = 4;
 
 /// Warnings whose truth depends on the day of the run: such results are never reused.
 const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was being read"];
@@ -201,13 +206,10 @@ pub struct State {
     present: HashSet<String>,
     /// Stats of the run's files, taken before they were read.
     stats: HashMap<String, Stat>,
-    /// The file whose parts are being written, between its first and its last part.
-    writing: Option<write::Writing>,
-    /// Parts and encoded bytes written in the open transaction (see `write`).
-    tx_parts: usize,
-    tx_bytes: usize,
-    /// Reused between parts by the encoder.
-    scratch: Vec<u8>,
+    /// The thread that writes this run's results, started at the first write.
+    writer: Option<write::Writer>,
+    /// The writer was asked to build the indexes of a bulk run.
+    indexes_sent: bool,
     /// Files whose stored result was reused but whose stat moved (touched, same content).
     restat: Vec<(String, Stat)>,
     changes: Changes,
@@ -330,6 +332,10 @@ impl State {
                 conn = open_conn(path).map_err(sql)?;
             }
         }
+        if reset.is_some() {
+            // Only a database without pages takes a page size (before WAL mode is set).
+            conn.execute_batch(schema::PAGE_SIZE).map_err(sql)?;
+        }
         configure(&conn).map_err(sql)?;
         if reset.is_some() {
             schema::create(&mut conn).map_err(sql)?;
@@ -427,10 +433,8 @@ impl State {
             known: HashMap::new(),
             present: HashSet::new(),
             stats: HashMap::new(),
-            writing: None,
-            tx_parts: 0,
-            tx_bytes: 0,
-            scratch: Vec::new(),
+            writer: None,
+            indexes_sent: false,
             restat: Vec::new(),
             changes: Changes {
                 state: path.display().to_string(),
@@ -460,7 +464,6 @@ impl State {
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        self.writing = None;
         if !self.broken {
             self.changes.problems.push(format!(
                 "{what} failed ({e}); the state is not updated for the rest of this run \
@@ -531,13 +534,67 @@ impl State {
         (n, res)
     }
 
-    /// Drops files that are gone, marks duplicates, records the run. Returns the counts.
-    pub fn finish(&mut self, agg: &Aggregate) -> Changes {
-        if !self.broken {
-            if let Err(e) = self.commit() {
-                self.fail("writing the state", e);
+    /// The writer for this run, started if need be; `None` once the state is broken.
+    fn writer(&mut self, entity_ids: &[String]) -> Option<&mut write::Writer> {
+        if self.broken {
+            return None;
+        }
+        if self.writer.is_none() {
+            let started = open_conn(&self.path)
+                .and_then(|c| configure(&c).map(|()| c))
+                .map_err(|e| e.to_string())
+                .and_then(|conn| {
+                    write::Writer::spawn(
+                        conn,
+                        write::RunInfo {
+                            run_id: self.run_id,
+                            started_ns: self.started_ns,
+                            entity_ids: entity_ids.to_vec(),
+                            restat: std::mem::take(&mut self.restat),
+                        },
+                    )
+                });
+            match started {
+                Ok(w) => self.writer = Some(w),
+                Err(e) => {
+                    self.fail("writing the state", e);
+                    return None;
+                }
             }
         }
+        self.writer.as_mut().filter(|w| !w.failed())
+    }
+
+    /// Deletes a file's rows (through the writer).
+    fn drop_file(&mut self, path: &str, entity_ids: &[String]) {
+        if let Some(w) = self.writer(entity_ids) {
+            w.send(write::Msg::Drop(path.to_string()));
+        }
+    }
+
+    /// Commits what the writer was given so far, and waits for it.
+    #[cfg(test)]
+    fn commit(&mut self) {
+        if let Some(w) = self.writer.as_mut() {
+            w.commit();
+        }
+    }
+
+    /// Waits for the writer to end (telling it the run is over if nobody did); its failure,
+    /// if any, becomes the state's problem.
+    fn join_writer(&mut self) {
+        let Some(mut w) = self.writer.take() else {
+            return;
+        };
+        w.finish(false);
+        if let Some(f) = w.join() {
+            self.fail(f.what, f.error);
+        }
+    }
+
+    /// Drops files that are gone, marks duplicates, records the run. Returns the counts.
+    pub fn finish(&mut self, agg: &Aggregate) -> Changes {
+        self.join_writer();
         if !self.broken {
             if let Err(e) = self.finish_inner(agg) {
                 self.fail("finishing the state", e);
@@ -554,7 +611,17 @@ impl State {
             .filter(|(p, _)| !present.contains(p.as_str()))
             .collect();
         let tx = self.conn.transaction()?;
-        if self.bulk {
+        for (path, s) in std::mem::take(&mut self.restat) {
+            // Only when nothing was written (no writer applied them).
+            let mtime = if s.mtime_ns >= self.started_ns - RACY_NS {
+                0
+            } else {
+                s.mtime_ns
+            };
+            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1")?
+                .execute(params![path, s.size as i64, mtime])?;
+        }
+        if self.bulk && !self.indexes_sent {
             schema::create_indexes(&tx)?;
         }
         for (p, k) in &gone {
@@ -704,9 +771,7 @@ impl ResultCache for Cache<'_> {
                          and this run was done again without the state",
                         file.display
                     ));
-                    if let Err(e) = st.drop_file(&file.display) {
-                        st.fail("writing the state", e);
-                    }
+                    st.drop_file(&file.display, &self.entity_ids);
                     Loaded::Partly
                 }
             }
@@ -720,29 +785,57 @@ impl ResultCache for Cache<'_> {
         loaded
     }
 
-    fn store(&mut self, file: &InputFile, part: &FileResult, last: bool) {
+    fn store(&mut self, file: &InputFile, part: &mut FileResult, last: bool) {
         let st = &mut *self.state;
         let n = part.docs.len() as u64;
-        if st.known.contains_key(&file.display) {
+        let known = st.known.contains_key(&file.display);
+        if known {
             st.changes.documents.changed += n;
         } else {
             st.changes.documents.added += n;
         }
-        if st.broken {
+        if st.broken || st.writer.as_ref().is_some_and(|w| w.failed()) {
             return;
         }
-        if let Err(e) = st.store_part(file, part, last, &self.entity_ids) {
-            st.fail("writing the state", e);
+        let prepared = match part.prepared.take() {
+            Some(p) => *p,
+            // Every part the pipeline makes with documents comes prepared.
+            None => {
+                debug_assert!(part.docs.is_empty(), "{} came unprepared", part.path);
+                let details = vec![DocDetail::default(); part.docs.len()];
+                Prepared::new(&part.docs, details)
+            }
+        };
+        let blob = prepared
+            .docs
+            .and_then(|d| codec::encode_part(d, part).map_err(|e| e.to_string()));
+        let msg = write::PartMsg {
+            path: file.display.clone(),
+            fs_path: file.path.clone(),
+            known,
+            stat: st.stats.get(&file.display).copied(),
+            last,
+            blob,
+            rows: prepared.rows,
+            documents: n,
+            rejected: part.rejected.len() as u64,
+            volatile: is_volatile(part),
+            failed: part.failed.clone(),
+            content: part.content.clone(),
+        };
+        if let Some(w) = st.writer(&self.entity_ids) {
+            w.send(write::Msg::Part(Box::new(msg)));
         }
     }
 
     fn flush(&mut self) {
         let st = &mut *self.state;
-        if st.broken {
-            return;
-        }
-        if let Err(e) = st.commit() {
-            st.fail("writing the state", e);
+        let bulk = st.bulk;
+        if let Some(w) = st.writer.as_mut() {
+            // The writer commits and builds the indexes of a bulk run while the run
+            // finishes its aggregate; `finish` waits for it.
+            w.finish(bulk);
+            st.indexes_sent = bulk;
         }
     }
 }

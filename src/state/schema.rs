@@ -11,6 +11,12 @@ pub const APPLICATION_ID: i64 = 0x4E77_7354;
 /// `PRAGMA user_version`: bump on any change to the tables below; an older state is rebuilt.
 pub const SCHEMA_VERSION: i64 = 2;
 
+/// The page size of a new state. Larger than SQLite's 4 KB default: a state is written in
+/// bulk (parts of hundreds of KB, rows by the hundred thousand), and each page costs its
+/// own WAL frame, checksum and system calls on the way to the file (16 KB pages spare the
+/// writer about a sixth of its CPU time; larger ones little more).
+pub const PAGE_SIZE: &str = "PRAGMA page_size = 16384;";
+
 /// The tables. The `REFERENCES` clauses document how tables join; newstrack deletes child
 /// rows itself (`State::delete_file`), so it runs without foreign-key enforcement and spares
 /// every inserted row a lookup of its parent.

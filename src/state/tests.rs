@@ -136,7 +136,7 @@ fn volatile_results_are_recognised() {
         warnings,
         docs: vec![],
         content: None,
-        details: vec![],
+        prepared: None,
     };
     let cases = [
         (r(vec![], None), false),
@@ -183,13 +183,17 @@ fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
         .collect();
     parts[0].rejected = outcome.rejected.clone();
     parts[n - 1].warnings = vec!["a warning of the last part".into()];
+    let mut details: Vec<Vec<DocDetail>> = vec![Vec::new(); n];
     let per = outcome.articles.len().div_ceil(n);
     for (i, a) in outcome.articles.iter().enumerate() {
         w.tag(pl, a);
-        let p = &mut parts[i / per];
-        p.docs
+        parts[i / per]
+            .docs
             .push(crate::aggregate::summarize(a, &w.analysis, &w.mentions, pl));
-        p.details.push(DocDetail::new(a, &w.analysis, &w.mentions));
+        details[i / per].push(DocDetail::new(a, &w.analysis, &w.mentions));
+    }
+    for (p, d) in parts.iter_mut().zip(details) {
+        p.prepared = Some(Box::new(Prepared::new(&p.docs, d)));
     }
     parts
 }
@@ -221,21 +225,22 @@ fn parts_are_stored_and_streamed_back_in_order() {
     let db = dir.path().join("s.db");
     let pl = pipeline();
     let file = jsonl(dir.path(), "feed.jsonl", 30);
-    let parts = parts_of(&pl, &file, 3);
+    let mut parts = parts_of(&pl, &file, 3);
+    let mentions: usize = parts
+        .iter()
+        .flat_map(|p| &p.prepared.as_ref().unwrap().rows)
+        .map(|d| d.detail.mentions.len())
+        .sum();
     let mut st = State::open(&db, &pl, false).unwrap();
     let mut cache = Cache::new(&mut st, &pl);
     assert_eq!(cache.plan(std::slice::from_ref(&file)), vec![false]);
-    for (i, p) in parts.iter().enumerate() {
-        cache.store(&file, p, i + 1 == parts.len());
+    let n = parts.len();
+    for (i, p) in parts.iter_mut().enumerate() {
+        cache.store(&file, p, i + 1 == n);
     }
     cache.flush();
     st.finish(&Aggregate::new(3));
     assert_eq!(st.changes().problems, Vec::<String>::new());
-    let mentions: usize = parts
-        .iter()
-        .flat_map(|p| &p.details)
-        .map(|d| d.mentions.len())
-        .sum();
     let cases = [
         ("SELECT count(*) FROM documents", 30),
         ("SELECT count(*) FROM mentions", mentions as i64),
@@ -261,7 +266,7 @@ fn parts_are_stored_and_streamed_back_in_order() {
         .enumerate()
         .map(|(i, p)| {
             let p = FileResult {
-                details: vec![],
+                prepared: None,
                 content: None,
                 ..p
             };
@@ -282,14 +287,23 @@ fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
     let mut st = State::open(&db, &pl, false).unwrap();
     let mut cache = Cache::new(&mut st, &pl);
     cache.plan(&files);
-    cache.store(&done, &parts_of(&pl, &done, 1)[0], true);
-    let parts = parts_of(&pl, &cut, 4);
-    cache.store(&cut, &parts[0], false);
-    cache.store(&cut, &parts[1], false);
-    st.commit().unwrap();
-    // The third part is written but never committed; then the process dies.
-    Cache::new(&mut st, &pl).store(&cut, &parts[2], false);
+    cache.store(&done, &mut parts_of(&pl, &done, 1)[0], true);
+    let mut parts = parts_of(&pl, &cut, 4);
+    cache.store(&cut, &mut parts[0], false);
+    cache.store(&cut, &mut parts[1], false);
+    st.commit();
+    // Committed: the complete file, and two parts of the other one, marked incomplete.
+    let cases = [
+        ("SELECT count(*) FROM files WHERE complete = 1", 1),
+        ("SELECT count(*) FROM files WHERE complete = 0", 1),
+        ("SELECT count(*) FROM parts WHERE path = 'in/b.jsonl'", 2),
+    ];
+    for (sql, want) in cases {
+        assert_eq!(count(&st, sql), want, "{sql}");
+    }
     assert!(count(&st, "SELECT count(*) FROM documents") > 5);
+    // The third part is written but never committed; then the process dies.
+    Cache::new(&mut st, &pl).store(&cut, &mut parts[2], false);
     drop(st);
 
     let st = State::open(&db, &pl, false).unwrap();
@@ -317,5 +331,66 @@ fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
     ];
     for (sql, want) in cases {
         assert_eq!(count(&st, sql), want, "{sql}");
+    }
+}
+
+#[test]
+fn a_write_failure_stops_the_writer_and_is_reported() {
+    type Break = fn(&Path, &mut FileResult);
+    let cases: [(&str, Break, &str); 2] = [
+        (
+            "SQLite refuses a row",
+            |db, _| {
+                let c = Connection::open(db).unwrap();
+                c.execute_batch(
+                    "CREATE TRIGGER no_docs BEFORE INSERT ON documents \
+                     BEGIN SELECT RAISE(FAIL, 'no room for documents'); END;",
+                )
+                .unwrap();
+            },
+            "no room for documents",
+        ),
+        (
+            "a part cannot be encoded",
+            |_, part| {
+                part.prepared.as_mut().unwrap().docs = Err("cannot encode this part".into());
+            },
+            "cannot encode this part",
+        ),
+    ];
+    for (name, break_it, why) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let pl = pipeline();
+        let a = jsonl(dir.path(), "a.jsonl", 5);
+        let b = jsonl(dir.path(), "b.jsonl", 7);
+        let mut pa = parts_of(&pl, &a, 1).remove(0);
+        let mut pb = parts_of(&pl, &b, 1).remove(0);
+        let mut st = State::open(&db, &pl, false).unwrap();
+        break_it(&db, &mut pa);
+        let mut cache = Cache::new(&mut st, &pl);
+        cache.plan(&[a.clone(), b.clone()]);
+        cache.store(&a, &mut pa, true);
+        cache.store(&b, &mut pb, true);
+        cache.flush();
+        let changes = st.finish(&Aggregate::new(3));
+        // Counted all the same: the report is complete.
+        assert_eq!(changes.documents.added, 12, "{name}");
+        assert_eq!(changes.problems.len(), 1, "{name}: {:?}", changes.problems);
+        let p = &changes.problems[0];
+        assert!(
+            p.starts_with("writing the state failed (") && p.contains(why),
+            "{name}: {p}"
+        );
+        // The transaction that failed is rolled back, and nothing is written after it.
+        let cases = [
+            ("SELECT count(*) FROM files", 0),
+            ("SELECT count(*) FROM parts", 0),
+            ("SELECT count(*) FROM documents", 0),
+            ("SELECT count(*) FROM runs WHERE finished_at IS NULL", 1),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(count(&st, sql), want, "{name}: {sql}");
+        }
     }
 }
