@@ -23,7 +23,7 @@ use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::{self, json, walk, Article, Content, FileOutcome, ReadOptions, Rejected};
 use crate::spill::{self, DedupIndex, DocRows, SpillDir, SpillError};
-use crate::state::{DocDetail, Prepared};
+use crate::state::Prepared;
 use crate::tag::{self, Mention, TagScratch};
 
 /// How a run is carried out (not what it computes: output never depends on these).
@@ -248,21 +248,19 @@ fn tag_outcome(
     keep_details: bool,
 ) -> FileResult {
     let mut docs = Vec::with_capacity(outcome.articles.len());
-    let mut details = Vec::new();
+    let mut prepared = keep_details.then(|| Box::new(Prepared::new()));
     let mut rejected = outcome.rejected;
     for article in &outcome.articles {
         let done = catch_unwind(AssertUnwindSafe(|| {
             worker.tag(pipeline, article);
             let d = summarize(article, &worker.analysis, &worker.mentions, pipeline);
-            let detail =
-                keep_details.then(|| DocDetail::new(article, &worker.analysis, &worker.mentions));
-            (d, detail)
+            if let Some(p) = prepared.as_mut() {
+                p.add(article, &worker.analysis, &worker.mentions, &d);
+            }
+            d
         }));
         match done {
-            Ok((d, detail)) => {
-                docs.push(d);
-                details.extend(detail);
-            }
+            Ok(d) => docs.push(d),
             Err(p) => {
                 // The worker's buffers may be half-written: start it afresh.
                 *worker = Worker::default();
@@ -278,7 +276,9 @@ fn tag_outcome(
             }
         }
     }
-    let prepared = keep_details.then(|| Box::new(Prepared::new(&docs, details)));
+    if let Some(p) = prepared.as_mut() {
+        p.seal(&docs);
+    }
     FileResult {
         path: outcome.path,
         failed: outcome.failed,

@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 
+use super::prepare::Buf;
 use crate::aggregate::DocSummary;
 use crate::ingest::Rejected;
 use crate::pipeline::FileResult;
@@ -29,32 +30,47 @@ pub enum CodecError {
     Short(usize),
 }
 
+/// A thread's buffers for the last part it encoded: reused, so a part costs no buffer grown
+/// from empty.
+#[derive(Default)]
+struct Scratch {
+    /// The summaries in postcard.
+    raw: Vec<u8>,
+    /// Snappy's output, at the largest size it may take.
+    packed: Vec<u8>,
+}
+
 thread_local! {
-    /// The uncompressed summaries of the last part this thread encoded: reused, so a part
-    /// costs no allocation growing from empty.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Encodes a part's document summaries: postcard, then Snappy.
-pub fn encode_docs(docs: &[DocSummary]) -> Result<Vec<u8>, CodecError> {
+pub(super) fn encode_docs(docs: &[DocSummary]) -> Result<Buf, CodecError> {
     SCRATCH.with(|s| {
-        let mut raw = std::mem::take(&mut *s.borrow_mut());
+        let s = &mut *s.borrow_mut();
+        let mut raw = std::mem::take(&mut s.raw);
         raw.clear();
-        let raw = postcard::to_extend(docs, raw).map_err(CodecError::Encode)?;
-        let out = snap::raw::Encoder::new().compress_vec(&raw);
-        *s.borrow_mut() = raw;
-        Ok(out?)
+        s.raw = postcard::to_extend(docs, raw).map_err(CodecError::Encode)?;
+        let max = snap::raw::max_compress_len(s.raw.len());
+        if s.packed.len() < max {
+            s.packed.resize(max, 0);
+        }
+        let n = snap::raw::Encoder::new().compress(&s.raw, &mut s.packed)?;
+        // Copied out at its size: the buffer travels to the writer and back to the pool.
+        let mut out = Buf::take();
+        out.0.extend_from_slice(&s.packed[..n]);
+        Ok(out)
     })
 }
 
 /// Completes a part: appends the rest of `r` to its summaries as [`encode_docs`] made them.
-pub fn encode_part(docs: Vec<u8>, r: &FileResult) -> Result<Vec<u8>, CodecError> {
-    let start = docs.len();
+pub(super) fn encode_part(mut docs: Buf, r: &FileResult) -> Result<Buf, CodecError> {
+    let start = docs.0.len();
     let rest = (&r.path, &r.failed, &r.rejected, &r.warnings);
-    let mut out = postcard::to_extend(&rest, docs).map_err(CodecError::Encode)?;
-    let len = (out.len() - start) as u32;
-    out.extend_from_slice(&len.to_le_bytes());
-    Ok(out)
+    docs.0 = postcard::to_extend(&rest, std::mem::take(&mut docs.0)).map_err(CodecError::Encode)?;
+    let len = (docs.0.len() - start) as u32;
+    docs.0.extend_from_slice(&len.to_le_bytes());
+    Ok(docs)
 }
 
 type Rest = (String, Option<String>, Vec<Rejected>, Vec<String>);
@@ -83,7 +99,10 @@ mod tests {
     use super::*;
 
     fn encode(r: &FileResult) -> Vec<u8> {
-        encode_part(encode_docs(&r.docs).unwrap(), r).unwrap()
+        encode_part(encode_docs(&r.docs).unwrap(), r)
+            .unwrap()
+            .0
+            .clone()
     }
 
     #[test]

@@ -33,12 +33,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::aggregate::Aggregate;
-use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::walk::InputFile;
-use crate::ingest::Article;
 use crate::pipeline::{FileResult, Loaded, ResultCache};
-use crate::tag::Mention;
 
 pub use prepare::Prepared;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
@@ -71,66 +68,6 @@ pub enum StateError {
         /// Shown in the message, so not chained as a source (it would print twice).
         cause: std::io::Error,
     },
-}
-
-/// One mention as stored: entity index, byte span in the original text, sentence index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MentionRow {
-    pub entity: u32,
-    pub start: u32,
-    pub end: u32,
-    pub sentence: u32,
-}
-
-/// A sentence that holds at least one mention: index, byte span and text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentenceRow {
-    pub index: u32,
-    pub start: u32,
-    pub end: u32,
-    pub text: String,
-}
-
-/// What the state keeps of one document beyond its `DocSummary`, for analysts' queries.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocDetail {
-    pub record: Option<u64>,
-    pub mentions: Vec<MentionRow>,
-    pub sentences: Vec<SentenceRow>,
-}
-
-impl DocDetail {
-    pub fn new(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> DocDetail {
-        let mut idx: Vec<u32> = mentions.iter().map(|m| m.sentence).collect();
-        idx.sort_unstable();
-        idx.dedup();
-        let sentences = idx
-            .into_iter()
-            .filter_map(|i| {
-                let s = analysis.sentences.get(i as usize)?;
-                let text = article.text.get(s.start as usize..s.end as usize)?;
-                Some(SentenceRow {
-                    index: i,
-                    start: s.start,
-                    end: s.end,
-                    text: text.to_string(),
-                })
-            })
-            .collect();
-        DocDetail {
-            record: article.record,
-            mentions: mentions
-                .iter()
-                .map(|m| MentionRow {
-                    entity: m.entity,
-                    start: m.start,
-                    end: m.end,
-                    sentence: m.sentence,
-                })
-                .collect(),
-            sentences,
-        }
-    }
 }
 
 /// How this run relates to the previous one: files and the documents in them.
@@ -802,8 +739,9 @@ impl ResultCache for Cache<'_> {
             // Every part the pipeline makes with documents comes prepared.
             None => {
                 debug_assert!(part.docs.is_empty(), "{} came unprepared", part.path);
-                let details = vec![DocDetail::default(); part.docs.len()];
-                Prepared::new(&part.docs, details)
+                let mut p = Prepared::new();
+                p.seal(&part.docs);
+                p
             }
         };
         let blob = prepared
@@ -817,7 +755,7 @@ impl ResultCache for Cache<'_> {
             last,
             blob,
             rows: prepared.rows,
-            documents: n,
+            documents: prepared.count,
             rejected: part.rejected.len() as u64,
             volatile: is_volatile(part),
             failed: part.failed.clone(),

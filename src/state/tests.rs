@@ -1,8 +1,10 @@
 //! State tests: opening, trusting or rebuilding the file, reuse decisions, parts written and
 //! streamed back in order, and incomplete or damaged results dropped.
 
+use super::prepare;
 use super::schema::{self, Verdict};
 use super::*;
+use crate::tag::Mention;
 
 fn pipeline() -> Pipeline {
     let src = r#"
@@ -183,17 +185,20 @@ fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
         .collect();
     parts[0].rejected = outcome.rejected.clone();
     parts[n - 1].warnings = vec!["a warning of the last part".into()];
-    let mut details: Vec<Vec<DocDetail>> = vec![Vec::new(); n];
     let per = outcome.articles.len().div_ceil(n);
     for (i, a) in outcome.articles.iter().enumerate() {
         w.tag(pl, a);
-        parts[i / per]
-            .docs
-            .push(crate::aggregate::summarize(a, &w.analysis, &w.mentions, pl));
-        details[i / per].push(DocDetail::new(a, &w.analysis, &w.mentions));
+        let p = &mut parts[i / per];
+        let d = crate::aggregate::summarize(a, &w.analysis, &w.mentions, pl);
+        p.prepared
+            .get_or_insert_with(Default::default)
+            .add(a, &w.analysis, &w.mentions, &d);
+        p.docs.push(d);
     }
-    for (p, d) in parts.iter_mut().zip(details) {
-        p.prepared = Some(Box::new(Prepared::new(&p.docs, d)));
+    for p in &mut parts {
+        p.prepared
+            .get_or_insert_with(Default::default)
+            .seal(&p.docs);
     }
     parts
 }
@@ -228,8 +233,9 @@ fn parts_are_stored_and_streamed_back_in_order() {
     let mut parts = parts_of(&pl, &file, 3);
     let mentions: usize = parts
         .iter()
-        .flat_map(|p| &p.prepared.as_ref().unwrap().rows)
-        .map(|d| d.detail.mentions.len())
+        .map(|p| p.prepared.as_ref().unwrap())
+        .flat_map(|p| prepare::read_rows(&p.rows.0, p.count).unwrap())
+        .map(|d| d.mentions.len())
         .sum();
     let mut st = State::open(&db, &pl, false).unwrap();
     let mut cache = Cache::new(&mut st, &pl);
@@ -392,5 +398,61 @@ fn a_write_failure_stops_the_writer_and_is_reported() {
         for (sql, want) in cases {
             assert_eq!(count(&st, sql), want, "{name}: {sql}");
         }
+    }
+}
+
+#[test]
+fn document_rows_read_back_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let pl = pipeline();
+    let file = jsonl(dir.path(), "a.jsonl", 2);
+    let opts = crate::ingest::ReadOptions {
+        boilerplate: &pl.boilerplate,
+        max_doc_bytes: pl.max_doc_bytes,
+    };
+    let outcome = crate::ingest::read_file_with(&file.path, &file.display, &opts);
+    let mut w = crate::pipeline::Worker::default();
+    let a = &outcome.articles[1];
+    w.tag(&pl, a);
+    let d = crate::aggregate::summarize(a, &w.analysis, &w.mentions, &pl);
+    // (mentions as tagged, plus one naming a sentence that does not exist) →
+    // (mentions stored, sentences stored)
+    let mut odd = w.mentions.clone();
+    odd.push(Mention {
+        start: 0,
+        end: 5,
+        entity: 1,
+        sentence: 99,
+    });
+    let cases = [(w.mentions.clone(), 2, 1), (odd, 3, 1)];
+    for (mentions, n_mentions, n_sentences) in cases {
+        let mut p = Prepared::new();
+        p.add(a, &w.analysis, &mentions, &d);
+        p.add(a, &w.analysis, &[], &d);
+        let rows = prepare::read_rows(&p.rows.0, 2).unwrap();
+        let r = &rows[0];
+        assert_eq!(
+            (r.doc, r.title, r.record),
+            (d.id.as_str(), d.title.as_str(), Some(2))
+        );
+        assert_eq!(r.date_text().as_deref(), Some("2025-06-02"));
+        assert_eq!(r.date_source.as_str(), "metadata");
+        assert_eq!(r.hash, d.hash);
+        assert_eq!(r.counts, d.counts);
+        assert_eq!(r.mentions.len(), n_mentions);
+        for (m, &(e, start, end, sentence)) in mentions.iter().zip(&r.mentions) {
+            assert_eq!(
+                (m.entity, m.start, m.end, m.sentence),
+                (e, start, end, sentence)
+            );
+        }
+        assert_eq!(r.sentences.len(), n_sentences, "{:?}", r.sentences);
+        let (i, start, end, text) = r.sentences[0];
+        assert_eq!((i, text), (0, &a.text[start as usize..end as usize]));
+        assert!(text.contains("China") && text.contains("tariffs"), "{text}");
+        assert!(rows[1].mentions.is_empty() && rows[1].sentences.is_empty());
+        // Rows of another number of documents are an error, not a misreading.
+        assert!(prepare::read_rows(&p.rows.0, 3).is_err());
+        assert!(prepare::read_rows(&p.rows.0[..p.rows.0.len() - 1], 2).is_err());
     }
 }

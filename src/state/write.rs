@@ -30,8 +30,8 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, Statement};
 
-use super::prepare::DocRow;
-use super::{hash_file, schema, stat, MentionRow, SentenceRow, Stat, RACY_NS};
+use super::prepare::{read_rows, Buf, MentionIn, RowIn, SentenceIn};
+use super::{hash_file, schema, stat, Stat, RACY_NS};
 use crate::ingest::Content;
 
 /// Parts written per transaction at most.
@@ -39,8 +39,9 @@ const COMMIT_PARTS: usize = 64;
 /// Encoded result bytes written per transaction at most (the analyst rows come on top): a
 /// transaction's pages live in SQLite's cache and WAL until the commit.
 const COMMIT_BYTES: usize = 16 << 20;
-/// Parts queued for the writer at most (each a few MB at most: one 1 MB chunk's results).
-const QUEUE: usize = 4;
+/// Parts queued for the writer at most (each about a megabyte: one 1 MB chunk's results):
+/// enough to ride out a commit, few enough that parts in flight cost little memory.
+const QUEUE: usize = 2;
 /// Rows per multi-row INSERT: per row, SQLite then spends about a third less than on one
 /// statement per row (the statement's setup and cursor are shared).
 const BATCH: usize = 64;
@@ -57,9 +58,10 @@ pub(super) struct PartMsg {
     /// The file's last part.
     pub last: bool,
     /// `parts.result` (`codec`), or why it could not be encoded.
-    pub blob: Result<Vec<u8>, String>,
-    pub rows: Vec<DocRow>,
-    pub documents: u64,
+    pub blob: Result<Buf, String>,
+    /// The documents' rows (`prepare::RowIn`), and how many documents they are.
+    pub rows: Buf,
+    pub documents: usize,
     pub rejected: u64,
     pub volatile: bool,
     pub failed: Option<String>,
@@ -382,10 +384,9 @@ impl Sink {
 
     /// Writes the next part of a file's fresh result; its `last` completes the file.
     fn store_part(&mut self, p: PartMsg) -> rusqlite::Result<()> {
-        let blob = p
-            .blob
-            .as_deref()
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.clone().into()))?;
+        let failure = |e: &String| rusqlite::Error::ToSqlConversionFailure(e.clone().into());
+        let blob = p.blob.as_ref().map(|b| b.0.as_slice()).map_err(failure)?;
+        let rows = read_rows(&p.rows.0, p.documents).map_err(|e| failure(&e))?;
         if self.conn.is_autocommit() {
             self.begin()?;
         }
@@ -415,7 +416,7 @@ impl Sink {
         };
         let part = w.parts;
         w.parts += 1;
-        w.documents += p.documents;
+        w.documents += p.documents as u64;
         w.rejected += p.rejected;
         w.volatile |= p.volatile;
         if w.failed.is_none() {
@@ -452,7 +453,7 @@ impl Sink {
                     self.run.run_id
                 ])?;
         }
-        self.write_part(path, part, blob, &p.rows)?;
+        self.write_part(path, part, blob, &rows)?;
         if !p.last {
             self.writing = Some(w);
         } else if part > 0 {
@@ -481,7 +482,8 @@ impl Sink {
                 None => delete_file(&self.conn, path)?,
             }
         }
-        self.part_written(blob.len())
+        let bytes = blob.len();
+        self.part_written(bytes)
     }
 
     /// Counts a part towards the transaction, committing when it is big enough.
@@ -565,7 +567,7 @@ impl Sink {
         path: &str,
         part: u32,
         blob: &[u8],
-        rows: &[DocRow],
+        rows: &[RowIn<'_>],
     ) -> rusqlite::Result<()> {
         let conn = &self.conn;
         conn.prepare_cached(
@@ -574,16 +576,16 @@ impl Sink {
         .execute(params![path, part as i64, rows.len() as i64, blob])?;
         let first = self.next_doc;
         self.next_doc += rows.len() as i64;
-        let docs: Vec<(i64, &DocRow)> = (first..).zip(rows).collect();
+        let docs: Vec<(i64, &RowIn<'_>)> = (first..).zip(rows).collect();
         self.documents.rows(conn, &docs, |st, at, &(id, d)| {
             st.raw_bind_parameter(at, id)?;
             st.raw_bind_parameter(at + 1, path)?;
-            st.raw_bind_parameter(at + 2, d.detail.record.map(|n| n as i64))?;
-            st.raw_bind_parameter(at + 3, &d.doc)?;
-            st.raw_bind_parameter(at + 4, &d.title)?;
-            st.raw_bind_parameter(at + 5, &d.date)?;
-            st.raw_bind_parameter(at + 6, d.date_source)?;
-            st.raw_bind_parameter(at + 7, &d.text_hash)
+            st.raw_bind_parameter(at + 2, d.record.map(|n| n as i64))?;
+            st.raw_bind_parameter(at + 3, d.doc)?;
+            st.raw_bind_parameter(at + 4, d.title)?;
+            st.raw_bind_parameter(at + 5, d.date_text())?;
+            st.raw_bind_parameter(at + 6, d.date_source.as_str())?;
+            st.raw_bind_parameter(at + 7, crate::ingest::clean::hash_hex(&d.hash))
         })?;
         let ids = &self.run.entity_ids;
         let name = |e: u32| ids.get(e as usize).map_or("?", |s| s.as_str());
@@ -596,27 +598,35 @@ impl Sink {
             st.raw_bind_parameter(at + 1, name(e))?;
             st.raw_bind_parameter(at + 2, n as i64)
         })?;
-        let mentions: Vec<(i64, &MentionRow)> = docs
+        let mentions: Vec<(i64, &MentionIn)> = docs
             .iter()
-            .flat_map(|&(id, d)| d.detail.mentions.iter().map(move |m| (id, m)))
+            .flat_map(|&(id, d)| d.mentions.iter().map(move |m| (id, m)))
             .collect();
-        self.mentions.rows(conn, &mentions, |st, at, &(id, m)| {
-            st.raw_bind_parameter(at, id)?;
-            st.raw_bind_parameter(at + 1, name(m.entity))?;
-            st.raw_bind_parameter(at + 2, m.start as i64)?;
-            st.raw_bind_parameter(at + 3, m.end as i64)?;
-            st.raw_bind_parameter(at + 4, m.sentence as i64)
-        })?;
-        let sentences: Vec<(i64, &SentenceRow)> = docs
+        self.mentions.rows(
+            conn,
+            &mentions,
+            |st, at, &(id, &(e, start, end, sentence))| {
+                st.raw_bind_parameter(at, id)?;
+                st.raw_bind_parameter(at + 1, name(e))?;
+                st.raw_bind_parameter(at + 2, start as i64)?;
+                st.raw_bind_parameter(at + 3, end as i64)?;
+                st.raw_bind_parameter(at + 4, sentence as i64)
+            },
+        )?;
+        let sentences: Vec<(i64, &SentenceIn<'_>)> = docs
             .iter()
-            .flat_map(|&(id, d)| d.detail.sentences.iter().map(move |s| (id, s)))
+            .flat_map(|&(id, d)| d.sentences.iter().map(move |s| (id, s)))
             .collect();
-        self.sentences.rows(conn, &sentences, |st, at, &(id, s)| {
-            st.raw_bind_parameter(at, id)?;
-            st.raw_bind_parameter(at + 1, s.index as i64)?;
-            st.raw_bind_parameter(at + 2, s.start as i64)?;
-            st.raw_bind_parameter(at + 3, s.end as i64)?;
-            st.raw_bind_parameter(at + 4, &s.text)
-        })
+        self.sentences.rows(
+            conn,
+            &sentences,
+            |st, at, &(id, &(index, start, end, text))| {
+                st.raw_bind_parameter(at, id)?;
+                st.raw_bind_parameter(at + 1, index as i64)?;
+                st.raw_bind_parameter(at + 2, start as i64)?;
+                st.raw_bind_parameter(at + 3, end as i64)?;
+                st.raw_bind_parameter(at + 4, text)
+            },
+        )
     }
 }
