@@ -88,8 +88,8 @@ pub struct FileResult {
     pub rejected: Vec<Rejected>,
     pub warnings: Vec<String>,
     pub docs: Vec<DocSummary>,
-    /// The bytes the result came from, when the file was read whole; `None` when they could
-    /// not be read or the file came in chunks.
+    /// The bytes the result came from, when the file was read whole, or on the last chunk of
+    /// a file read in chunks (all of its bytes); `None` when they could not be read.
     #[serde(skip)]
     pub content: Option<Content>,
     /// The documents as the state stores them (summaries encoded, per-document mentions and
@@ -166,11 +166,13 @@ fn process_unit(
             bytes,
             first_line,
             last,
+            content,
             ..
         } => {
             let read = catch_unwind(AssertUnwindSafe(|| {
                 let mut o = FileOutcome {
                     path: file.display.clone(),
+                    content: content.clone(),
                     ..Default::default()
                 };
                 let file_date = ingest::date::date_from_filename(&file.path);
@@ -204,6 +206,7 @@ fn process_unit(
                                 panic_message(&p)
                             ),
                         }],
+                        content,
                         ..Default::default()
                     },
                 },

@@ -145,8 +145,8 @@ pub struct State {
     stats: HashMap<String, Stat>,
     /// The thread that writes this run's results, started at the first write.
     writer: Option<write::Writer>,
-    /// The writer was asked to build the indexes of a bulk run.
-    indexes_sent: bool,
+    /// The pipeline's entity ids, by index (mentions and counts name them).
+    entity_ids: Vec<String>,
     /// Files whose stored result was reused but whose stat moved (touched, same content).
     restat: Vec<(String, Stat)>,
     changes: Changes,
@@ -371,7 +371,7 @@ impl State {
             present: HashSet::new(),
             stats: HashMap::new(),
             writer: None,
-            indexes_sent: false,
+            entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
             restat: Vec::new(),
             changes: Changes {
                 state: path.display().to_string(),
@@ -472,7 +472,7 @@ impl State {
     }
 
     /// The writer for this run, started if need be; `None` once the state is broken.
-    fn writer(&mut self, entity_ids: &[String]) -> Option<&mut write::Writer> {
+    fn writer(&mut self) -> Option<&mut write::Writer> {
         if self.broken {
             return None;
         }
@@ -486,7 +486,7 @@ impl State {
                         write::RunInfo {
                             run_id: self.run_id,
                             started_ns: self.started_ns,
-                            entity_ids: entity_ids.to_vec(),
+                            entity_ids: self.entity_ids.clone(),
                             restat: std::mem::take(&mut self.restat),
                         },
                     )
@@ -503,8 +503,8 @@ impl State {
     }
 
     /// Deletes a file's rows (through the writer).
-    fn drop_file(&mut self, path: &str, entity_ids: &[String]) {
-        if let Some(w) = self.writer(entity_ids) {
+    fn drop_file(&mut self, path: &str) {
+        if let Some(w) = self.writer() {
             w.send(write::Msg::Drop(path.to_string()));
         }
     }
@@ -517,87 +517,61 @@ impl State {
         }
     }
 
-    /// Waits for the writer to end (telling it the run is over if nobody did); its failure,
-    /// if any, becomes the state's problem.
-    fn join_writer(&mut self) {
-        let Some(mut w) = self.writer.take() else {
-            return;
-        };
-        w.finish(false);
-        if let Some(f) = w.join() {
-            self.fail(f.what, f.error);
-        }
-    }
-
-    /// Drops files that are gone, marks duplicates, records the run. Returns the counts.
+    /// Drops files that are gone, marks duplicates, records the run (on the writer thread,
+    /// which goes on to build the indexes of a bulk run and to checkpoint the WAL while the
+    /// caller writes its reports: [`State::close`] waits for that). Returns the counts.
     pub fn finish(&mut self, agg: &Aggregate) -> Changes {
-        self.join_writer();
-        if !self.broken {
-            if let Err(e) = self.finish_inner(agg) {
-                self.fail("finishing the state", e);
+        if self.broken {
+            return self.changes.clone();
+        }
+        let mut gone = Vec::new();
+        for (p, k) in &self.known {
+            if !self.present.contains(p.as_str()) {
+                gone.push(p.clone());
+                self.changes.files.removed += 1;
+                self.changes.documents.removed += k.documents;
             }
+        }
+        let c = self.changes.documents;
+        let end = write::RunEnd {
+            gone,
+            duplicates: agg
+                .accounting
+                .duplicates
+                .iter()
+                .map(|d| (d.same_as.clone(), d.doc.clone(), d.path.clone()))
+                .collect(),
+            bulk: self.bulk,
+            files: self.present.len() as u64,
+            reused: c.reused,
+            added: c.added,
+            changed: c.changed,
+            removed: c.removed,
+            articles: agg.accounting.articles,
+        };
+        if self.writer.is_none() {
+            // Nothing was written: a writer records the run all the same.
+            self.writer();
+        }
+        // A writer that failed says why here.
+        if let Some(f) = self.writer.as_mut().and_then(|w| w.finish(end)) {
+            self.fail(f.what, f.error);
         }
         self.changes.clone()
     }
 
-    fn finish_inner(&mut self, agg: &Aggregate) -> rusqlite::Result<()> {
-        let present = &self.present;
-        let gone: Vec<(&String, &Known)> = self
-            .known
-            .iter()
-            .filter(|(p, _)| !present.contains(p.as_str()))
-            .collect();
-        let tx = self.conn.transaction()?;
-        for (path, s) in std::mem::take(&mut self.restat) {
-            // Only when nothing was written (no writer applied them).
-            let mtime = if s.mtime_ns >= self.started_ns - RACY_NS {
-                0
-            } else {
-                s.mtime_ns
-            };
-            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1")?
-                .execute(params![path, s.size as i64, mtime])?;
+    /// Waits for what the state does after [`State::finish`] (a first run's indexes, the
+    /// WAL checkpoint); the problems met there, which the run's report could not hold (the
+    /// state's results are committed: a later run builds missing indexes).
+    pub fn close(mut self) -> Vec<String> {
+        let Some(w) = self.writer.take() else {
+            return Vec::new();
+        };
+        let before = self.changes.problems.len();
+        if let Some(f) = w.join() {
+            self.fail(f.what, f.error);
         }
-        if self.bulk && !self.indexes_sent {
-            schema::create_indexes(&tx)?;
-        }
-        for (p, k) in &gone {
-            write::delete_file(&tx, p)?;
-            self.changes.files.removed += 1;
-            self.changes.documents.removed += k.documents;
-        }
-        tx.execute(
-            "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL",
-            [],
-        )?;
-        {
-            let mut dup = tx.prepare_cached(
-                "UPDATE documents SET duplicate_of = ?1 WHERE doc = ?2 AND path = ?3",
-            )?;
-            for d in &agg.accounting.duplicates {
-                dup.execute(params![d.same_as, d.doc, d.path])?;
-            }
-        }
-        let c = &self.changes.documents;
-        tx.execute(
-            "UPDATE runs SET finished_at = ?2, files = ?3, reused = ?4, added = ?5, changed = ?6, \
-             removed = ?7, articles = ?8 WHERE id = ?1",
-            params![
-                self.run_id,
-                now(),
-                self.present.len() as i64,
-                c.reused as i64,
-                c.added as i64,
-                c.changed as i64,
-                c.removed as i64,
-                agg.accounting.articles as i64
-            ],
-        )?;
-        tx.commit()?;
-        // Fold the WAL back so the state is one self-contained file between runs.
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+        self.changes.problems.split_off(before)
     }
 }
 
@@ -613,18 +587,14 @@ fn is_volatile(r: &FileResult) -> bool {
             .any(|x| x.reason.contains("internal error"))
 }
 
-/// The state as the pipeline's result cache; entity ids are needed to name mentions.
+/// The state as the pipeline's result cache.
 pub struct Cache<'a> {
     pub state: &'a mut State,
-    pub entity_ids: Vec<String>,
 }
 
 impl<'a> Cache<'a> {
-    pub fn new(state: &'a mut State, pipeline: &Pipeline) -> Cache<'a> {
-        Cache {
-            state,
-            entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
-        }
+    pub fn new(state: &'a mut State) -> Cache<'a> {
+        Cache { state }
     }
 }
 
@@ -708,7 +678,7 @@ impl ResultCache for Cache<'_> {
                          and this run was done again without the state",
                         file.display
                     ));
-                    st.drop_file(&file.display, &self.entity_ids);
+                    st.drop_file(&file.display);
                     Loaded::Partly
                 }
             }
@@ -761,19 +731,16 @@ impl ResultCache for Cache<'_> {
             failed: part.failed.clone(),
             content: part.content.clone(),
         };
-        if let Some(w) = st.writer(&self.entity_ids) {
+        if let Some(w) = st.writer() {
             w.send(write::Msg::Part(Box::new(msg)));
         }
     }
 
     fn flush(&mut self) {
-        let st = &mut *self.state;
-        let bulk = st.bulk;
-        if let Some(w) = st.writer.as_mut() {
-            // The writer commits and builds the indexes of a bulk run while the run
-            // finishes its aggregate; `finish` waits for it.
-            w.finish(bulk);
-            st.indexes_sent = bulk;
+        // Committed while the run finishes its aggregate, and kept should the run fail
+        // before `State::finish`.
+        if let Some(w) = self.state.writer.as_mut() {
+            w.send(write::Msg::Commit(None));
         }
     }
 }

@@ -167,8 +167,8 @@ fn volatile_results_are_recognised() {
     }
 }
 
-/// Real results of a JSONL file, cut into `n` parts as chunked reading cuts them (no
-/// content: a chunked file is hashed when its last part is stored).
+/// Real results of a JSONL file, cut into `n` parts as chunked reading cuts them (the
+/// last part carries the file's content, as the chunk reader hashes it).
 fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
     let opts = crate::ingest::ReadOptions {
         boilerplate: &pl.boilerplate,
@@ -185,6 +185,10 @@ fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
         .collect();
     parts[0].rejected = outcome.rejected.clone();
     parts[n - 1].warnings = vec!["a warning of the last part".into()];
+    parts[n - 1].content = Some(crate::ingest::Content {
+        len: std::fs::metadata(&file.path).unwrap().len(),
+        hash: hash_file(&file.path).unwrap(),
+    });
     let per = outcome.articles.len().div_ceil(n);
     for (i, a) in outcome.articles.iter().enumerate() {
         w.tag(pl, a);
@@ -238,7 +242,7 @@ fn parts_are_stored_and_streamed_back_in_order() {
         .map(|d| d.mentions.len())
         .sum();
     let mut st = State::open(&db, &pl, false).unwrap();
-    let mut cache = Cache::new(&mut st, &pl);
+    let mut cache = Cache::new(&mut st);
     assert_eq!(cache.plan(std::slice::from_ref(&file)), vec![false]);
     let n = parts.len();
     for (i, p) in parts.iter_mut().enumerate() {
@@ -261,7 +265,7 @@ fn parts_are_stored_and_streamed_back_in_order() {
     drop(st);
 
     let mut st = State::open(&db, &pl, false).unwrap();
-    let mut cache = Cache::new(&mut st, &pl);
+    let mut cache = Cache::new(&mut st);
     assert_eq!(cache.plan(std::slice::from_ref(&file)), vec![true]);
     let mut got = Vec::new();
     let loaded = cache.load(&file, &mut |r, last| got.push((r, last)));
@@ -291,7 +295,7 @@ fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
     let cut = jsonl(dir.path(), "b.jsonl", 12);
     let files = [done.clone(), cut.clone()];
     let mut st = State::open(&db, &pl, false).unwrap();
-    let mut cache = Cache::new(&mut st, &pl);
+    let mut cache = Cache::new(&mut st);
     cache.plan(&files);
     cache.store(&done, &mut parts_of(&pl, &done, 1)[0], true);
     let mut parts = parts_of(&pl, &cut, 4);
@@ -309,7 +313,7 @@ fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
     }
     assert!(count(&st, "SELECT count(*) FROM documents") > 5);
     // The third part is written but never committed; then the process dies.
-    Cache::new(&mut st, &pl).store(&cut, &mut parts[2], false);
+    Cache::new(&mut st).store(&cut, &mut parts[2], false);
     drop(st);
 
     let st = State::open(&db, &pl, false).unwrap();
@@ -364,7 +368,9 @@ fn a_write_failure_stops_the_writer_and_is_reported() {
             "cannot encode this part",
         ),
     ];
-    for (name, break_it, why) in cases {
+    // (the writer has met the failure before the run ends, or may not have yet)
+    let cases = cases.iter().flat_map(|c| [(c, true), (c, false)]);
+    for (&(name, break_it, why), settled) in cases {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("s.db");
         let pl = pipeline();
@@ -374,11 +380,14 @@ fn a_write_failure_stops_the_writer_and_is_reported() {
         let mut pb = parts_of(&pl, &b, 1).remove(0);
         let mut st = State::open(&db, &pl, false).unwrap();
         break_it(&db, &mut pa);
-        let mut cache = Cache::new(&mut st, &pl);
+        let mut cache = Cache::new(&mut st);
         cache.plan(&[a.clone(), b.clone()]);
         cache.store(&a, &mut pa, true);
         cache.store(&b, &mut pb, true);
         cache.flush();
+        if settled {
+            st.commit();
+        }
         let changes = st.finish(&Aggregate::new(3));
         // Counted all the same: the report is complete.
         assert_eq!(changes.documents.added, 12, "{name}");
@@ -454,5 +463,50 @@ fn document_rows_read_back_as_written() {
         // Rows of another number of documents are an error, not a misreading.
         assert!(prepare::read_rows(&p.rows.0, 3).is_err());
         assert!(prepare::read_rows(&p.rows.0[..p.rows.0.len() - 1], 2).is_err());
+    }
+}
+
+#[test]
+fn indexes_are_completed_after_the_run_is_recorded() {
+    // (an object in the way of one index) → problems after the run is recorded
+    let cases: [(Option<&str>, usize); 2] =
+        [(None, 0), (Some("CREATE TABLE counts_entity(x);"), 1)];
+    for (in_the_way, late) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let pl = pipeline();
+        let a = jsonl(dir.path(), "a.jsonl", 5);
+        let mut pa = parts_of(&pl, &a, 2);
+        let mut st = State::open(&db, &pl, false).unwrap();
+        if let Some(sql) = in_the_way {
+            Connection::open(&db).unwrap().execute_batch(sql).unwrap();
+        }
+        let mut cache = Cache::new(&mut st);
+        cache.plan(std::slice::from_ref(&a));
+        cache.store(&a, &mut pa[0], false);
+        cache.store(&a, &mut pa[1], true);
+        cache.flush();
+        let changes = st.finish(&Aggregate::new(3));
+        assert_eq!(changes.problems, Vec::<String>::new(), "{in_the_way:?}");
+        let problems = st.close();
+        assert_eq!(problems.len(), late, "{in_the_way:?}: {problems:?}");
+        if late > 0 {
+            assert!(problems[0].starts_with("completing the state failed ("));
+        }
+        // The run and its results are in either way; the indexes only without a failure
+        // (they are built in one transaction; the next run builds what is missing).
+        let c = Connection::open(&db).unwrap();
+        let n = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(n("SELECT count(*) FROM files WHERE complete = 1"), 1);
+        assert_eq!(n("SELECT count(*) FROM documents"), 5);
+        assert_eq!(n("SELECT count(*) FROM runs WHERE finished_at IS NULL"), 0);
+        let built = n("SELECT count(*) FROM sqlite_master WHERE type = 'index' \
+                       AND name IN ('documents_date', 'documents_doc', 'mentions_entity')");
+        assert_eq!(built, if late == 0 { 3 } else { 0 }, "{in_the_way:?}");
+        // The WAL is folded back into the database.
+        let wal = PathBuf::from(format!("{}-wal", db.display()));
+        if late == 0 {
+            assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+        }
     }
 }

@@ -31,7 +31,7 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection, Statement};
 
 use super::prepare::{read_rows, Buf, MentionIn, RowIn, SentenceIn};
-use super::{hash_file, schema, stat, Stat, RACY_NS};
+use super::{schema, stat, Stat, RACY_NS};
 use crate::ingest::Content;
 
 /// Parts written per transaction at most.
@@ -72,13 +72,29 @@ pub(super) enum Msg {
     Part(Box<PartMsg>),
     /// Delete a file's rows (its stored result turned out to be damaged).
     Drop(String),
-    /// Commit now and say so (tests).
-    #[cfg_attr(not(test), allow(dead_code))]
-    Commit(SyncSender<()>),
-    /// The run is over: commit, and build the secondary indexes if asked.
-    Finish {
-        indexes: bool,
-    },
+    /// Commit now (and say so, when asked).
+    Commit(Option<SyncSender<()>>),
+    /// The run is over: commit, record it and say how that went; then build a bulk run's
+    /// indexes and fold the WAL back into the database.
+    Finish(Box<RunEnd>, SyncSender<Option<Failure>>),
+}
+
+/// What the end of a run writes.
+pub(super) struct RunEnd {
+    /// Files no longer found under the inputs: their rows go.
+    pub gone: Vec<String>,
+    /// (same_as, doc, path) of every duplicate document, in fold order.
+    pub duplicates: Vec<(Option<String>, String, String)>,
+    /// The run started from an empty state: no document is marked a duplicate yet, and the
+    /// indexes sorted at the end (`schema::INDEXES`) are to be built.
+    pub bulk: bool,
+    /// `runs` columns: files, documents reused, added, changed, removed, articles counted.
+    pub files: u64,
+    pub reused: u64,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub articles: u64,
 }
 
 /// What went wrong on the writer: the step, as the state's problem names it, and the error.
@@ -144,20 +160,31 @@ impl Writer {
     #[cfg(test)]
     pub fn commit(&mut self) {
         let (ack, done) = sync_channel(1);
-        self.send(Msg::Commit(ack));
+        self.send(Msg::Commit(Some(ack)));
         let _ = done.recv();
     }
 
-    /// Tells the writer the run is over (it commits, then builds the indexes if asked)
-    /// without waiting for it.
-    pub fn finish(&mut self, indexes: bool) {
-        self.send(Msg::Finish { indexes });
+    /// Ends the run: the writer commits what it was sent and records the run, and this
+    /// waits for that (what went wrong, if anything). The indexes of a bulk run and the
+    /// WAL checkpoint follow on the writer while the caller goes on ([`Writer::join`]).
+    pub fn finish(&mut self, end: RunEnd) -> Option<Failure> {
+        let (ack, done) = sync_channel(1);
+        self.send(Msg::Finish(Box::new(end), ack));
         self.finished = true;
+        match done.recv() {
+            Ok(f) => f,
+            // Not sent or not answered: the writer failed before; ending it says how.
+            Err(_) => self.end(),
+        }
     }
 
-    /// Waits for the writer to end; what went wrong, if anything. Call [`Writer::finish`]
-    /// first, or what was not committed is rolled back.
+    /// Waits for the writer to end; what went wrong that was not said yet. Without
+    /// [`Writer::finish`] first, what was not committed is rolled back.
     pub fn join(mut self) -> Option<Failure> {
+        self.end()
+    }
+
+    fn end(&mut self) -> Option<Failure> {
         self.tx = None;
         let handle = self.handle.take()?;
         handle.join().unwrap_or_else(|_| {
@@ -171,10 +198,7 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        self.end();
     }
 }
 
@@ -309,50 +333,58 @@ impl Sink {
     fn run(&mut self, rx: Receiver<Msg>, failed: &AtomicBool) -> Option<Failure> {
         const WRITING: &str = "writing the state";
         let mut failure: Option<Failure> = None;
+        let fail = |s: &mut Sink, what: &'static str, e: rusqlite::Error| {
+            // Whatever the open transaction holds is not to be trusted half-done.
+            if !s.conn.is_autocommit() {
+                let _ = s.conn.execute_batch("ROLLBACK");
+            }
+            failed.store(true, Ordering::Release);
+            Some(Failure {
+                what,
+                error: e.to_string(),
+            })
+        };
         for msg in rx {
-            if failure.is_some() {
-                // Dropped unread; a waiting caller is still answered.
-                match msg {
-                    Msg::Commit(ack) => {
+            match msg {
+                // After a failure, parts are dropped unread.
+                _ if failure.is_some() && !matches!(msg, Msg::Commit(_) | Msg::Finish(..)) => {}
+                Msg::Part(p) => {
+                    if let Err(e) = self.store_part(*p) {
+                        failure = fail(self, WRITING, e);
+                    }
+                }
+                Msg::Drop(path) => {
+                    if let Err(e) = self.drop_file(&path) {
+                        failure = fail(self, WRITING, e);
+                    }
+                }
+                Msg::Commit(ack) => {
+                    if failure.is_none() {
+                        if let Err(e) = self.commit() {
+                            failure = fail(self, WRITING, e);
+                        }
+                    }
+                    if let Some(ack) = ack {
                         let _ = ack.send(());
                     }
-                    Msg::Finish { .. } => break,
-                    _ => {}
                 }
-                continue;
-            }
-            let (res, end) = match msg {
-                Msg::Part(p) => (self.store_part(*p).map_err(|e| (WRITING, e)), false),
-                Msg::Drop(path) => (self.drop_file(&path).map_err(|e| (WRITING, e)), false),
-                Msg::Commit(ack) => {
-                    let r = self.commit().map_err(|e| (WRITING, e));
-                    let _ = ack.send(());
-                    (r, false)
-                }
-                Msg::Finish { indexes } => {
-                    let r = self.commit().map_err(|e| (WRITING, e)).and_then(|()| {
-                        if indexes {
-                            self.build_indexes().map_err(|e| ("finishing the state", e))
-                        } else {
-                            Ok(())
+                Msg::Finish(end, ack) => {
+                    if failure.is_none() {
+                        if let Err(e) = self.commit() {
+                            failure = fail(self, WRITING, e);
+                        } else if let Err(e) = self.record_run(&end) {
+                            failure = fail(self, "finishing the state", e);
                         }
-                    });
-                    (r, true)
+                    }
+                    let ok = failure.is_none();
+                    if ack.send(failure.take()).is_ok() && ok {
+                        // Nothing waits for these: the run's results are committed.
+                        if let Err(e) = self.complete(end.bulk) {
+                            failure = fail(self, "completing the state", e);
+                        }
+                    }
+                    break;
                 }
-            };
-            if let Err((what, e)) = res {
-                // Whatever the open transaction holds is not to be trusted half-done.
-                if !self.conn.is_autocommit() {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                }
-                failed.store(true, Ordering::Release);
-                failure = Some(Failure {
-                    what,
-                    error: e.to_string(),
-                });
-            }
-            if end {
-                break;
             }
         }
         // The queue closed without `Finish` (the run panicked): like a dropped connection,
@@ -363,12 +395,77 @@ impl Sink {
         failure
     }
 
-    /// The indexes of a run that started from an empty state, built once from the finished
-    /// tables (see `schema::INDEXES`), in a transaction of their own.
-    fn build_indexes(&mut self) -> rusqlite::Result<()> {
+    /// Drops the files that are gone, marks duplicates and records the run, in one
+    /// transaction.
+    fn record_run(&mut self, end: &RunEnd) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
-        schema::create_indexes(&tx)?;
+        for p in &end.gone {
+            delete_file(&tx, p)?;
+        }
+        if end.bulk {
+            // Every document was inserted by this run, none marked, and `documents(doc)`
+            // is not built yet: one pass over the table marks them all.
+            if !end.duplicates.is_empty() {
+                tx.execute_batch(
+                    "CREATE TEMP TABLE dups(doc TEXT NOT NULL, path TEXT NOT NULL, \
+                     same_as TEXT NOT NULL, PRIMARY KEY (doc, path)) WITHOUT ROWID;",
+                )?;
+                {
+                    // The last of equal (doc, path) wins, as with one UPDATE each.
+                    let mut ins = tx.prepare(
+                        "INSERT OR REPLACE INTO dups(same_as, doc, path) VALUES (?1, ?2, ?3)",
+                    )?;
+                    for (same_as, doc, path) in &end.duplicates {
+                        ins.execute(params![same_as, doc, path])?;
+                    }
+                }
+                tx.execute_batch(
+                    "UPDATE documents SET duplicate_of = dups.same_as FROM dups \
+                     WHERE dups.doc = documents.doc AND dups.path = documents.path; \
+                     DROP TABLE dups;",
+                )?;
+            }
+        } else {
+            tx.execute(
+                "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL",
+                [],
+            )?;
+            let mut dup = tx.prepare_cached(
+                "UPDATE documents SET duplicate_of = ?1 WHERE doc = ?2 AND path = ?3",
+            )?;
+            for (same_as, doc, path) in &end.duplicates {
+                dup.execute(params![same_as, doc, path])?;
+            }
+        }
+        tx.execute(
+            "UPDATE runs SET finished_at = ?2, files = ?3, reused = ?4, added = ?5, changed = ?6, \
+             removed = ?7, articles = ?8 WHERE id = ?1",
+            params![
+                self.run.run_id,
+                super::now(),
+                end.files as i64,
+                end.reused as i64,
+                end.added as i64,
+                end.changed as i64,
+                end.removed as i64,
+                end.articles as i64
+            ],
+        )?;
         tx.commit()
+    }
+
+    /// After the run is recorded: builds the indexes of a run that started from an empty
+    /// state, once from the finished tables (see `schema::INDEXES`), in a transaction of
+    /// their own, and folds the WAL back so the state is one self-contained file between
+    /// runs. A failure here costs no result: a later run builds missing indexes.
+    fn complete(&mut self, bulk: bool) -> rusqlite::Result<()> {
+        if bulk {
+            let tx = self.conn.transaction()?;
+            schema::create_indexes(&tx)?;
+            tx.commit()?;
+        }
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
     }
 
     /// Deletes a file's rows, in the open transaction (opened if need be).
@@ -530,22 +627,17 @@ impl Sink {
     /// must not be stored (not read, or not to its end; changed while it was read).
     fn file_row(&self, p: &PartMsg, w: &Writing) -> Option<FileRow> {
         let st = p.stat?;
-        let content = match &p.content {
-            Some(c) => c.clone(),
-            // Read in chunks (a large JSONL file): hash it now, and only if it has not moved
-            // since it was read.
-            None if w.failed.is_none() => match (stat(&p.fs_path), hash_file(&p.fs_path)) {
-                (Some(now), Some(hash)) if now.size == st.size && now.mtime_ns == st.mtime_ns => {
-                    Content {
-                        len: now.size,
-                        hash,
-                    }
-                }
+        // Not read (vanished, unreadable), or not to its end: nothing to reuse; the next run
+        // tries again.
+        let content = p.content.clone()?;
+        // Stored in parts (a large JSONL file read in chunks, hashed as it was read): only
+        // if it has not moved since the run began.
+        if w.parts > 1 {
+            match stat(&p.fs_path) {
+                Some(now) if now.size == st.size && now.mtime_ns == st.mtime_ns => {}
                 _ => return None,
-            },
-            // Not read (vanished, unreadable): nothing to reuse; the next run tries again.
-            None => return None,
-        };
+            }
+        }
         // A stat that moved while the file was read must not vouch for what was read, nor
         // one so recent that a rewrite in the same mtime tick would not show.
         let racy = st.mtime_ns >= self.run.started_ns - RACY_NS;
