@@ -2,9 +2,12 @@
 //!
 //! A part is a `FileResult` (path, failure, rejections, warnings, document summaries) in
 //! postcard, chosen for encoding and decoding speed (several times JSON's) and size. It is
-//! stored in two sections: the document summaries, postcard compressed with Snappy
-//! (summaries repeat paths and sentences, which Snappy folds cheaply), then the rest of the
-//! part in plain postcard, then the length of that rest (u32, little-endian). The summaries,
+//! stored in two sections: the document summaries, one after another in postcard, cut into
+//! frames of about `FRAME` bytes, each compressed with Snappy (raw format) and written as
+//! its compressed length (u32, little-endian) and bytes (summaries repeat paths and
+//! sentences, which Snappy folds cheaply; it works on 64 KB blocks anyway, so frames cost
+//! nothing in size and keep the encoder's buffers small); then the rest of the part in
+//! plain postcard, then the length of that rest (u32, little-endian). The summaries,
 //! nearly all of a part's bytes, are encoded on the worker thread that made them
 //! ([`encode_docs`]); the rest is small and is encoded in the fold, where the last chunk of
 //! a file may still gain a rejection ([`encode_part`]). Nobody reads these bytes but
@@ -30,35 +33,58 @@ pub enum CodecError {
     Short(usize),
 }
 
-/// A thread's buffers for the last part it encoded: reused, so a part costs no buffer grown
-/// from empty.
-#[derive(Default)]
+/// Postcard bytes of summaries per compressed frame (at least: a frame holds whole ones).
+const FRAME: usize = 64 << 10;
+
+/// A thread's buffers for the frame it is encoding, reused from part to part.
 struct Scratch {
-    /// The summaries in postcard.
+    /// Summaries in postcard.
     raw: Vec<u8>,
     /// Snappy's output, at the largest size it may take.
     packed: Vec<u8>,
+    encoder: snap::raw::Encoder,
+}
+
+impl Scratch {
+    /// Compresses the summaries gathered in `raw` into a frame at the end of `out`.
+    fn frame(&mut self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        let max = snap::raw::max_compress_len(self.raw.len());
+        if self.packed.len() < max {
+            self.packed.resize(max, 0);
+        }
+        let n = self.encoder.compress(&self.raw, &mut self.packed)?;
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.extend_from_slice(&self.packed[..n]);
+        self.raw.clear();
+        Ok(())
+    }
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+        raw: Vec::new(),
+        packed: Vec::new(),
+        encoder: snap::raw::Encoder::new(),
+    });
 }
 
-/// Encodes a part's document summaries: postcard, then Snappy.
+/// Encodes a part's document summaries, into a buffer that travels to the writer thread and
+/// back to the pool.
 pub(super) fn encode_docs(docs: &[DocSummary]) -> Result<Buf, CodecError> {
     SCRATCH.with(|s| {
         let s = &mut *s.borrow_mut();
-        let mut raw = std::mem::take(&mut s.raw);
-        raw.clear();
-        s.raw = postcard::to_extend(docs, raw).map_err(CodecError::Encode)?;
-        let max = snap::raw::max_compress_len(s.raw.len());
-        if s.packed.len() < max {
-            s.packed.resize(max, 0);
-        }
-        let n = snap::raw::Encoder::new().compress(&s.raw, &mut s.packed)?;
-        // Copied out at its size: the buffer travels to the writer and back to the pool.
         let mut out = Buf::take();
-        out.0.extend_from_slice(&s.packed[..n]);
+        s.raw.clear();
+        for d in docs {
+            let raw = std::mem::take(&mut s.raw);
+            s.raw = postcard::to_extend(d, raw).map_err(CodecError::Encode)?;
+            if s.raw.len() >= FRAME {
+                s.frame(&mut out.0)?;
+            }
+        }
+        if !s.raw.is_empty() {
+            s.frame(&mut out.0)?;
+        }
         Ok(out)
     })
 }
@@ -82,8 +108,24 @@ pub fn decode(bytes: &[u8]) -> Result<FileResult, CodecError> {
     let docs_end = split.checked_sub(len).ok_or_else(short)?;
     let (path, failed, rejected, warnings): Rest =
         postcard::from_bytes(&bytes[docs_end..split]).map_err(CodecError::Decode)?;
-    let raw = snap::raw::Decoder::new().decompress_vec(&bytes[..docs_end])?;
-    let docs = postcard::from_bytes(&raw).map_err(CodecError::Decode)?;
+    let mut docs = Vec::new();
+    let mut decoder = snap::raw::Decoder::new();
+    let mut raw = Vec::new();
+    let mut frames = &bytes[..docs_end];
+    while !frames.is_empty() {
+        let (len, rest) = frames.split_first_chunk::<4>().ok_or_else(short)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let frame = rest.get(..len).ok_or_else(short)?;
+        frames = &rest[len..];
+        raw.resize(snap::raw::decompress_len(frame)?, 0);
+        let n = decoder.decompress(frame, &mut raw)?;
+        let mut summaries = &raw[..n];
+        while !summaries.is_empty() {
+            let (d, more) = postcard::take_from_bytes(summaries).map_err(CodecError::Decode)?;
+            docs.push(d);
+            summaries = more;
+        }
+    }
     Ok(FileResult {
         path,
         failed,
@@ -124,6 +166,12 @@ mod tests {
         };
         let cases = [
             FileResult::default(),
+            // Enough summaries for several frames.
+            FileResult {
+                path: "in/b.jsonl".into(),
+                docs: vec![doc.clone(); 3 * FRAME / 100],
+                ..Default::default()
+            },
             FileResult {
                 path: "in/a.jsonl".into(),
                 failed: Some("binary data".into()),
@@ -138,7 +186,18 @@ mod tests {
             },
         ];
         for r in cases {
-            assert_eq!(decode(&encode(&r)).unwrap(), r);
+            let bytes = encode(&r);
+            assert_eq!(decode(&bytes).unwrap(), r);
+            if r.docs.len() > 100 {
+                // Several frames, and together smaller than the summaries' postcard.
+                let raw = postcard::to_allocvec(&r.docs).unwrap();
+                assert!(
+                    bytes.len() * 4 < raw.len(),
+                    "{} of {}",
+                    bytes.len(),
+                    raw.len()
+                );
+            }
         }
     }
 
