@@ -96,14 +96,17 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         progress,
         spill_dir: Some(out.clone()),
     };
+    // Kept open while the reports are written: it completes its indexes meanwhile.
+    let mut state = None;
     let (mut agg, changes) = if a.no_state {
         (pipeline::run(&pipeline, &paths, &opts)?, None)
     } else {
         let state_path = a.state.unwrap_or_else(|| out.join("newstrack.db"));
         let mut st = state::State::open(&state_path, &pipeline, a.full)?;
-        let mut cache = state::Cache::new(&mut st, &pipeline);
+        let mut cache = state::Cache::new(&mut st);
         let agg = pipeline::run_cached(&pipeline, &paths, &opts, Some(&mut cache))?;
         let changes = st.finish(&agg);
+        state = Some(st);
         (agg, Some(changes))
     };
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -115,10 +118,14 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         parallel: a.threads != Some(1),
     };
     let written = report::write_selected(&cx, &agg, &out, &a.format)?;
+    let late = state.map(state::State::close).unwrap_or_default();
     if !a.quiet {
         print_run_summary(&agg, &out, &written);
         if let Some(c) = &changes {
             print_changes(c);
+        }
+        for p in &late {
+            eprintln!("newstrack: state: {p}");
         }
     }
     // The name table holds one small allocation per distinct name (hundreds of thousands

@@ -23,7 +23,7 @@ use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::{self, json, walk, Article, Content, FileOutcome, ReadOptions, Rejected};
 use crate::spill::{self, DedupIndex, DocRows, SpillDir, SpillError};
-use crate::state::DocDetail;
+use crate::state::Prepared;
 use crate::tag::{self, Mention, TagScratch};
 
 /// How a run is carried out (not what it computes: output never depends on these).
@@ -88,13 +88,14 @@ pub struct FileResult {
     pub rejected: Vec<Rejected>,
     pub warnings: Vec<String>,
     pub docs: Vec<DocSummary>,
-    /// The bytes the result came from, when the file was read whole; `None` when they could
-    /// not be read or the file came in chunks.
+    /// The bytes the result came from, when the file was read whole, or on the last chunk of
+    /// a file read in chunks (all of its bytes); `None` when they could not be read.
     #[serde(skip)]
     pub content: Option<Content>,
-    /// Per-document mentions and sentences, one per `docs` entry, kept only for the state.
+    /// The documents as the state stores them (summaries encoded, per-document mentions and
+    /// sentences), prepared on the worker thread; only when there is a state.
     #[serde(skip)]
-    pub details: Vec<DocDetail>,
+    pub prepared: Option<Box<Prepared>>,
 }
 
 /// Results of earlier runs (implemented over SQLite by `src/state`). A run asks it which
@@ -110,8 +111,8 @@ pub trait ResultCache: Send {
     /// part by part in order; `fold`'s flag marks the file's last part.
     fn load(&mut self, file: &walk::InputFile, fold: &mut dyn FnMut(FileResult, bool)) -> Loaded;
     /// The next fresh part of a file's result (called in walk order, parts in order);
-    /// `last`: the file is complete.
-    fn store(&mut self, file: &walk::InputFile, part: &FileResult, last: bool);
+    /// `last`: the file is complete. Takes `part.prepared`.
+    fn store(&mut self, file: &walk::InputFile, part: &mut FileResult, last: bool);
     /// The run is over: write out what is pending.
     fn flush(&mut self);
 }
@@ -165,11 +166,13 @@ fn process_unit(
             bytes,
             first_line,
             last,
+            content,
             ..
         } => {
             let read = catch_unwind(AssertUnwindSafe(|| {
                 let mut o = FileOutcome {
                     path: file.display.clone(),
+                    content: content.clone(),
                     ..Default::default()
                 };
                 let file_date = ingest::date::date_from_filename(&file.path);
@@ -203,6 +206,7 @@ fn process_unit(
                                 panic_message(&p)
                             ),
                         }],
+                        content,
                         ..Default::default()
                     },
                 },
@@ -247,21 +251,19 @@ fn tag_outcome(
     keep_details: bool,
 ) -> FileResult {
     let mut docs = Vec::with_capacity(outcome.articles.len());
-    let mut details = Vec::new();
+    let mut prepared = keep_details.then(|| Box::new(Prepared::new()));
     let mut rejected = outcome.rejected;
     for article in &outcome.articles {
         let done = catch_unwind(AssertUnwindSafe(|| {
             worker.tag(pipeline, article);
             let d = summarize(article, &worker.analysis, &worker.mentions, pipeline);
-            let detail =
-                keep_details.then(|| DocDetail::new(article, &worker.analysis, &worker.mentions));
-            (d, detail)
+            if let Some(p) = prepared.as_mut() {
+                p.add(article, &worker.analysis, &worker.mentions, &d);
+            }
+            d
         }));
         match done {
-            Ok((d, detail)) => {
-                docs.push(d);
-                details.extend(detail);
-            }
+            Ok(d) => docs.push(d),
             Err(p) => {
                 // The worker's buffers may be half-written: start it afresh.
                 *worker = Worker::default();
@@ -277,6 +279,9 @@ fn tag_outcome(
             }
         }
     }
+    if let Some(p) = prepared.as_mut() {
+        p.seal(&docs);
+    }
     FileResult {
         path: outcome.path,
         failed: outcome.failed,
@@ -284,7 +289,7 @@ fn tag_outcome(
         warnings: outcome.warnings,
         docs,
         content: outcome.content,
-        details,
+        prepared,
     }
 }
 
@@ -478,7 +483,7 @@ impl Fold<'_, '_> {
             }
         };
         if let Some(c) = self.cache.as_deref_mut() {
-            c.store(&self.files[walk_index], &r, file_done);
+            c.store(&self.files[walk_index], &mut r, file_done);
         }
         fold_file(self.agg, &mut self.seen, r, file_done)?;
         if file_done {
@@ -513,9 +518,9 @@ impl Fold<'_, '_> {
                 Loaded::Nothing => {
                     // The stored result vanished since `plan`: read the file here after all.
                     let mut w = Worker::default();
-                    let r = process_file(self.pipeline, &mut w, file, true);
+                    let mut r = process_file(self.pipeline, &mut w, file, true);
                     if let Some(c) = self.cache.as_deref_mut() {
-                        c.store(file, &r, true);
+                        c.store(file, &mut r, true);
                     }
                     fold_file(self.agg, &mut self.seen, r, true)?;
                 }

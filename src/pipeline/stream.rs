@@ -15,7 +15,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::ingest::{clean, walk::InputFile, Format};
+use crate::ingest::{clean, walk::InputFile, Content, Format};
 
 /// Chunk size for large JSONL files: small enough that threads share the file evenly and a
 /// chunk's articles stay a few megabytes, large enough that handing out units costs nothing.
@@ -33,12 +33,15 @@ pub enum Unit {
     /// A whole file, read by the worker.
     File { file: usize },
     /// Whole lines of a large JSONL file; `first_line` is 1-based. The last chunk of a file
-    /// has `last` set (and may be empty).
+    /// has `last` set (and may be empty), and `content`: the length and hash of every byte
+    /// of the file, taken as they were read (the state records it; hashing the file again
+    /// at its end would read it twice, after the run).
     Chunk {
         file: usize,
         bytes: Vec<u8>,
         first_line: u64,
         last: bool,
+        content: Option<Content>,
     },
     /// A chunked file that could not be read to its end (or turned out to be binary).
     Failed { file: usize, reason: String },
@@ -49,6 +52,9 @@ struct OpenFile {
     handle: File,
     carry: Vec<u8>,
     next_line: u64,
+    /// Every byte handed out so far.
+    hash: blake3::Hasher,
+    len: u64,
 }
 
 /// Hands out units in input order. Reading happens here, under the planner's lock, a chunk
@@ -105,6 +111,8 @@ impl Planner<'_> {
             handle,
             carry: head,
             next_line: 1,
+            hash: blake3::Hasher::new(),
+            len: 0,
         };
         let (unit, done) = next_chunk(&mut open, self.chunk);
         if !done {
@@ -171,11 +179,18 @@ fn next_chunk(open: &mut OpenFile, chunk: usize) -> (Unit, bool) {
     open.carry = buf.split_off(cut);
     let first_line = open.next_line;
     open.next_line += count_newlines(&buf);
+    open.hash.update(&buf);
+    open.len += buf.len() as u64;
+    let content = eof.then(|| Content {
+        len: open.len,
+        hash: open.hash.finalize().to_hex().to_string(),
+    });
     let unit = Unit::Chunk {
         file: open.file,
         bytes: buf,
         first_line,
         last: eof,
+        content,
     };
     (unit, eof)
 }

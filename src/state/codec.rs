@@ -1,12 +1,24 @@
 //! How a stored result part is laid out in `parts.result`.
 //!
 //! A part is a `FileResult` (path, failure, rejections, warnings, document summaries) in
-//! postcard, compressed with Snappy: a re-run decodes hundreds of megabytes of these, so the
-//! format is chosen for encoding and decoding speed (several times JSON's) and size (summaries
-//! repeat paths and sentences, which Snappy folds cheaply). Nobody reads these bytes but
-//! newstrack, and only the build that wrote them (the state's settings key names the build),
-//! so the format carries no version of its own. Owns no SQL.
+//! postcard, chosen for encoding and decoding speed (several times JSON's) and size. It is
+//! stored in two sections: the document summaries, one after another in postcard, cut into
+//! frames of about `FRAME` bytes, each compressed with Snappy (raw format) and written as
+//! its compressed length (u32, little-endian) and bytes (summaries repeat paths and
+//! sentences, which Snappy folds cheaply; it works on 64 KB blocks anyway, so frames cost
+//! nothing in size and keep the encoder's buffers small); then the rest of the part in
+//! plain postcard, then the length of that rest (u32, little-endian). The summaries,
+//! nearly all of a part's bytes, are encoded on the worker thread that made them
+//! ([`encode_docs`]); the rest is small and is encoded in the fold, where the last chunk of
+//! a file may still gain a rejection ([`encode_part`]). Nobody reads these bytes but
+//! newstrack, and only the build that wrote them (the state's settings key names the build
+//! and `RESULTS_VERSION`), so the format carries no version of its own. Owns no SQL.
 
+use std::cell::RefCell;
+
+use super::prepare::Buf;
+use crate::aggregate::DocSummary;
+use crate::ingest::Rejected;
 use crate::pipeline::FileResult;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,41 +29,194 @@ pub enum CodecError {
     Snappy(#[from] snap::Error),
     #[error("stored result cannot be decoded: {0}")]
     Decode(postcard::Error),
+    #[error("stored result is cut short ({0} bytes)")]
+    Short(usize),
 }
 
-/// Encodes one part; `scratch` is reused between calls to spare an allocation per part.
-pub fn encode(r: &FileResult, scratch: &mut Vec<u8>) -> Result<Vec<u8>, CodecError> {
-    scratch.clear();
-    let raw = postcard::to_extend(r, std::mem::take(scratch)).map_err(CodecError::Encode)?;
-    let out = snap::raw::Encoder::new().compress_vec(&raw);
-    *scratch = raw;
-    Ok(out?)
+/// Postcard bytes of summaries per compressed frame (at least: a frame holds whole ones).
+const FRAME: usize = 64 << 10;
+
+/// A thread's buffers for the frame it is encoding, reused from part to part.
+struct Scratch {
+    /// Summaries in postcard.
+    raw: Vec<u8>,
+    /// Snappy's output, at the largest size it may take.
+    packed: Vec<u8>,
+    encoder: snap::raw::Encoder,
 }
+
+impl Scratch {
+    /// Compresses the summaries gathered in `raw` into a frame at the end of `out`.
+    fn frame(&mut self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        let max = snap::raw::max_compress_len(self.raw.len());
+        if self.packed.len() < max {
+            self.packed.resize(max, 0);
+        }
+        let n = self.encoder.compress(&self.raw, &mut self.packed)?;
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.extend_from_slice(&self.packed[..n]);
+        self.raw.clear();
+        Ok(())
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+        raw: Vec::new(),
+        packed: Vec::new(),
+        encoder: snap::raw::Encoder::new(),
+    });
+}
+
+/// Encodes a part's document summaries, into a buffer that travels to the writer thread and
+/// back to the pool.
+pub(super) fn encode_docs(docs: &[DocSummary]) -> Result<Buf, CodecError> {
+    SCRATCH.with(|s| {
+        let s = &mut *s.borrow_mut();
+        let mut out = Buf::take();
+        s.raw.clear();
+        for d in docs {
+            let raw = std::mem::take(&mut s.raw);
+            s.raw = postcard::to_extend(d, raw).map_err(CodecError::Encode)?;
+            if s.raw.len() >= FRAME {
+                s.frame(&mut out.0)?;
+            }
+        }
+        if !s.raw.is_empty() {
+            s.frame(&mut out.0)?;
+        }
+        Ok(out)
+    })
+}
+
+/// Completes a part: appends the rest of `r` to its summaries as [`encode_docs`] made them.
+pub(super) fn encode_part(mut docs: Buf, r: &FileResult) -> Result<Buf, CodecError> {
+    let start = docs.0.len();
+    let rest = (&r.path, &r.failed, &r.rejected, &r.warnings);
+    docs.0 = postcard::to_extend(&rest, std::mem::take(&mut docs.0)).map_err(CodecError::Encode)?;
+    let len = (docs.0.len() - start) as u32;
+    docs.0.extend_from_slice(&len.to_le_bytes());
+    Ok(docs)
+}
+
+type Rest = (String, Option<String>, Vec<Rejected>, Vec<String>);
 
 pub fn decode(bytes: &[u8]) -> Result<FileResult, CodecError> {
-    let raw = snap::raw::Decoder::new().decompress_vec(bytes)?;
-    postcard::from_bytes(&raw).map_err(CodecError::Decode)
+    let short = || CodecError::Short(bytes.len());
+    let split = bytes.len().checked_sub(4).ok_or_else(short)?;
+    let len = u32::from_le_bytes(bytes[split..].try_into().map_err(|_| short())?) as usize;
+    let docs_end = split.checked_sub(len).ok_or_else(short)?;
+    let (path, failed, rejected, warnings): Rest =
+        postcard::from_bytes(&bytes[docs_end..split]).map_err(CodecError::Decode)?;
+    let mut docs = Vec::new();
+    let mut decoder = snap::raw::Decoder::new();
+    let mut raw = Vec::new();
+    let mut frames = &bytes[..docs_end];
+    while !frames.is_empty() {
+        let (len, rest) = frames.split_first_chunk::<4>().ok_or_else(short)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let frame = rest.get(..len).ok_or_else(short)?;
+        frames = &rest[len..];
+        raw.resize(snap::raw::decompress_len(frame)?, 0);
+        let n = decoder.decompress(frame, &mut raw)?;
+        let mut summaries = &raw[..n];
+        while !summaries.is_empty() {
+            let (d, more) = postcard::take_from_bytes(summaries).map_err(CodecError::Decode)?;
+            docs.push(d);
+            summaries = more;
+        }
+    }
+    Ok(FileResult {
+        path,
+        failed,
+        rejected,
+        warnings,
+        docs,
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(r: &FileResult) -> Vec<u8> {
+        encode_part(encode_docs(&r.docs).unwrap(), r)
+            .unwrap()
+            .0
+            .clone()
+    }
+
     #[test]
-    fn damaged_parts_are_errors_not_panics() {
-        let mut scratch = Vec::new();
-        let good = encode(
-            &FileResult {
-                path: "in/a.txt".into(),
-                warnings: vec!["a warning long enough to be worth cutting in two".into()],
+    fn parts_come_back_as_they_were() {
+        let doc = DocSummary {
+            id: "in/a.jsonl#1".into(),
+            path: "in/a.jsonl".into(),
+            date: chrono::NaiveDate::from_ymd_opt(1987, 3, 2),
+            date_source: crate::ingest::DateSource::Metadata,
+            title: "China weighs tariffs".into(),
+            hash: [7; 16],
+            counts: vec![(0, 2), (1, 1)],
+            cooc_sentences: vec![(1, 0, 1)],
+            pairs: vec![(1, 0)],
+            groups: vec![],
+            evidence: vec![],
+            names: vec![],
+            warnings: vec!["a warning of the document".into()],
+        };
+        let cases = [
+            FileResult::default(),
+            // Enough summaries for several frames.
+            FileResult {
+                path: "in/b.jsonl".into(),
+                docs: vec![doc.clone(); 3 * FRAME / 100],
                 ..Default::default()
             },
-            &mut scratch,
-        )
-        .unwrap();
+            FileResult {
+                path: "in/a.jsonl".into(),
+                failed: Some("binary data".into()),
+                rejected: vec![Rejected {
+                    path: "in/a.jsonl".into(),
+                    record: Some(3),
+                    reason: "invalid JSON".into(),
+                }],
+                warnings: vec!["a warning".into()],
+                docs: vec![doc.clone(), doc],
+                ..Default::default()
+            },
+        ];
+        for r in cases {
+            let bytes = encode(&r);
+            assert_eq!(decode(&bytes).unwrap(), r);
+            if r.docs.len() > 100 {
+                // Several frames, and together smaller than the summaries' postcard.
+                let raw = postcard::to_allocvec(&r.docs).unwrap();
+                assert!(
+                    bytes.len() * 4 < raw.len(),
+                    "{} of {}",
+                    bytes.len(),
+                    raw.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_parts_are_errors_not_panics() {
+        let good = encode(&FileResult {
+            path: "in/a.txt".into(),
+            warnings: vec!["a warning long enough to be worth cutting in two".into()],
+            ..Default::default()
+        });
         assert!(decode(&good).is_ok());
-        let cases: [(&str, Vec<u8>); 3] = [
+        let mut long = good.clone();
+        let n = long.len();
+        long[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        let cases: [(&str, Vec<u8>); 5] = [
             ("empty", vec![]),
+            ("three bytes", vec![1, 2, 3]),
             ("truncated", good[..good.len() / 2].to_vec()),
+            ("rest longer than the part", long),
             ("not snappy", vec![0xFF; 40]),
         ];
         for (name, bytes) in cases {

@@ -6,10 +6,12 @@
 //! decision whether a stored result is still valid for a file (path + size + mtime, then the
 //! content hash; the pipeline hash and document limit for the whole state), and the
 //! analyst-facing tables (documents, mentions, sentences, counts). Results are stored and
-//! loaded in parts (`write.rs`, `codec.rs`), so a large file never sits in memory whole.
-//! Crash safety comes from SQLite transactions in WAL mode: fresh parts are committed in
-//! batches, a file's row becomes valid for reuse only in the transaction of its last part,
-//! and a file left incomplete by a killed run is deleted when the state is next opened.
+//! loaded in parts (`write.rs`, `codec.rs`), so a large file never sits in memory whole;
+//! worker threads prepare a part (`prepare.rs`), a writer thread of its own stores it, so
+//! the in-order fold never waits on SQLite. Crash safety comes from SQLite transactions in
+//! WAL mode: fresh parts are committed in batches, a file's row becomes valid for reuse only
+//! in the transaction of its last part, and a file left incomplete by a killed run is
+//! deleted when the state is next opened.
 //!
 //! Must not touch: parsing, tagging or counting (it stores `FileResult`s the pipeline made and
 //! hands them back unchanged), and the report (it only returns [`Changes`]). A state error
@@ -18,6 +20,7 @@
 //! without the state).
 
 mod codec;
+mod prepare;
 mod schema;
 mod write;
 
@@ -30,18 +33,17 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::aggregate::Aggregate;
-use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::walk::InputFile;
-use crate::ingest::Article;
 use crate::pipeline::{FileResult, Loaded, ResultCache};
-use crate::tag::Mention;
 
+pub use prepare::Prepared;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
-/// does not show (a parser or summary change), so stored results are not reused.
-const RESULTS_VERSION: u32 = 3;
+/// does not show (a parser or summary change), or how a part is encoded (`codec.rs`), so
+/// stored results are not reused.
+const RESULTS_VERSION: u32 = 4;
 
 /// Warnings whose truth depends on the day of the run: such results are never reused.
 const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was being read"];
@@ -66,66 +68,6 @@ pub enum StateError {
         /// Shown in the message, so not chained as a source (it would print twice).
         cause: std::io::Error,
     },
-}
-
-/// One mention as stored: entity index, byte span in the original text, sentence index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MentionRow {
-    pub entity: u32,
-    pub start: u32,
-    pub end: u32,
-    pub sentence: u32,
-}
-
-/// A sentence that holds at least one mention: index, byte span and text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentenceRow {
-    pub index: u32,
-    pub start: u32,
-    pub end: u32,
-    pub text: String,
-}
-
-/// What the state keeps of one document beyond its `DocSummary`, for analysts' queries.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DocDetail {
-    pub record: Option<u64>,
-    pub mentions: Vec<MentionRow>,
-    pub sentences: Vec<SentenceRow>,
-}
-
-impl DocDetail {
-    pub fn new(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> DocDetail {
-        let mut idx: Vec<u32> = mentions.iter().map(|m| m.sentence).collect();
-        idx.sort_unstable();
-        idx.dedup();
-        let sentences = idx
-            .into_iter()
-            .filter_map(|i| {
-                let s = analysis.sentences.get(i as usize)?;
-                let text = article.text.get(s.start as usize..s.end as usize)?;
-                Some(SentenceRow {
-                    index: i,
-                    start: s.start,
-                    end: s.end,
-                    text: text.to_string(),
-                })
-            })
-            .collect();
-        DocDetail {
-            record: article.record,
-            mentions: mentions
-                .iter()
-                .map(|m| MentionRow {
-                    entity: m.entity,
-                    start: m.start,
-                    end: m.end,
-                    sentence: m.sentence,
-                })
-                .collect(),
-            sentences,
-        }
-    }
 }
 
 /// How this run relates to the previous one: files and the documents in them.
@@ -201,13 +143,10 @@ pub struct State {
     present: HashSet<String>,
     /// Stats of the run's files, taken before they were read.
     stats: HashMap<String, Stat>,
-    /// The file whose parts are being written, between its first and its last part.
-    writing: Option<write::Writing>,
-    /// Parts and encoded bytes written in the open transaction (see `write`).
-    tx_parts: usize,
-    tx_bytes: usize,
-    /// Reused between parts by the encoder.
-    scratch: Vec<u8>,
+    /// The thread that writes this run's results, started at the first write.
+    writer: Option<write::Writer>,
+    /// The pipeline's entity ids, by index (mentions and counts name them).
+    entity_ids: Vec<String>,
     /// Files whose stored result was reused but whose stat moved (touched, same content).
     restat: Vec<(String, Stat)>,
     changes: Changes,
@@ -330,6 +269,10 @@ impl State {
                 conn = open_conn(path).map_err(sql)?;
             }
         }
+        if reset.is_some() {
+            // Only a database without pages takes a page size (before WAL mode is set).
+            conn.execute_batch(schema::PAGE_SIZE).map_err(sql)?;
+        }
         configure(&conn).map_err(sql)?;
         if reset.is_some() {
             schema::create(&mut conn).map_err(sql)?;
@@ -427,10 +370,8 @@ impl State {
             known: HashMap::new(),
             present: HashSet::new(),
             stats: HashMap::new(),
-            writing: None,
-            tx_parts: 0,
-            tx_bytes: 0,
-            scratch: Vec::new(),
+            writer: None,
+            entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
             restat: Vec::new(),
             changes: Changes {
                 state: path.display().to_string(),
@@ -460,7 +401,6 @@ impl State {
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        self.writing = None;
         if !self.broken {
             self.changes.problems.push(format!(
                 "{what} failed ({e}); the state is not updated for the rest of this run \
@@ -531,69 +471,107 @@ impl State {
         (n, res)
     }
 
-    /// Drops files that are gone, marks duplicates, records the run. Returns the counts.
-    pub fn finish(&mut self, agg: &Aggregate) -> Changes {
-        if !self.broken {
-            if let Err(e) = self.commit() {
-                self.fail("writing the state", e);
+    /// The writer for this run, started if need be; `None` once the state is broken.
+    fn writer(&mut self) -> Option<&mut write::Writer> {
+        if self.broken {
+            return None;
+        }
+        if self.writer.is_none() {
+            let started = open_conn(&self.path)
+                .and_then(|c| configure(&c).map(|()| c))
+                .map_err(|e| e.to_string())
+                .and_then(|conn| {
+                    write::Writer::spawn(
+                        conn,
+                        write::RunInfo {
+                            run_id: self.run_id,
+                            started_ns: self.started_ns,
+                            entity_ids: self.entity_ids.clone(),
+                            restat: std::mem::take(&mut self.restat),
+                        },
+                    )
+                });
+            match started {
+                Ok(w) => self.writer = Some(w),
+                Err(e) => {
+                    self.fail("writing the state", e);
+                    return None;
+                }
             }
         }
-        if !self.broken {
-            if let Err(e) = self.finish_inner(agg) {
-                self.fail("finishing the state", e);
+        self.writer.as_mut().filter(|w| !w.failed())
+    }
+
+    /// Deletes a file's rows (through the writer).
+    fn drop_file(&mut self, path: &str) {
+        if let Some(w) = self.writer() {
+            w.send(write::Msg::Drop(path.to_string()));
+        }
+    }
+
+    /// Commits what the writer was given so far, and waits for it.
+    #[cfg(test)]
+    fn commit(&mut self) {
+        if let Some(w) = self.writer.as_mut() {
+            w.commit();
+        }
+    }
+
+    /// Drops files that are gone, marks duplicates, records the run (on the writer thread,
+    /// which goes on to build the indexes of a bulk run and to checkpoint the WAL while the
+    /// caller writes its reports: [`State::close`] waits for that). Returns the counts.
+    pub fn finish(&mut self, agg: &Aggregate) -> Changes {
+        if self.broken {
+            return self.changes.clone();
+        }
+        let mut gone = Vec::new();
+        for (p, k) in &self.known {
+            if !self.present.contains(p.as_str()) {
+                gone.push(p.clone());
+                self.changes.files.removed += 1;
+                self.changes.documents.removed += k.documents;
             }
+        }
+        let c = self.changes.documents;
+        let end = write::RunEnd {
+            gone,
+            duplicates: agg
+                .accounting
+                .duplicates
+                .iter()
+                .map(|d| (d.same_as.clone(), d.doc.clone(), d.path.clone()))
+                .collect(),
+            bulk: self.bulk,
+            files: self.present.len() as u64,
+            reused: c.reused,
+            added: c.added,
+            changed: c.changed,
+            removed: c.removed,
+            articles: agg.accounting.articles,
+        };
+        if self.writer.is_none() {
+            // Nothing was written: a writer records the run all the same.
+            self.writer();
+        }
+        // A writer that failed says why here.
+        if let Some(f) = self.writer.as_mut().and_then(|w| w.finish(end)) {
+            self.fail(f.what, f.error);
         }
         self.changes.clone()
     }
 
-    fn finish_inner(&mut self, agg: &Aggregate) -> rusqlite::Result<()> {
-        let present = &self.present;
-        let gone: Vec<(&String, &Known)> = self
-            .known
-            .iter()
-            .filter(|(p, _)| !present.contains(p.as_str()))
-            .collect();
-        let tx = self.conn.transaction()?;
-        if self.bulk {
-            schema::create_indexes(&tx)?;
+    /// Waits for what the state does after [`State::finish`] (a first run's indexes, the
+    /// WAL checkpoint); the problems met there, which the run's report could not hold (the
+    /// state's results are committed: a later run builds missing indexes).
+    pub fn close(mut self) -> Vec<String> {
+        let Some(w) = self.writer.take() else {
+            return Vec::new();
+        };
+        let before = self.changes.problems.len();
+        if let Some(f) = w.join() {
+            self.fail(f.what, f.error);
         }
-        for (p, k) in &gone {
-            write::delete_file(&tx, p)?;
-            self.changes.files.removed += 1;
-            self.changes.documents.removed += k.documents;
-        }
-        tx.execute(
-            "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL",
-            [],
-        )?;
-        {
-            let mut dup = tx.prepare_cached(
-                "UPDATE documents SET duplicate_of = ?1 WHERE doc = ?2 AND path = ?3",
-            )?;
-            for d in &agg.accounting.duplicates {
-                dup.execute(params![d.same_as, d.doc, d.path])?;
-            }
-        }
-        let c = &self.changes.documents;
-        tx.execute(
-            "UPDATE runs SET finished_at = ?2, files = ?3, reused = ?4, added = ?5, changed = ?6, \
-             removed = ?7, articles = ?8 WHERE id = ?1",
-            params![
-                self.run_id,
-                now(),
-                self.present.len() as i64,
-                c.reused as i64,
-                c.added as i64,
-                c.changed as i64,
-                c.removed as i64,
-                agg.accounting.articles as i64
-            ],
-        )?;
-        tx.commit()?;
-        // Fold the WAL back so the state is one self-contained file between runs.
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+        self.changes.problems.split_off(before)
     }
 }
 
@@ -609,18 +587,14 @@ fn is_volatile(r: &FileResult) -> bool {
             .any(|x| x.reason.contains("internal error"))
 }
 
-/// The state as the pipeline's result cache; entity ids are needed to name mentions.
+/// The state as the pipeline's result cache.
 pub struct Cache<'a> {
     pub state: &'a mut State,
-    pub entity_ids: Vec<String>,
 }
 
 impl<'a> Cache<'a> {
-    pub fn new(state: &'a mut State, pipeline: &Pipeline) -> Cache<'a> {
-        Cache {
-            state,
-            entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
-        }
+    pub fn new(state: &'a mut State) -> Cache<'a> {
+        Cache { state }
     }
 }
 
@@ -704,9 +678,7 @@ impl ResultCache for Cache<'_> {
                          and this run was done again without the state",
                         file.display
                     ));
-                    if let Err(e) = st.drop_file(&file.display) {
-                        st.fail("writing the state", e);
-                    }
+                    st.drop_file(&file.display);
                     Loaded::Partly
                 }
             }
@@ -720,29 +692,55 @@ impl ResultCache for Cache<'_> {
         loaded
     }
 
-    fn store(&mut self, file: &InputFile, part: &FileResult, last: bool) {
+    fn store(&mut self, file: &InputFile, part: &mut FileResult, last: bool) {
         let st = &mut *self.state;
         let n = part.docs.len() as u64;
-        if st.known.contains_key(&file.display) {
+        let known = st.known.contains_key(&file.display);
+        if known {
             st.changes.documents.changed += n;
         } else {
             st.changes.documents.added += n;
         }
-        if st.broken {
+        if st.broken || st.writer.as_ref().is_some_and(|w| w.failed()) {
             return;
         }
-        if let Err(e) = st.store_part(file, part, last, &self.entity_ids) {
-            st.fail("writing the state", e);
+        let prepared = match part.prepared.take() {
+            Some(p) => *p,
+            // Every part the pipeline makes with documents comes prepared.
+            None => {
+                debug_assert!(part.docs.is_empty(), "{} came unprepared", part.path);
+                let mut p = Prepared::new();
+                p.seal(&part.docs);
+                p
+            }
+        };
+        let blob = prepared
+            .docs
+            .and_then(|d| codec::encode_part(d, part).map_err(|e| e.to_string()));
+        let msg = write::PartMsg {
+            path: file.display.clone(),
+            fs_path: file.path.clone(),
+            known,
+            stat: st.stats.get(&file.display).copied(),
+            last,
+            blob,
+            rows: prepared.rows,
+            documents: prepared.count,
+            rejected: part.rejected.len() as u64,
+            volatile: is_volatile(part),
+            failed: part.failed.clone(),
+            content: part.content.clone(),
+        };
+        if let Some(w) = st.writer() {
+            w.send(write::Msg::Part(Box::new(msg)));
         }
     }
 
     fn flush(&mut self) {
-        let st = &mut *self.state;
-        if st.broken {
-            return;
-        }
-        if let Err(e) = st.commit() {
-            st.fail("writing the state", e);
+        // Committed while the run finishes its aggregate, and kept should the run fail
+        // before `State::finish`.
+        if let Some(w) = self.state.writer.as_mut() {
+            w.send(write::Msg::Commit(None));
         }
     }
 }

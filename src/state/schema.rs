@@ -11,6 +11,12 @@ pub const APPLICATION_ID: i64 = 0x4E77_7354;
 /// `PRAGMA user_version`: bump on any change to the tables below; an older state is rebuilt.
 pub const SCHEMA_VERSION: i64 = 2;
 
+/// The page size of a new state. Larger than SQLite's 4 KB default: a state is written in
+/// bulk (parts of hundreds of KB, rows by the hundred thousand), and each page costs its
+/// own WAL frame, checksum and system calls on the way to the file (16 KB pages spare the
+/// writer about a sixth of its CPU time; larger ones little more).
+pub const PAGE_SIZE: &str = "PRAGMA page_size = 16384;";
+
 /// The tables. The `REFERENCES` clauses document how tables join; newstrack deletes child
 /// rows itself (`State::delete_file`), so it runs without foreign-key enforcement and spares
 /// every inserted row a lookup of its parent.
@@ -94,31 +100,36 @@ CREATE TABLE runs (
 );
 "#;
 
-/// The secondary indexes (name, table and columns). A run that starts from an empty state
-/// drops them and builds them once at its end: sorting a finished table is several times
-/// cheaper than keeping an index in step row by row. Every other run (re)creates any that
-/// are missing when it opens the state, so a killed first run leaves nothing slow behind.
-pub const INDEXES: &[(&str, &str)] = &[
-    ("documents_path", "documents(path)"),
-    ("documents_date", "documents(date)"),
-    ("documents_doc", "documents(doc)"),
-    ("mentions_doc", "mentions(doc, sentence)"),
-    ("mentions_entity", "mentions(entity)"),
-    ("counts_entity", "counts(entity)"),
+/// The secondary indexes: name, table and columns, and whether a run that starts from an
+/// empty state builds it once at its end. Sorting a finished table is several times cheaper
+/// than keeping such an index in step row by row; the others take their keys in order
+/// (documents arrive file by file, mentions document by document), so keeping them costs
+/// about as much as building them and is done while the run goes on, not after it. Every
+/// other run (re)creates any that are missing when it opens the state, so a killed first
+/// run leaves nothing slow behind.
+pub const INDEXES: &[(&str, &str, bool)] = &[
+    ("documents_path", "documents(path)", false),
+    ("documents_date", "documents(date)", true),
+    ("documents_doc", "documents(doc)", true),
+    ("mentions_doc", "mentions(doc, sentence)", false),
+    ("mentions_entity", "mentions(entity)", true),
+    ("counts_entity", "counts(entity)", true),
 ];
 
 /// Creates every index in [`INDEXES`] that is missing.
 pub fn create_indexes(conn: &Connection) -> rusqlite::Result<()> {
-    for (name, on) in INDEXES {
+    for (name, on, _) in INDEXES {
         conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {name} ON {on};"))?;
     }
     Ok(())
 }
 
-/// Drops every index in [`INDEXES`].
+/// Drops the indexes in [`INDEXES`] that a run from an empty state builds at its end.
 pub fn drop_indexes(conn: &Connection) -> rusqlite::Result<()> {
-    for (name, _) in INDEXES {
-        conn.execute_batch(&format!("DROP INDEX IF EXISTS {name};"))?;
+    for (name, _, at_end) in INDEXES {
+        if *at_end {
+            conn.execute_batch(&format!("DROP INDEX IF EXISTS {name};"))?;
+        }
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! State tests: opening, trusting or rebuilding the file, reuse decisions, parts written and
 //! streamed back in order, and incomplete or damaged results dropped.
 
+use super::prepare;
 use super::schema::{self, Verdict};
 use super::*;
+use crate::tag::Mention;
 
 fn pipeline() -> Pipeline {
     let src = r#"
@@ -136,7 +138,7 @@ fn volatile_results_are_recognised() {
         warnings,
         docs: vec![],
         content: None,
-        details: vec![],
+        prepared: None,
     };
     let cases = [
         (r(vec![], None), false),
@@ -165,8 +167,8 @@ fn volatile_results_are_recognised() {
     }
 }
 
-/// Real results of a JSONL file, cut into `n` parts as chunked reading cuts them (no
-/// content: a chunked file is hashed when its last part is stored).
+/// Real results of a JSONL file, cut into `n` parts as chunked reading cuts them (the
+/// last part carries the file's content, as the chunk reader hashes it).
 fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
     let opts = crate::ingest::ReadOptions {
         boilerplate: &pl.boilerplate,
@@ -183,13 +185,24 @@ fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
         .collect();
     parts[0].rejected = outcome.rejected.clone();
     parts[n - 1].warnings = vec!["a warning of the last part".into()];
+    parts[n - 1].content = Some(crate::ingest::Content {
+        len: std::fs::metadata(&file.path).unwrap().len(),
+        hash: hash_file(&file.path).unwrap(),
+    });
     let per = outcome.articles.len().div_ceil(n);
     for (i, a) in outcome.articles.iter().enumerate() {
         w.tag(pl, a);
         let p = &mut parts[i / per];
-        p.docs
-            .push(crate::aggregate::summarize(a, &w.analysis, &w.mentions, pl));
-        p.details.push(DocDetail::new(a, &w.analysis, &w.mentions));
+        let d = crate::aggregate::summarize(a, &w.analysis, &w.mentions, pl);
+        p.prepared
+            .get_or_insert_with(Default::default)
+            .add(a, &w.analysis, &w.mentions, &d);
+        p.docs.push(d);
+    }
+    for p in &mut parts {
+        p.prepared
+            .get_or_insert_with(Default::default)
+            .seal(&p.docs);
     }
     parts
 }
@@ -221,21 +234,23 @@ fn parts_are_stored_and_streamed_back_in_order() {
     let db = dir.path().join("s.db");
     let pl = pipeline();
     let file = jsonl(dir.path(), "feed.jsonl", 30);
-    let parts = parts_of(&pl, &file, 3);
+    let mut parts = parts_of(&pl, &file, 3);
+    let mentions: usize = parts
+        .iter()
+        .map(|p| p.prepared.as_ref().unwrap())
+        .flat_map(|p| prepare::read_rows(&p.rows.0, p.count).unwrap())
+        .map(|d| d.mentions.len())
+        .sum();
     let mut st = State::open(&db, &pl, false).unwrap();
-    let mut cache = Cache::new(&mut st, &pl);
+    let mut cache = Cache::new(&mut st);
     assert_eq!(cache.plan(std::slice::from_ref(&file)), vec![false]);
-    for (i, p) in parts.iter().enumerate() {
-        cache.store(&file, p, i + 1 == parts.len());
+    let n = parts.len();
+    for (i, p) in parts.iter_mut().enumerate() {
+        cache.store(&file, p, i + 1 == n);
     }
     cache.flush();
     st.finish(&Aggregate::new(3));
     assert_eq!(st.changes().problems, Vec::<String>::new());
-    let mentions: usize = parts
-        .iter()
-        .flat_map(|p| &p.details)
-        .map(|d| d.mentions.len())
-        .sum();
     let cases = [
         ("SELECT count(*) FROM documents", 30),
         ("SELECT count(*) FROM mentions", mentions as i64),
@@ -250,7 +265,7 @@ fn parts_are_stored_and_streamed_back_in_order() {
     drop(st);
 
     let mut st = State::open(&db, &pl, false).unwrap();
-    let mut cache = Cache::new(&mut st, &pl);
+    let mut cache = Cache::new(&mut st);
     assert_eq!(cache.plan(std::slice::from_ref(&file)), vec![true]);
     let mut got = Vec::new();
     let loaded = cache.load(&file, &mut |r, last| got.push((r, last)));
@@ -261,7 +276,7 @@ fn parts_are_stored_and_streamed_back_in_order() {
         .enumerate()
         .map(|(i, p)| {
             let p = FileResult {
-                details: vec![],
+                prepared: None,
                 content: None,
                 ..p
             };
@@ -280,16 +295,25 @@ fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
     let cut = jsonl(dir.path(), "b.jsonl", 12);
     let files = [done.clone(), cut.clone()];
     let mut st = State::open(&db, &pl, false).unwrap();
-    let mut cache = Cache::new(&mut st, &pl);
+    let mut cache = Cache::new(&mut st);
     cache.plan(&files);
-    cache.store(&done, &parts_of(&pl, &done, 1)[0], true);
-    let parts = parts_of(&pl, &cut, 4);
-    cache.store(&cut, &parts[0], false);
-    cache.store(&cut, &parts[1], false);
-    st.commit().unwrap();
-    // The third part is written but never committed; then the process dies.
-    Cache::new(&mut st, &pl).store(&cut, &parts[2], false);
+    cache.store(&done, &mut parts_of(&pl, &done, 1)[0], true);
+    let mut parts = parts_of(&pl, &cut, 4);
+    cache.store(&cut, &mut parts[0], false);
+    cache.store(&cut, &mut parts[1], false);
+    st.commit();
+    // Committed: the complete file, and two parts of the other one, marked incomplete.
+    let cases = [
+        ("SELECT count(*) FROM files WHERE complete = 1", 1),
+        ("SELECT count(*) FROM files WHERE complete = 0", 1),
+        ("SELECT count(*) FROM parts WHERE path = 'in/b.jsonl'", 2),
+    ];
+    for (sql, want) in cases {
+        assert_eq!(count(&st, sql), want, "{sql}");
+    }
     assert!(count(&st, "SELECT count(*) FROM documents") > 5);
+    // The third part is written but never committed; then the process dies.
+    Cache::new(&mut st).store(&cut, &mut parts[2], false);
     drop(st);
 
     let st = State::open(&db, &pl, false).unwrap();
@@ -317,5 +341,172 @@ fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
     ];
     for (sql, want) in cases {
         assert_eq!(count(&st, sql), want, "{sql}");
+    }
+}
+
+#[test]
+fn a_write_failure_stops_the_writer_and_is_reported() {
+    type Break = fn(&Path, &mut FileResult);
+    let cases: [(&str, Break, &str); 2] = [
+        (
+            "SQLite refuses a row",
+            |db, _| {
+                let c = Connection::open(db).unwrap();
+                c.execute_batch(
+                    "CREATE TRIGGER no_docs BEFORE INSERT ON documents \
+                     BEGIN SELECT RAISE(FAIL, 'no room for documents'); END;",
+                )
+                .unwrap();
+            },
+            "no room for documents",
+        ),
+        (
+            "a part cannot be encoded",
+            |_, part| {
+                part.prepared.as_mut().unwrap().docs = Err("cannot encode this part".into());
+            },
+            "cannot encode this part",
+        ),
+    ];
+    // (the writer has met the failure before the run ends, or may not have yet)
+    let cases = cases.iter().flat_map(|c| [(c, true), (c, false)]);
+    for (&(name, break_it, why), settled) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let pl = pipeline();
+        let a = jsonl(dir.path(), "a.jsonl", 5);
+        let b = jsonl(dir.path(), "b.jsonl", 7);
+        let mut pa = parts_of(&pl, &a, 1).remove(0);
+        let mut pb = parts_of(&pl, &b, 1).remove(0);
+        let mut st = State::open(&db, &pl, false).unwrap();
+        break_it(&db, &mut pa);
+        let mut cache = Cache::new(&mut st);
+        cache.plan(&[a.clone(), b.clone()]);
+        cache.store(&a, &mut pa, true);
+        cache.store(&b, &mut pb, true);
+        cache.flush();
+        if settled {
+            st.commit();
+        }
+        let changes = st.finish(&Aggregate::new(3));
+        // Counted all the same: the report is complete.
+        assert_eq!(changes.documents.added, 12, "{name}");
+        assert_eq!(changes.problems.len(), 1, "{name}: {:?}", changes.problems);
+        let p = &changes.problems[0];
+        assert!(
+            p.starts_with("writing the state failed (") && p.contains(why),
+            "{name}: {p}"
+        );
+        // The transaction that failed is rolled back, and nothing is written after it.
+        let cases = [
+            ("SELECT count(*) FROM files", 0),
+            ("SELECT count(*) FROM parts", 0),
+            ("SELECT count(*) FROM documents", 0),
+            ("SELECT count(*) FROM runs WHERE finished_at IS NULL", 1),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(count(&st, sql), want, "{name}: {sql}");
+        }
+    }
+}
+
+#[test]
+fn document_rows_read_back_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let pl = pipeline();
+    let file = jsonl(dir.path(), "a.jsonl", 2);
+    let opts = crate::ingest::ReadOptions {
+        boilerplate: &pl.boilerplate,
+        max_doc_bytes: pl.max_doc_bytes,
+    };
+    let outcome = crate::ingest::read_file_with(&file.path, &file.display, &opts);
+    let mut w = crate::pipeline::Worker::default();
+    let a = &outcome.articles[1];
+    w.tag(&pl, a);
+    let d = crate::aggregate::summarize(a, &w.analysis, &w.mentions, &pl);
+    // (mentions as tagged, plus one naming a sentence that does not exist) →
+    // (mentions stored, sentences stored)
+    let mut odd = w.mentions.clone();
+    odd.push(Mention {
+        start: 0,
+        end: 5,
+        entity: 1,
+        sentence: 99,
+    });
+    let cases = [(w.mentions.clone(), 2, 1), (odd, 3, 1)];
+    for (mentions, n_mentions, n_sentences) in cases {
+        let mut p = Prepared::new();
+        p.add(a, &w.analysis, &mentions, &d);
+        p.add(a, &w.analysis, &[], &d);
+        let rows = prepare::read_rows(&p.rows.0, 2).unwrap();
+        let r = &rows[0];
+        assert_eq!(
+            (r.doc, r.title, r.record),
+            (d.id.as_str(), d.title.as_str(), Some(2))
+        );
+        assert_eq!(r.date_text().as_deref(), Some("2025-06-02"));
+        assert_eq!(r.date_source.as_str(), "metadata");
+        assert_eq!(r.hash, d.hash);
+        assert_eq!(r.counts, d.counts);
+        assert_eq!(r.mentions.len(), n_mentions);
+        for (m, &(e, start, end, sentence)) in mentions.iter().zip(&r.mentions) {
+            assert_eq!(
+                (m.entity, m.start, m.end, m.sentence),
+                (e, start, end, sentence)
+            );
+        }
+        assert_eq!(r.sentences.len(), n_sentences, "{:?}", r.sentences);
+        let (i, start, end, text) = r.sentences[0];
+        assert_eq!((i, text), (0, &a.text[start as usize..end as usize]));
+        assert!(text.contains("China") && text.contains("tariffs"), "{text}");
+        assert!(rows[1].mentions.is_empty() && rows[1].sentences.is_empty());
+        // Rows of another number of documents are an error, not a misreading.
+        assert!(prepare::read_rows(&p.rows.0, 3).is_err());
+        assert!(prepare::read_rows(&p.rows.0[..p.rows.0.len() - 1], 2).is_err());
+    }
+}
+
+#[test]
+fn indexes_are_completed_after_the_run_is_recorded() {
+    // (an object in the way of one index) → problems after the run is recorded
+    let cases: [(Option<&str>, usize); 2] =
+        [(None, 0), (Some("CREATE TABLE counts_entity(x);"), 1)];
+    for (in_the_way, late) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let pl = pipeline();
+        let a = jsonl(dir.path(), "a.jsonl", 5);
+        let mut pa = parts_of(&pl, &a, 2);
+        let mut st = State::open(&db, &pl, false).unwrap();
+        if let Some(sql) = in_the_way {
+            Connection::open(&db).unwrap().execute_batch(sql).unwrap();
+        }
+        let mut cache = Cache::new(&mut st);
+        cache.plan(std::slice::from_ref(&a));
+        cache.store(&a, &mut pa[0], false);
+        cache.store(&a, &mut pa[1], true);
+        cache.flush();
+        let changes = st.finish(&Aggregate::new(3));
+        assert_eq!(changes.problems, Vec::<String>::new(), "{in_the_way:?}");
+        let problems = st.close();
+        assert_eq!(problems.len(), late, "{in_the_way:?}: {problems:?}");
+        if late > 0 {
+            assert!(problems[0].starts_with("completing the state failed ("));
+        }
+        // The run and its results are in either way; the indexes only without a failure
+        // (they are built in one transaction; the next run builds what is missing).
+        let c = Connection::open(&db).unwrap();
+        let n = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(n("SELECT count(*) FROM files WHERE complete = 1"), 1);
+        assert_eq!(n("SELECT count(*) FROM documents"), 5);
+        assert_eq!(n("SELECT count(*) FROM runs WHERE finished_at IS NULL"), 0);
+        let built = n("SELECT count(*) FROM sqlite_master WHERE type = 'index' \
+                       AND name IN ('documents_date', 'documents_doc', 'mentions_entity')");
+        assert_eq!(built, if late == 0 { 3 } else { 0 }, "{in_the_way:?}");
+        // The WAL is folded back into the database.
+        let wal = PathBuf::from(format!("{}-wal", db.display()));
+        if late == 0 {
+            assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+        }
     }
 }

@@ -1,31 +1,209 @@
-//! Writing fresh results into the state, part by part as the run folds them.
+//! Writing fresh results into the state, on a thread of its own, part by part as the run
+//! folds them.
 //!
-//! A file's result arrives in parts (one for a whole file, one per chunk of a large JSONL
-//! file). Each part goes straight into the open transaction: its encoded result into `parts`,
-//! its documents into the analyst tables. Nothing is held back in memory, so the memory a
-//! file costs is that of one part, whatever the file's size. Transactions are committed every
-//! `COMMIT_PARTS` parts or `COMMIT_BYTES` bytes, so a commit may fall inside a file: its
-//! `files` row says `complete = 0` until the transaction that holds its last part, and only
-//! complete rows are ever reused. A run killed in between leaves an incomplete row behind,
-//! which the next run deletes (with its parts and documents) before anything else.
+//! The in-order fold must not wait on SQLite (it would serialise the run's threads), so it
+//! hands each part, encoded and turned into rows on the worker threads (`prepare.rs`), to a
+//! writer thread through a bounded queue: the fold runs at most `QUEUE` parts ahead of the
+//! writer, so memory stays that of a few parts. The writer owns a connection of its own and
+//! writes in the order it is given, which is walk order. A failure stops the writer (its open
+//! transaction is rolled back, later parts are dropped unread) and is reported when the run
+//! ends ([`Writer::join`]), where it becomes the same state problem as before: the report is
+//! complete, the state is not updated for the rest of the run.
+//!
+//! Each part goes straight into the open transaction: its encoded result into `parts`, its
+//! documents into the analyst tables (many rows per INSERT). Nothing is held back, so the
+//! memory a file costs is that of one part, whatever the file's size. Transactions are
+//! committed every `COMMIT_PARTS` parts or `COMMIT_BYTES` bytes, so a commit may fall inside a
+//! file: its `files` row says `complete = 0` until the transaction that holds its last part,
+//! and only complete rows are ever reused. A run killed in between leaves an incomplete row
+//! behind, which the next run deletes (with its parts and documents) before anything else. A
+//! writer whose queue is closed without [`Writer::finish`] (a panic) rolls back what it has
+//! not committed, as a dropped connection would.
 //!
 //! Must not touch: what the parts mean (it stores what the pipeline made), reuse decisions.
 
-use rusqlite::params;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
-use super::{codec, hash_file, is_volatile, stat, State, RACY_NS};
-use crate::ingest::walk::InputFile;
+use rusqlite::{params, Connection, Statement};
+
+use super::prepare::{read_rows, Buf, MentionIn, RowIn, SentenceIn};
+use super::{schema, stat, Stat, RACY_NS};
 use crate::ingest::Content;
-use crate::pipeline::FileResult;
 
 /// Parts written per transaction at most.
 const COMMIT_PARTS: usize = 64;
 /// Encoded result bytes written per transaction at most (the analyst rows come on top): a
 /// transaction's pages live in SQLite's cache and WAL until the commit.
 const COMMIT_BYTES: usize = 16 << 20;
+/// Parts queued for the writer at most (each about a megabyte: one 1 MB chunk's results):
+/// enough to ride out a commit, few enough that parts in flight cost little memory.
+const QUEUE: usize = 2;
+/// Rows per multi-row INSERT: per row, SQLite then spends about a third less than on one
+/// statement per row (the statement's setup and cursor are shared).
+const BATCH: usize = 64;
+
+/// One fresh part, as the fold hands it to the writer.
+pub(super) struct PartMsg {
+    /// The file as the run shows it (`files.path`), and where it is (to hash it).
+    pub path: String,
+    pub fs_path: PathBuf,
+    /// The state had rows for the file before this run: they go first.
+    pub known: bool,
+    /// The file's stat before it was read.
+    pub stat: Option<Stat>,
+    /// The file's last part.
+    pub last: bool,
+    /// `parts.result` (`codec`), or why it could not be encoded.
+    pub blob: Result<Buf, String>,
+    /// The documents' rows (`prepare::RowIn`), and how many documents they are.
+    pub rows: Buf,
+    pub documents: usize,
+    pub rejected: u64,
+    pub volatile: bool,
+    pub failed: Option<String>,
+    pub content: Option<Content>,
+}
+
+pub(super) enum Msg {
+    Part(Box<PartMsg>),
+    /// Delete a file's rows (its stored result turned out to be damaged).
+    Drop(String),
+    /// Commit now (and say so, when asked).
+    Commit(Option<SyncSender<()>>),
+    /// The run is over: commit, record it and say how that went; then build a bulk run's
+    /// indexes and fold the WAL back into the database.
+    Finish(Box<RunEnd>, SyncSender<Option<Failure>>),
+}
+
+/// What the end of a run writes.
+pub(super) struct RunEnd {
+    /// Files no longer found under the inputs: their rows go.
+    pub gone: Vec<String>,
+    /// (same_as, doc, path) of every duplicate document, in fold order.
+    pub duplicates: Vec<(Option<String>, String, String)>,
+    /// The run started from an empty state: no document is marked a duplicate yet, and the
+    /// indexes sorted at the end (`schema::INDEXES`) are to be built.
+    pub bulk: bool,
+    /// `runs` columns: files, documents reused, added, changed, removed, articles counted.
+    pub files: u64,
+    pub reused: u64,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub articles: u64,
+}
+
+/// What went wrong on the writer: the step, as the state's problem names it, and the error.
+pub(super) struct Failure {
+    pub what: &'static str,
+    pub error: String,
+}
+
+/// What the writer needs to know of the run.
+pub(super) struct RunInfo {
+    pub run_id: i64,
+    pub started_ns: i64,
+    pub entity_ids: Vec<String>,
+    /// Stats of reused files that moved (touched, same content), applied in its first
+    /// transaction.
+    pub restat: Vec<(String, Stat)>,
+}
+
+/// The run's handle on its writer thread.
+pub(super) struct Writer {
+    tx: Option<SyncSender<Msg>>,
+    handle: Option<JoinHandle<Option<Failure>>>,
+    failed: Arc<AtomicBool>,
+    finished: bool,
+}
+
+impl Writer {
+    /// Starts a writer on `conn` (a connection of its own to the state).
+    pub fn spawn(conn: Connection, run: RunInfo) -> Result<Writer, String> {
+        let mut sink = Sink::new(conn, run).map_err(|e| e.to_string())?;
+        let (tx, rx) = sync_channel(QUEUE);
+        let failed = Arc::new(AtomicBool::new(false));
+        let flag = failed.clone();
+        let handle = std::thread::Builder::new()
+            .name("newstrack-state".into())
+            .spawn(move || sink.run(rx, &flag))
+            .map_err(|e| format!("cannot start the state's writer thread: {e}"))?;
+        Ok(Writer {
+            tx: Some(tx),
+            handle: Some(handle),
+            failed,
+            finished: false,
+        })
+    }
+
+    /// The writer has failed: nothing more will be written.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// Queues `msg`, waiting while the queue is full.
+    pub fn send(&mut self, msg: Msg) {
+        if self.failed() || self.finished {
+            return;
+        }
+        if let Some(tx) = &self.tx {
+            // A closed queue means the thread is gone; `join` says why.
+            let _ = tx.send(msg);
+        }
+    }
+
+    /// Commits what was sent so far, and waits for it.
+    #[cfg(test)]
+    pub fn commit(&mut self) {
+        let (ack, done) = sync_channel(1);
+        self.send(Msg::Commit(Some(ack)));
+        let _ = done.recv();
+    }
+
+    /// Ends the run: the writer commits what it was sent and records the run, and this
+    /// waits for that (what went wrong, if anything). The indexes of a bulk run and the
+    /// WAL checkpoint follow on the writer while the caller goes on ([`Writer::join`]).
+    pub fn finish(&mut self, end: RunEnd) -> Option<Failure> {
+        let (ack, done) = sync_channel(1);
+        self.send(Msg::Finish(Box::new(end), ack));
+        self.finished = true;
+        match done.recv() {
+            Ok(f) => f,
+            // Not sent or not answered: the writer failed before; ending it says how.
+            Err(_) => self.end(),
+        }
+    }
+
+    /// Waits for the writer to end; what went wrong that was not said yet. Without
+    /// [`Writer::finish`] first, what was not committed is rolled back.
+    pub fn join(mut self) -> Option<Failure> {
+        self.end()
+    }
+
+    fn end(&mut self) -> Option<Failure> {
+        self.tx = None;
+        let handle = self.handle.take()?;
+        handle.join().unwrap_or_else(|_| {
+            Some(Failure {
+                what: "writing the state",
+                error: "the state's writer thread panicked".into(),
+            })
+        })
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
 
 /// A file whose first parts are written (its `files` row is there, `complete = 0`).
-pub(super) struct Writing {
+struct Writing {
     path: String,
     parts: u32,
     documents: u64,
@@ -34,18 +212,85 @@ pub(super) struct Writing {
     failed: Option<String>,
 }
 
-impl State {
-    /// Deletes a file's rows, in the open transaction (opened if need be).
-    pub(super) fn drop_file(&mut self, path: &str) -> rusqlite::Result<()> {
-        if self.conn.is_autocommit() {
-            self.begin()?;
+/// The SQL of a multi-row INSERT and of its one-row form.
+struct Insert {
+    one: String,
+    many: String,
+    cols: usize,
+}
+
+impl Insert {
+    /// `into`: the table and its columns.
+    fn new(into: &str, cols: usize) -> Insert {
+        let row = format!("({})", vec!["?"; cols].join(", "));
+        Insert {
+            one: format!("INSERT INTO {into} VALUES {row}"),
+            // OR FAIL: a statement of many rows that may stop half-way would otherwise keep
+            // a journal of its own to undo its first rows (SQLite's statement journal); a
+            // failure rolls back the whole transaction anyway.
+            many: format!(
+                "INSERT OR FAIL INTO {into} VALUES {}",
+                vec![row; BATCH].join(", ")
+            ),
+            cols,
         }
-        delete_file(&self.conn, path)
+    }
+
+    /// Inserts `rows`, `BATCH` per statement; `bind` binds one row from the given parameter
+    /// index on.
+    fn rows<T>(
+        &self,
+        conn: &Connection,
+        rows: &[T],
+        bind: impl Fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        let mut chunks = rows.chunks_exact(BATCH);
+        if rows.len() >= BATCH {
+            let mut st = conn.prepare_cached(&self.many)?;
+            for chunk in &mut chunks {
+                for (i, row) in chunk.iter().enumerate() {
+                    bind(&mut st, 1 + i * self.cols, row)?;
+                }
+                st.raw_execute()?;
+            }
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut st = conn.prepare_cached(&self.one)?;
+            for row in rest {
+                bind(&mut st, 1, row)?;
+                st.raw_execute()?;
+            }
+        }
+        Ok(())
     }
 }
 
+/// The writer thread's side.
+struct Sink {
+    conn: Connection,
+    run: RunInfo,
+    writing: Option<Writing>,
+    /// Parts and encoded bytes written in the open transaction.
+    tx_parts: usize,
+    tx_bytes: usize,
+    /// The id of the next document (ids are given here, so documents go in many at a time).
+    next_doc: i64,
+    documents: Insert,
+    mentions: Insert,
+    sentences: Insert,
+    counts: Insert,
+}
+
+/// What the `files` row of a complete file says.
+struct FileRow {
+    size: u64,
+    mtime_ns: i64,
+    hash: String,
+}
+
 /// Deletes a file's rows from every table.
-pub(super) fn delete_file(conn: &rusqlite::Connection, path: &str) -> rusqlite::Result<()> {
+pub(super) fn delete_file(conn: &Connection, path: &str) -> rusqlite::Result<()> {
     const SQL: [&str; 6] = [
         "DELETE FROM mentions WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
         "DELETE FROM sentences WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
@@ -60,26 +305,189 @@ pub(super) fn delete_file(conn: &rusqlite::Connection, path: &str) -> rusqlite::
     Ok(())
 }
 
-/// What the `files` row of a complete file says.
-struct FileRow {
-    size: u64,
-    mtime_ns: i64,
-    hash: String,
-}
+impl Sink {
+    fn new(conn: Connection, run: RunInfo) -> rusqlite::Result<Sink> {
+        conn.set_prepared_statement_cache_capacity(32);
+        let next_doc: i64 =
+            conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM documents", [], |r| {
+                r.get(0)
+            })?;
+        Ok(Sink {
+            conn,
+            run,
+            writing: None,
+            tx_parts: 0,
+            tx_bytes: 0,
+            next_doc,
+            documents: Insert::new(
+                "documents(id, path, record, doc, title, date, date_source, \
+                 text_hash)",
+                8,
+            ),
+            mentions: Insert::new("mentions(doc, entity, start, \"end\", sentence)", 5),
+            sentences: Insert::new("sentences(doc, sentence, start, \"end\", text)", 5),
+            counts: Insert::new("counts(doc, entity, mentions)", 3),
+        })
+    }
 
-impl State {
-    /// Writes the next part of `file`'s fresh result; `last` completes the file.
-    pub(super) fn store_part(
-        &mut self,
-        file: &InputFile,
-        r: &FileResult,
-        last: bool,
-        entity_ids: &[String],
-    ) -> rusqlite::Result<()> {
+    fn run(&mut self, rx: Receiver<Msg>, failed: &AtomicBool) -> Option<Failure> {
+        const WRITING: &str = "writing the state";
+        let mut failure: Option<Failure> = None;
+        let fail = |s: &mut Sink, what: &'static str, e: rusqlite::Error| {
+            // Whatever the open transaction holds is not to be trusted half-done.
+            if !s.conn.is_autocommit() {
+                let _ = s.conn.execute_batch("ROLLBACK");
+            }
+            failed.store(true, Ordering::Release);
+            Some(Failure {
+                what,
+                error: e.to_string(),
+            })
+        };
+        for msg in rx {
+            match msg {
+                // After a failure, parts are dropped unread.
+                _ if failure.is_some() && !matches!(msg, Msg::Commit(_) | Msg::Finish(..)) => {}
+                Msg::Part(p) => {
+                    if let Err(e) = self.store_part(*p) {
+                        failure = fail(self, WRITING, e);
+                    }
+                }
+                Msg::Drop(path) => {
+                    if let Err(e) = self.drop_file(&path) {
+                        failure = fail(self, WRITING, e);
+                    }
+                }
+                Msg::Commit(ack) => {
+                    if failure.is_none() {
+                        if let Err(e) = self.commit() {
+                            failure = fail(self, WRITING, e);
+                        }
+                    }
+                    if let Some(ack) = ack {
+                        let _ = ack.send(());
+                    }
+                }
+                Msg::Finish(end, ack) => {
+                    if failure.is_none() {
+                        if let Err(e) = self.commit() {
+                            failure = fail(self, WRITING, e);
+                        } else if let Err(e) = self.record_run(&end) {
+                            failure = fail(self, "finishing the state", e);
+                        }
+                    }
+                    let ok = failure.is_none();
+                    if ack.send(failure.take()).is_ok() && ok {
+                        // Nothing waits for these: the run's results are committed.
+                        if let Err(e) = self.complete(end.bulk) {
+                            failure = fail(self, "completing the state", e);
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        // The queue closed without `Finish` (the run panicked): like a dropped connection,
+        // roll back what is not committed.
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        failure
+    }
+
+    /// Drops the files that are gone, marks duplicates and records the run, in one
+    /// transaction.
+    fn record_run(&mut self, end: &RunEnd) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        for p in &end.gone {
+            delete_file(&tx, p)?;
+        }
+        if end.bulk {
+            // Every document was inserted by this run, none marked, and `documents(doc)`
+            // is not built yet: one pass over the table marks them all.
+            if !end.duplicates.is_empty() {
+                tx.execute_batch(
+                    "CREATE TEMP TABLE dups(doc TEXT NOT NULL, path TEXT NOT NULL, \
+                     same_as TEXT NOT NULL, PRIMARY KEY (doc, path)) WITHOUT ROWID;",
+                )?;
+                {
+                    // The last of equal (doc, path) wins, as with one UPDATE each.
+                    let mut ins = tx.prepare(
+                        "INSERT OR REPLACE INTO dups(same_as, doc, path) VALUES (?1, ?2, ?3)",
+                    )?;
+                    for (same_as, doc, path) in &end.duplicates {
+                        ins.execute(params![same_as, doc, path])?;
+                    }
+                }
+                tx.execute_batch(
+                    "UPDATE documents SET duplicate_of = dups.same_as FROM dups \
+                     WHERE dups.doc = documents.doc AND dups.path = documents.path; \
+                     DROP TABLE dups;",
+                )?;
+            }
+        } else {
+            tx.execute(
+                "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL",
+                [],
+            )?;
+            let mut dup = tx.prepare_cached(
+                "UPDATE documents SET duplicate_of = ?1 WHERE doc = ?2 AND path = ?3",
+            )?;
+            for (same_as, doc, path) in &end.duplicates {
+                dup.execute(params![same_as, doc, path])?;
+            }
+        }
+        tx.execute(
+            "UPDATE runs SET finished_at = ?2, files = ?3, reused = ?4, added = ?5, changed = ?6, \
+             removed = ?7, articles = ?8 WHERE id = ?1",
+            params![
+                self.run.run_id,
+                super::now(),
+                end.files as i64,
+                end.reused as i64,
+                end.added as i64,
+                end.changed as i64,
+                end.removed as i64,
+                end.articles as i64
+            ],
+        )?;
+        tx.commit()
+    }
+
+    /// After the run is recorded: builds the indexes of a run that started from an empty
+    /// state, once from the finished tables (see `schema::INDEXES`), in a transaction of
+    /// their own, and folds the WAL back so the state is one self-contained file between
+    /// runs. A failure here costs no result: a later run builds missing indexes.
+    fn complete(&mut self, bulk: bool) -> rusqlite::Result<()> {
+        if bulk {
+            let tx = self.conn.transaction()?;
+            schema::create_indexes(&tx)?;
+            tx.commit()?;
+        }
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    }
+
+    /// Deletes a file's rows, in the open transaction (opened if need be).
+    fn drop_file(&mut self, path: &str) -> rusqlite::Result<()> {
         if self.conn.is_autocommit() {
             self.begin()?;
         }
-        let path = file.display.as_str();
+        if self.writing.as_ref().is_some_and(|w| w.path == path) {
+            self.writing = None;
+        }
+        delete_file(&self.conn, path)
+    }
+
+    /// Writes the next part of a file's fresh result; its `last` completes the file.
+    fn store_part(&mut self, p: PartMsg) -> rusqlite::Result<()> {
+        let failure = |e: &String| rusqlite::Error::ToSqlConversionFailure(e.clone().into());
+        let blob = p.blob.as_ref().map(|b| b.0.as_slice()).map_err(failure)?;
+        let rows = read_rows(&p.rows.0, p.documents).map_err(|e| failure(&e))?;
+        if self.conn.is_autocommit() {
+            self.begin()?;
+        }
+        let path = p.path.as_str();
         let mut w = match self.writing.take() {
             Some(w) if w.path == path => w,
             stale => {
@@ -90,7 +498,7 @@ impl State {
                 }
                 // A new result replaces the old one, parts and documents too. Only a file
                 // the state knew has rows (incomplete ones went when the state was opened).
-                if self.known.contains_key(path) {
+                if p.known {
                     delete_file(&self.conn, path)?;
                 }
                 Writing {
@@ -105,20 +513,16 @@ impl State {
         };
         let part = w.parts;
         w.parts += 1;
-        w.documents += r.docs.len() as u64;
-        w.rejected += r.rejected.len() as u64;
-        w.volatile |= is_volatile(r);
+        w.documents += p.documents as u64;
+        w.rejected += p.rejected;
+        w.volatile |= p.volatile;
         if w.failed.is_none() {
-            w.failed.clone_from(&r.failed);
+            w.failed.clone_from(&p.failed);
         }
         if part == 0 {
             // A one-part file is decided before anything is written: most are.
-            let row = if last {
-                self.file_row(file, r, &w)
-            } else {
-                None
-            };
-            if last && row.is_none() {
+            let row = if p.last { self.file_row(&p, &w) } else { None };
+            if p.last && row.is_none() {
                 return self.part_written(0);
             }
             let row = row.unwrap_or(FileRow {
@@ -134,23 +538,23 @@ impl State {
                 )?
                 .execute(params![
                     path,
-                    last as i64,
+                    p.last as i64,
                     row.size as i64,
                     row.mtime_ns,
-                    last.then_some(&row.hash),
+                    p.last.then_some(&row.hash),
                     w.failed,
                     w.documents as i64,
                     w.rejected as i64,
                     w.volatile as i64,
                     w.parts as i64,
-                    self.run_id
+                    self.run.run_id
                 ])?;
         }
-        let bytes = self.write_part(path, part, r, entity_ids)?;
-        if !last {
+        self.write_part(path, part, blob, &rows)?;
+        if !p.last {
             self.writing = Some(w);
         } else if part > 0 {
-            match self.file_row(file, r, &w) {
+            match self.file_row(&p, &w) {
                 Some(row) => {
                     self.conn
                         .prepare_cached(
@@ -175,6 +579,7 @@ impl State {
                 None => delete_file(&self.conn, path)?,
             }
         }
+        let bytes = blob.len();
         self.part_written(bytes)
     }
 
@@ -191,8 +596,8 @@ impl State {
     /// Opens a write transaction and applies the stats of reused files that moved.
     fn begin(&mut self) -> rusqlite::Result<()> {
         self.conn.execute_batch("BEGIN")?;
-        let racy_after = self.started_ns - RACY_NS;
-        for (path, s) in std::mem::take(&mut self.restat) {
+        let racy_after = self.run.started_ns - RACY_NS;
+        for (path, s) in std::mem::take(&mut self.run.restat) {
             let mtime = if s.mtime_ns >= racy_after {
                 0
             } else {
@@ -206,8 +611,8 @@ impl State {
     }
 
     /// Commits the open transaction, if any (and the pending stat updates).
-    pub(super) fn commit(&mut self) -> rusqlite::Result<()> {
-        if self.conn.is_autocommit() && !self.restat.is_empty() {
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        if self.conn.is_autocommit() && !self.run.restat.is_empty() {
             self.begin()?;
         }
         if !self.conn.is_autocommit() {
@@ -218,29 +623,24 @@ impl State {
         Ok(())
     }
 
-    /// What the `files` row of a file whose last part is `r` says, or `None` when its result
+    /// What the `files` row of a file whose last part is `p` says, or `None` when its result
     /// must not be stored (not read, or not to its end; changed while it was read).
-    fn file_row(&self, file: &InputFile, r: &FileResult, w: &Writing) -> Option<FileRow> {
-        let st = self.stats.get(&file.display)?;
-        let content = match &r.content {
-            Some(c) => c.clone(),
-            // Read in chunks (a large JSONL file): hash it now, and only if it has not moved
-            // since it was read.
-            None if w.failed.is_none() => match (stat(&file.path), hash_file(&file.path)) {
-                (Some(now), Some(hash)) if now.size == st.size && now.mtime_ns == st.mtime_ns => {
-                    Content {
-                        len: now.size,
-                        hash,
-                    }
-                }
+    fn file_row(&self, p: &PartMsg, w: &Writing) -> Option<FileRow> {
+        let st = p.stat?;
+        // Not read (vanished, unreadable), or not to its end: nothing to reuse; the next run
+        // tries again.
+        let content = p.content.clone()?;
+        // Stored in parts (a large JSONL file read in chunks, hashed as it was read): only
+        // if it has not moved since the run began.
+        if w.parts > 1 {
+            match stat(&p.fs_path) {
+                Some(now) if now.size == st.size && now.mtime_ns == st.mtime_ns => {}
                 _ => return None,
-            },
-            // Not read (vanished, unreadable): nothing to reuse; the next run tries again.
-            None => return None,
-        };
+            }
+        }
         // A stat that moved while the file was read must not vouch for what was read, nor
         // one so recent that a rewrite in the same mtime tick would not show.
-        let racy = st.mtime_ns >= self.started_ns - RACY_NS;
+        let racy = st.mtime_ns >= self.run.started_ns - RACY_NS;
         let mtime_ns = if content.len == st.size && !racy {
             st.mtime_ns
         } else {
@@ -253,69 +653,72 @@ impl State {
         })
     }
 
-    /// Writes one part's encoded result and its documents; returns the encoded size.
+    /// Writes one part's encoded result and its documents' rows.
     fn write_part(
         &mut self,
         path: &str,
         part: u32,
-        r: &FileResult,
-        entity_ids: &[String],
-    ) -> rusqlite::Result<usize> {
-        let blob = codec::encode(r, &mut self.scratch)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        blob: &[u8],
+        rows: &[RowIn<'_>],
+    ) -> rusqlite::Result<()> {
         let conn = &self.conn;
         conn.prepare_cached(
             "INSERT INTO parts(path, part, documents, result) VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute(params![path, part as i64, r.docs.len() as i64, blob])?;
-        let mut ins_doc = conn.prepare_cached(
-            "INSERT INTO documents(path, record, doc, title, date, date_source, text_hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        .execute(params![path, part as i64, rows.len() as i64, blob])?;
+        let first = self.next_doc;
+        self.next_doc += rows.len() as i64;
+        let docs: Vec<(i64, &RowIn<'_>)> = (first..).zip(rows).collect();
+        self.documents.rows(conn, &docs, |st, at, &(id, d)| {
+            st.raw_bind_parameter(at, id)?;
+            st.raw_bind_parameter(at + 1, path)?;
+            st.raw_bind_parameter(at + 2, d.record.map(|n| n as i64))?;
+            st.raw_bind_parameter(at + 3, d.doc)?;
+            st.raw_bind_parameter(at + 4, d.title)?;
+            st.raw_bind_parameter(at + 5, d.date_text())?;
+            st.raw_bind_parameter(at + 6, d.date_source.as_str())?;
+            st.raw_bind_parameter(at + 7, crate::ingest::clean::hash_hex(&d.hash))
+        })?;
+        let ids = &self.run.entity_ids;
+        let name = |e: u32| ids.get(e as usize).map_or("?", |s| s.as_str());
+        let counts: Vec<(i64, u32, u32)> = docs
+            .iter()
+            .flat_map(|&(id, d)| d.counts.iter().map(move |&(e, n)| (id, e, n)))
+            .collect();
+        self.counts.rows(conn, &counts, |st, at, &(id, e, n)| {
+            st.raw_bind_parameter(at, id)?;
+            st.raw_bind_parameter(at + 1, name(e))?;
+            st.raw_bind_parameter(at + 2, n as i64)
+        })?;
+        let mentions: Vec<(i64, &MentionIn)> = docs
+            .iter()
+            .flat_map(|&(id, d)| d.mentions.iter().map(move |m| (id, m)))
+            .collect();
+        self.mentions.rows(
+            conn,
+            &mentions,
+            |st, at, &(id, &(e, start, end, sentence))| {
+                st.raw_bind_parameter(at, id)?;
+                st.raw_bind_parameter(at + 1, name(e))?;
+                st.raw_bind_parameter(at + 2, start as i64)?;
+                st.raw_bind_parameter(at + 3, end as i64)?;
+                st.raw_bind_parameter(at + 4, sentence as i64)
+            },
         )?;
-        let mut ins_mention = conn.prepare_cached(
-            "INSERT INTO mentions(doc, entity, start, \"end\", sentence) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let mut ins_sentence = conn.prepare_cached(
-            "INSERT INTO sentences(doc, sentence, start, \"end\", text) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let mut ins_count =
-            conn.prepare_cached("INSERT INTO counts(doc, entity, mentions) VALUES (?1, ?2, ?3)")?;
-        let name = |e: u32| entity_ids.get(e as usize).map_or("?", |s| s.as_str());
-        for (i, d) in r.docs.iter().enumerate() {
-            let detail = r.details.get(i);
-            ins_doc.execute(params![
-                path,
-                detail.and_then(|x| x.record).map(|n| n as i64),
-                d.id,
-                d.title,
-                d.date.map(|x| x.to_string()),
-                d.date_source.as_str(),
-                crate::ingest::clean::hash_hex(&d.hash)
-            ])?;
-            let doc = conn.last_insert_rowid();
-            for &(e, n) in &d.counts {
-                ins_count.execute(params![doc, name(e), n as i64])?;
-            }
-            let Some(detail) = detail else { continue };
-            for m in &detail.mentions {
-                ins_mention.execute(params![
-                    doc,
-                    name(m.entity),
-                    m.start as i64,
-                    m.end as i64,
-                    m.sentence as i64
-                ])?;
-            }
-            for s in &detail.sentences {
-                ins_sentence.execute(params![
-                    doc,
-                    s.index as i64,
-                    s.start as i64,
-                    s.end as i64,
-                    s.text
-                ])?;
-            }
-        }
-        Ok(blob.len())
+        let sentences: Vec<(i64, &SentenceIn<'_>)> = docs
+            .iter()
+            .flat_map(|&(id, d)| d.sentences.iter().map(move |s| (id, s)))
+            .collect();
+        self.sentences.rows(
+            conn,
+            &sentences,
+            |st, at, &(id, &(index, start, end, text))| {
+                st.raw_bind_parameter(at, id)?;
+                st.raw_bind_parameter(at + 1, index as i64)?;
+                st.raw_bind_parameter(at + 2, start as i64)?;
+                st.raw_bind_parameter(at + 3, end as i64)?;
+                st.raw_bind_parameter(at + 4, text)
+            },
+        )
     }
 }
