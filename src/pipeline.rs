@@ -400,6 +400,7 @@ pub fn run_cached(
     stream::run_units(
         &pool,
         &to_read,
+        keep,
         |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit, keep),
         |u| fold.unit(u),
     );

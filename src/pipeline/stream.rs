@@ -33,9 +33,9 @@ pub enum Unit {
     /// A whole file, read by the worker.
     File { file: usize },
     /// Whole lines of a large JSONL file; `first_line` is 1-based. The last chunk of a file
-    /// has `last` set (and may be empty), and `content`: the length and hash of every byte
-    /// of the file, taken as they were read (the state records it; hashing the file again
-    /// at its end would read it twice, after the run).
+    /// has `last` set (and may be empty), and, when asked for (`run_units`), `content`: the
+    /// length and hash of every byte of the file, taken as they were read (the state records
+    /// it; hashing the file again at its end would read it twice, after the run).
     Chunk {
         file: usize,
         bytes: Vec<u8>,
@@ -52,8 +52,8 @@ struct OpenFile {
     handle: File,
     carry: Vec<u8>,
     next_line: u64,
-    /// Every byte handed out so far.
-    hash: blake3::Hasher,
+    /// Every byte handed out so far, when the content is asked for.
+    hash: Option<blake3::Hasher>,
     len: u64,
 }
 
@@ -65,6 +65,8 @@ struct Planner<'a> {
     open: Option<OpenFile>,
     chunk: usize,
     seq: u64,
+    /// Hash chunked files as they are read (`Unit::Chunk::content`).
+    content: bool,
 }
 
 impl Planner<'_> {
@@ -111,7 +113,7 @@ impl Planner<'_> {
             handle,
             carry: head,
             next_line: 1,
-            hash: blake3::Hasher::new(),
+            hash: self.content.then(blake3::Hasher::new),
             len: 0,
         };
         let (unit, done) = next_chunk(&mut open, self.chunk);
@@ -179,11 +181,13 @@ fn next_chunk(open: &mut OpenFile, chunk: usize) -> (Unit, bool) {
     open.carry = buf.split_off(cut);
     let first_line = open.next_line;
     open.next_line += count_newlines(&buf);
-    open.hash.update(&buf);
     open.len += buf.len() as u64;
-    let content = eof.then(|| Content {
-        len: open.len,
-        hash: open.hash.finalize().to_hex().to_string(),
+    let content = open.hash.as_mut().and_then(|h| {
+        h.update(&buf);
+        eof.then(|| Content {
+            len: open.len,
+            hash: h.finalize().to_hex().to_string(),
+        })
     });
     let unit = Unit::Chunk {
         file: open.file,
@@ -226,8 +230,14 @@ struct Reorder<R, C> {
 /// Runs `process` on every unit of `files` across the threads of `pool`, each thread with
 /// its own `W` for the whole run, and feeds the results to `consume` in input order. When
 /// `consume` returns `false` the run stops: no unit is started or consumed after it.
-pub fn run_units<W, R, P, C>(pool: &rayon::ThreadPool, files: &[InputFile], process: P, consume: C)
-where
+/// `content`: the last chunk of a chunked file carries the hash of the file's bytes.
+pub fn run_units<W, R, P, C>(
+    pool: &rayon::ThreadPool,
+    files: &[InputFile],
+    content: bool,
+    process: P,
+    consume: C,
+) where
     W: Default,
     R: Send,
     P: Fn(&mut W, &InputFile, Unit) -> R + Sync,
@@ -239,6 +249,7 @@ where
         open: None,
         chunk: chunk_size(),
         seq: 0,
+        content,
     });
     let wake = Condvar::new();
     let consumed = AtomicU64::new(0);
@@ -350,6 +361,7 @@ mod tests {
             run_units(
                 &pool,
                 &files,
+                false,
                 |_: &mut (), _, unit| {
                     processed.fetch_add(1, Ordering::Relaxed);
                     match unit {

@@ -308,6 +308,7 @@ pub(super) fn delete_file(conn: &Connection, path: &str) -> rusqlite::Result<()>
 impl Sink {
     fn new(conn: Connection, run: RunInfo) -> rusqlite::Result<Sink> {
         conn.set_prepared_statement_cache_capacity(32);
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
         let next_doc: i64 =
             conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM documents", [], |r| {
                 r.get(0)
@@ -589,6 +590,11 @@ impl Sink {
         self.tx_bytes += bytes;
         if self.tx_parts >= COMMIT_PARTS || self.tx_bytes >= COMMIT_BYTES {
             self.commit()?;
+            // What SQLite's automatic checkpoint would do here; it is off on this connection
+            // so that the last commits of a run leave theirs to `complete`, after the run
+            // is recorded and while the reports are written.
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         }
         Ok(())
     }
