@@ -124,9 +124,11 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         if let Some(c) = &changes {
             print_changes(c);
         }
-        for p in &late {
-            eprintln!("newstrack: state: {p}");
-        }
+    }
+    // Problems met after the reports were written are in no report: printed even with
+    // --quiet, so they are not lost.
+    for p in &late {
+        eprintln!("newstrack: state: {p}");
     }
     // The name table holds one small allocation per distinct name (hundreds of thousands
     // for a large corpus); freeing them one by one took longer than writing a report, in
