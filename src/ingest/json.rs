@@ -94,25 +94,13 @@ pub fn parse_json(
     boilerplate: &[String],
     outcome: &mut FileOutcome,
 ) {
-    if let Some(reason) = clean::looks_binary(bytes) {
-        outcome.failed = Some(reason.to_string());
+    let Some(text) = whole_text(bytes, display, outcome) else {
         return;
-    }
-    let text = decode_whole(bytes, &mut outcome.warnings);
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
-    if text.trim().is_empty() {
-        reject(outcome, display, None, "empty file".into());
-        return;
-    }
-    let value: Doc = match serde_json::from_str(text) {
+    };
+    let value: Doc = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
-            outcome.failed = Some(format!(
-                "invalid JSON at line {} column {}: {}",
-                e.line(),
-                e.column(),
-                serde_message(&e)
-            ));
+            outcome.failed = Some(whole_error(&e));
             return;
         }
     };
@@ -342,23 +330,8 @@ pub fn human_bytes(n: u64) -> String {
 
 /// One line of a JSON Lines file; see `LineSource::parse_line`.
 fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) -> bool {
-    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    let raw = if n == 1 {
-        raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-    } else {
-        raw
-    };
-    if raw.iter().all(u8::is_ascii_whitespace) {
+    let Some(line) = line_text(raw, n, outcome) else {
         return false;
-    }
-    let line = match std::str::from_utf8(raw) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => {
-            outcome
-                .warnings
-                .push(format!("line {n}: invalid UTF-8 replaced with U+FFFD"));
-            String::from_utf8_lossy(raw)
-        }
     };
     let place = Place::Line(n);
     match serde_json::from_str::<Item>(&line) {
@@ -381,6 +354,57 @@ fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) ->
         ),
     }
     true
+}
+
+/// A `.json` file's text after what every reading of it checks first: binary data fails the
+/// file, a BOM is dropped, an empty file is rejected (`None` then: nothing to parse).
+fn whole_text(bytes: &[u8], display: &str, outcome: &mut FileOutcome) -> Option<String> {
+    if let Some(reason) = clean::looks_binary(bytes) {
+        outcome.failed = Some(reason.to_string());
+        return None;
+    }
+    let mut text = decode_whole(bytes, &mut outcome.warnings);
+    if text.starts_with('\u{FEFF}') {
+        text.drain(..'\u{FEFF}'.len_utf8());
+    }
+    if text.trim().is_empty() {
+        reject(outcome, display, None, "empty file".into());
+        return None;
+    }
+    Some(text)
+}
+
+/// Why a `.json` file is not JSON.
+fn whole_error(e: &serde_json::Error) -> String {
+    format!(
+        "invalid JSON at line {} column {}: {}",
+        e.line(),
+        e.column(),
+        serde_message(e)
+    )
+}
+
+/// JSON Lines line `n` as text: CR and (on line 1) a BOM dropped, invalid UTF-8 replaced
+/// with a warning; `None` for a blank line, which is not a record.
+fn line_text<'a>(raw: &'a [u8], n: u64, outcome: &mut FileOutcome) -> Option<Cow<'a, str>> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let raw = if n == 1 {
+        raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+    } else {
+        raw
+    };
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    Some(match std::str::from_utf8(raw) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            outcome
+                .warnings
+                .push(format!("line {n}: invalid UTF-8 replaced with U+FFFD"));
+            String::from_utf8_lossy(raw)
+        }
+    })
 }
 
 fn decode_whole(bytes: &[u8], warnings: &mut Vec<String>) -> String {
