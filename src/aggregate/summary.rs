@@ -157,7 +157,8 @@ pub(super) fn excerpt_max(
         ws = floor_boundary(text, ms.saturating_sub(side).max(s));
         we = ceil_boundary(text, (me + side).min(e));
     }
-    let mut out = String::new();
+    // Room for both ellipses: one allocation, not a second one when the window is copied.
+    let mut out = String::with_capacity(we - ws + 2 * '…'.len_utf8());
     if ws > s {
         out.push('…');
     }

@@ -250,27 +250,36 @@ impl Forms {
     pub fn get(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, u8) {
         let bytes = surface.as_bytes();
         let hash = hash_of(bytes);
+        match self.find(bytes, hash) {
+            Some(hit) => hit,
+            None => self.insert(surface, hash, stemmer),
+        }
+    }
+
+    /// The id and flags of the form `bytes` (whose `hash_of` is `hash`), if it is known.
+    #[inline]
+    fn find(&self, bytes: &[u8], hash: u64) -> Option<(u32, u8)> {
+        if self.slots.is_empty() {
+            return None;
+        }
         let words = Self::slot_words(bytes, hash);
         let len = bytes.len().min(u16::MAX as usize) as u16;
-        if !self.slots.is_empty() {
-            let mask = self.slots.len() - 1;
-            // Fx leaves the low bits weak: the slot index takes the high ones.
-            let mut i = (hash >> 32) as usize & mask;
-            loop {
-                let slot = &self.slots[i];
-                if slot.id1 == 0 {
-                    break;
-                }
-                if slot.words == words && slot.len == len {
-                    let id = slot.id1 - 1;
-                    if bytes.len() <= INLINE || self.long_key_is(id, bytes) {
-                        return (id, slot.flags);
-                    }
-                }
-                i = (i + 1) & mask;
+        let mask = self.slots.len() - 1;
+        // Fx leaves the low bits weak: the slot index takes the high ones.
+        let mut i = (hash >> 32) as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.id1 == 0 {
+                return None;
             }
+            if slot.words == words && slot.len == len {
+                let id = slot.id1 - 1;
+                if bytes.len() <= INLINE || self.long_key_is(id, bytes) {
+                    return Some((id, slot.flags));
+                }
+            }
+            i = (i + 1) & mask;
         }
-        self.insert(surface, hash, stemmer)
     }
 
     #[cold]
@@ -327,17 +336,34 @@ impl Forms {
         } else {
             self.arena.push_str(&surface.to_lowercase());
         }
-        let lower = (ls, self.arena.len() as u32);
-        let stemmed = stemmer.stem(&self.arena[ls as usize..]);
-        let stem = if *stemmed == self.arena[ls as usize..] {
-            lower
+        let lower_text = &self.arena[ls as usize..];
+        // A capitalised form whose lowercase form is known ("Tariffs" after "tariffs", every
+        // word of a headline in capitals) shares its lowercase form and stem: the stem is a
+        // function of the lowercase form, and stemming is most of what a new form costs.
+        let known = if lower_text.as_bytes() != surface.as_bytes() {
+            self.find(lower_text.as_bytes(), hash_of(lower_text.as_bytes()))
         } else {
-            let stemmed = stemmed.into_owned();
-            let ss = self.arena.len() as u32;
-            self.arena.push_str(&stemmed);
-            (ss, self.arena.len() as u32)
+            None
         };
-        let form = Form { lower, stem };
+        let form = match known {
+            Some((id, _)) => {
+                self.arena.truncate(ls as usize);
+                self.entries[id as usize].form
+            }
+            None => {
+                let lower = (ls, self.arena.len() as u32);
+                let stemmed = stemmer.stem(&self.arena[ls as usize..]);
+                let stem = if *stemmed == self.arena[ls as usize..] {
+                    lower
+                } else {
+                    let stemmed = stemmed.into_owned();
+                    let ss = self.arena.len() as u32;
+                    self.arena.push_str(&stemmed);
+                    (ss, self.arena.len() as u32)
+                };
+                Form { lower, stem }
+            }
+        };
         let bytes = surface.as_bytes();
         let mut entry = Entry {
             len: bytes.len() as u32,
@@ -400,6 +426,43 @@ mod tests {
         );
         for (k, id) in keys.iter().zip(&ids) {
             assert_eq!(forms.get(std::str::from_utf8(k).unwrap(), &stemmer).0, *id);
+        }
+    }
+
+    /// A form met after its lowercase form borrows that form's lowercase and stem; each
+    /// must still be what lowercasing and stemming it gives, in either order of meeting,
+    /// for long keys and non-ASCII ones too.
+    #[test]
+    fn case_variants_share_the_stem_of_their_lowercase() {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let orders: [&[&str]; 7] = [
+            &["tariffs", "Tariffs", "TARIFFS"],
+            &["tariffs", "trade", "Trade", "Tariffs", "TRADED", "traded"],
+            &["TARIFFS", "tariffs", "Tariffs"],
+            &["Relational", "relational"],
+            &[
+                "internationalisation",
+                "Internationalisation",
+                "INTERNATIONALISATION",
+            ],
+            &["élections", "Élections", "ÉLECTIONS"],
+            &["US", "us", "Us"],
+        ];
+        for order in orders {
+            let mut forms = Forms::default();
+            let ids: Vec<u32> = order.iter().map(|w| forms.get(w, &stemmer).0).collect();
+            for (w, id) in order.iter().zip(ids) {
+                let f = forms.form(id);
+                let lower = &forms.arena[f.lower.0 as usize..f.lower.1 as usize];
+                let stem = &forms.arena[f.stem.0 as usize..f.stem.1 as usize];
+                assert_eq!(lower, w.to_lowercase(), "{order:?}: lowercase of {w}");
+                assert_eq!(
+                    stem,
+                    stemmer.stem(&w.to_lowercase()),
+                    "{order:?}: stem of {w}"
+                );
+            }
+            assert_eq!(forms.len(), order.len(), "{order:?}: one form per surface");
         }
     }
 

@@ -10,6 +10,8 @@
 //! the parsers blank those themselves with [`blank`] — and it must never change the byte
 //! length of a text, since every offset reported later points into the original text.
 
+use std::cell::RefCell;
+
 /// Lines that carry no article content on news pages; a line whose trimmed text equals one of
 /// these (ASCII case-insensitive) is blanked in the clean text.
 pub const BOILERPLATE: &[&str] = &[
@@ -427,6 +429,23 @@ fn ascii_words8(b: &[u8]) -> Option<u64> {
 /// Hash for exact-duplicate detection: blake3 of the text with whitespace runs collapsed to
 /// one space, trimmed and lowercased, so re-wrapped or re-indented copies still match.
 pub fn content_hash(clean: &str) -> [u8; 16] {
+    thread_local! {
+        // A buffer per thread, not per call: zeroing 4 KB for an article of a few hundred
+        // bytes cost more than hashing it (a quarter of this function's instructions).
+        static BUF: RefCell<Box<[u8; HASH_BUF]>> = RefCell::new(Box::new([0; HASH_BUF]));
+    }
+    BUF.with(|b| match b.try_borrow_mut() {
+        Ok(mut buf) => hash_with(clean, &mut buf),
+        Err(_) => hash_with(clean, &mut [0; HASH_BUF]),
+    })
+}
+
+/// Bytes gathered before each blake3 `update`: four of its 1 KB chunks, which it hashes
+/// side by side.
+const HASH_BUF: usize = 4096;
+
+/// `content_hash` with `buf` to gather the hashed bytes in (its content is irrelevant).
+fn hash_with(clean: &str, buf: &mut [u8; HASH_BUF]) -> [u8; 16] {
     // The hashed bytes are the lowercased words joined by single spaces (what
     // `split_whitespace` + `char::to_lowercase` give). They are gathered in a buffer because
     // blake3 costs tens of nanoseconds per `update` call. Prose is mostly printable ASCII
@@ -438,7 +457,6 @@ pub fn content_hash(clean: &str) -> [u8; 16] {
         matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
     }
     let mut hasher = blake3::Hasher::new();
-    let mut buf = [0u8; 4096];
     let mut len = 0;
     // Something was written (the buffer may have been flushed since), and whitespace was met
     // since the last byte written.
