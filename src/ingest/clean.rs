@@ -430,8 +430,8 @@ fn ascii_words8(b: &[u8]) -> Option<u64> {
 /// one space, trimmed and lowercased, so re-wrapped or re-indented copies still match.
 pub fn content_hash(clean: &str) -> [u8; 16] {
     thread_local! {
-        // A buffer per thread, not per call: zeroing 4 KB for an article of a few hundred
-        // bytes cost more than hashing it (a quarter of this function's instructions).
+        // A buffer per thread, not per call: zeroing 4 KB per article, most of which are
+        // a few hundred bytes, was a quarter of this function's instructions.
         static BUF: RefCell<Box<[u8; HASH_BUF]>> = RefCell::new(Box::new([0; HASH_BUF]));
     }
     BUF.with(|b| match b.try_borrow_mut() {
