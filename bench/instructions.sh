@@ -71,7 +71,6 @@ slice_path = args[0]
 sep = args.index("--")
 bins, outs = args[1:sep], args[sep + 1:]
 text = sum(len(json.loads(l).get("text", "").encode()) for l in open(slice_path))
-# (label, function whose inclusive cost is the stage's)
 # (label, functions whose inclusive cost is the stage's: the largest found counts, since
 # inlining decides which of them is a symbol in a given build)
 STAGES = [
