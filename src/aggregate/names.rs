@@ -602,7 +602,8 @@ fn extract_with(
     let mut out: Vec<DocName> = Vec::new();
     let mut i = 0;
     while i < n {
-        if !capital(i) {
+        // The flags first, here: `capital` is not inlined, and most words are lowercase.
+        if words[i].flags & (CAPS | INIT_CAP) == 0 || !capital(i) {
             i += 1;
             continue;
         }
