@@ -360,7 +360,8 @@ fn dotted_acronym(tokens: &[RawToken], buf: &str, i: usize) -> (usize, u32, bool
         let (a, b) = (t.norm.0 as usize, t.norm.1 as usize);
         match b.wrapping_sub(a) {
             1 => buf.as_bytes()[a].is_ascii_alphabetic(),
-            2..=4 => {
+            // One char of two to four bytes starts with a non-ASCII byte ("of", "the" don't).
+            2..=4 if buf.as_bytes()[a] >= 0x80 => {
                 let mut cs = buf[a..b].chars();
                 matches!((cs.next(), cs.next()), (Some(c), None) if c.is_alphabetic())
             }

@@ -31,6 +31,11 @@ fn word_rules() {
             &["the", "U.S", "said"],
             &["the", "us", "said"],
         ),
+        // Single letters of two or three bytes join too; two-letter words never do.
+        ("É.Ü. rules", &["É.Ü.", "rules"], &["éü", "rule"]),
+        ("Ω.Σ. now", &["Ω.Σ.", "now"], &["ως", "now"]),
+        ("of.it and", &["of", "it", "and"], &["of", "it", "and"]),
+        ("a.bc d", &["a", "bc", "d"], &["a", "bc", "d"]),
         (
             "China's exports",
             &["China", "exports"],
