@@ -346,9 +346,26 @@ mod prop {
         ]
     }
 
+    /// All-ASCII text, which the fast path splits from bit sets alone: words longer than a
+    /// 64-byte block, whitespace of every kind, punctuation, control bytes.
+    fn ascii_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => "[a-zA-Z0-9]{1,12}",
+            1 => "[a-zA-Z0-9]{60,140}",
+            3 => "[ \t\n\r\x0B\x0C]{1,3}",
+            2 => "[!-/:-@\\[-`{-~]{1,3}",
+            1 => "[\x00-\x08\x0E-\x1F\x7F]",
+        ];
+        prop_oneof![
+            3 => proptest::collection::vec(piece, 0..80).prop_map(|v| v.concat()),
+            1 => "[\x00-\x7F]{0,300}",
+        ]
+    }
+
     fn text() -> impl Strategy<Value = String> {
         prop_oneof![
             4 => proptest::collection::vec(piece(), 0..40).prop_map(|v| v.concat()),
+            3 => ascii_text(),
             1 => proptest::collection::vec(any::<u8>(), 0..120)
                 .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
             1 => any::<String>(),
