@@ -12,8 +12,8 @@
 //! it on random text and on every Reuters body.
 //!
 //! Bytes are classified 64 at a time into bit sets (whitespace, punctuation, non-ASCII; SSE2
-//! on x86_64, the class table elsewhere). An all-ASCII text is split from the sets alone, one
-//! bit scan per token; a text with non-ASCII bytes is walked run by run with them.
+//! on x86_64, the class table elsewhere). Stretches without a non-ASCII byte are split from
+//! the sets alone, one bit scan per token; each run holding one is split as described above.
 //!
 //! Must not lowercase, stem or decide sentences (that is `analyze`'s job), and must not
 //! change the splitting rules: those are `tokenizers`' (whitespace removed, BERT punctuation
