@@ -428,48 +428,6 @@ fn ascii_words8(b: &[u8]) -> Option<u64> {
     Some(w | (upper >> 2))
 }
 
-/// [`ascii_words8`] for the first sixteen of seventeen bytes, with SSE2 compares.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn ascii_words16(b: &[u8]) -> Option<[u8; 16]> {
-    use std::arch::x86_64::*;
-    let b: &[u8; 17] = b.try_into().ok()?;
-    // SAFETY: SSE2 is part of the x86_64 baseline; the load reads the first 16 of 17 bytes.
-    unsafe {
-        let v = _mm_loadu_si128(b.as_ptr().cast());
-        // Signed: bytes from 0x80 are negative, so neither a word byte nor a space.
-        let word = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x20));
-        let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20));
-        if _mm_movemask_epi8(_mm_or_si128(word, space)) != 0xFFFF {
-            return None;
-        }
-        let s = _mm_movemask_epi8(space) as u32;
-        if s & (s >> 1) != 0 || (s & 0x8000 != 0 && !word_byte(b[16])) {
-            return None;
-        }
-        let upper = _mm_and_si128(
-            _mm_cmpgt_epi8(v, _mm_set1_epi8(b'A' as i8 - 1)),
-            _mm_cmplt_epi8(v, _mm_set1_epi8(b'Z' as i8 + 1)),
-        );
-        let lower = _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
-        let mut out = [0u8; 16];
-        _mm_storeu_si128(out.as_mut_ptr().cast(), lower);
-        Some(out)
-    }
-}
-
-/// Elsewhere, two eight-byte steps.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn ascii_words16(b: &[u8]) -> Option<[u8; 16]> {
-    let lo = ascii_words8(&b[..9])?;
-    let hi = ascii_words8(&b[8..17])?;
-    let mut out = [0u8; 16];
-    out[..8].copy_from_slice(&lo.to_le_bytes());
-    out[8..].copy_from_slice(&hi.to_le_bytes());
-    Some(out)
-}
-
 /// Hash for exact-duplicate detection: XXH3-128 (its canonical big-endian bytes) of the text
 /// with whitespace runs collapsed to one space, trimmed and lowercased, so re-wrapped or
 /// re-indented copies still match. Not a cryptographic hash: two different articles made on
@@ -562,17 +520,9 @@ fn hash_with(clean: &str, buf: &mut [u8; HASH_BUF]) -> [u8; 16] {
         buf[len] = b.to_ascii_lowercase();
         len += 1;
         i += 1;
-        // Sixteen or eight bytes at a time where they pass for certain, one byte where they
-        // do not (a double space, the stretch's end).
+        // Eight bytes at a time where they pass for certain, one byte where they do not
+        // (a double space, the stretch's end).
         while i < limit {
-            if i + 17 <= limit {
-                if let Some(lower) = ascii_words16(&bytes[i..i + 17]) {
-                    buf[len..len + 16].copy_from_slice(&lower);
-                    len += 16;
-                    i += 16;
-                    continue;
-                }
-            }
             if i + 9 <= limit {
                 if let Some(lower) = ascii_words8(&bytes[i..i + 9]) {
                     buf[len..len + 8].copy_from_slice(&lower.to_le_bytes());
@@ -941,50 +891,6 @@ mod tests {
             if let Some(lower) = super::ascii_words8(bytes) {
                 assert_eq!(lower.to_le_bytes(), bytes[..8].to_ascii_lowercase()[..]);
             }
-        }
-    }
-
-    /// The sixteen-byte test is two eight-byte ones: on every pair of the blocks above, and
-    /// with every byte value at every position of a passing block.
-    #[test]
-    fn sixteen_byte_stretch_is_two_eight_byte_ones() {
-        fn by_eights(b: &[u8; 17]) -> Option<[u8; 16]> {
-            let lo = super::ascii_words8(&b[..9])?;
-            let hi = super::ascii_words8(&b[8..])?;
-            let mut out = [0u8; 16];
-            out[..8].copy_from_slice(&lo.to_le_bytes());
-            out[8..].copy_from_slice(&hi.to_le_bytes());
-            Some(out)
-        }
-        let blocks: [&[u8; 9]; 8] = [
-            b"abcdefghi",
-            b"ab cd efg",
-            b"A~!@[`{\x7Fz",
-            b"abcdefg h",
-            b"abcdefg  ",
-            b" abcdefgh",
-            b"abc\tdefgh",
-            b"abcdefgh\x80",
-        ];
-        let mut inputs = Vec::new();
-        for a in blocks {
-            for b in blocks {
-                let mut x = [0u8; 17];
-                x[..8].copy_from_slice(&a[..8]);
-                x[8..].copy_from_slice(b);
-                inputs.push(x);
-            }
-        }
-        let base = *b"Ab cD efGh iJ kLm ";
-        for at in 0..17 {
-            for v in 0..=255u8 {
-                let mut x: [u8; 17] = base[..17].try_into().unwrap();
-                x[at] = v;
-                inputs.push(x);
-            }
-        }
-        for x in inputs {
-            assert_eq!(super::ascii_words16(&x), by_eights(&x), "{x:?}");
         }
     }
 
