@@ -6,15 +6,16 @@ mod common;
 
 use common::*;
 use newstrack::analyze::{
-    Analysis, Analyzer, AnalyzerKind, FastSplitter, PreTokenizer, TokenizersSplitter,
+    Analysis, Analyzer, AnalyzerKind, FastSplitter, PreTokenizer, SplitScratch, TokenizersSplitter,
 };
 use rust_stemmers::Algorithm;
 
 type TokenView = Vec<(u32, u32, String, bool)>;
 
-fn tokens(p: &dyn PreTokenizer, text: &str) -> TokenView {
+/// `scratch` is kept from article to article, as an `Analysis` keeps it.
+fn tokens(p: &dyn PreTokenizer, text: &str, scratch: &mut SplitScratch) -> TokenView {
     let (mut t, mut buf) = (Vec::new(), String::new());
-    p.split(text, &mut t, &mut buf);
+    p.split(text, &mut t, &mut buf, scratch);
     t.iter()
         .map(|t| {
             let norm = buf[t.norm.0 as usize..t.norm.1 as usize].to_string();
@@ -65,14 +66,15 @@ fn fast_analyzer_is_identical_on_every_reuters_body() {
     files.sort();
     assert_eq!(files.len(), 22, "Reuters-21578 has 22 .sgm files");
     let (mut docs, mut bytes, mut n_tokens) = (0usize, 0usize, 0usize);
+    let mut scratch = SplitScratch::default();
     for f in &files {
         let o = newstrack::ingest::read_file(f, &f.display().to_string(), &[]);
         for art in &o.articles {
             // Tokens of the raw text (entities, control bytes and all); tokens, words and
             // sentences of the text the analyzer sees.
-            let want = tokens(&reference, &art.text);
+            let want = tokens(&reference, &art.text, &mut scratch);
             assert_eq!(
-                tokens(&fast, &art.text),
+                tokens(&fast, &art.text, &mut scratch),
                 want,
                 "tokens of {} differ",
                 art.id

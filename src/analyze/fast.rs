@@ -21,7 +21,7 @@
 
 use unicode_normalization_alignments::{is_nfkc_quick, IsNormalized};
 
-use super::splitter::{is_bert_punct, PreTokenizer, RawToken, TokenizersSplitter};
+use super::splitter::{is_bert_punct, PreTokenizer, RawToken, SplitScratch, TokenizersSplitter};
 
 /// Byte classes of ASCII: word character, whitespace (removed), punctuation (isolated).
 const WORD: u8 = 0;
@@ -67,49 +67,48 @@ impl Default for FastSplitter {
 }
 
 impl PreTokenizer for FastSplitter {
-    fn split(&self, text: &str, tokens: &mut Vec<RawToken>, buf: &mut String) {
+    fn split(
+        &self,
+        text: &str,
+        tokens: &mut Vec<RawToken>,
+        buf: &mut String,
+        scratch: &mut SplitScratch,
+    ) {
         // Where NFKC changes nothing the normalised form of a token is its original text, so
         // the text is copied once and tokens point into the copy.
         let base = buf.len() as u32;
         buf.push_str(text);
         let bytes = text.as_bytes();
         let n = bytes.len();
-        MASKS.with(|m| {
-            let mut owned = Vec::new();
-            let mut cell = m.try_borrow_mut();
-            // Re-entered on this thread (cannot happen today): a buffer of its own.
-            let masks = match cell.as_deref_mut() {
-                Ok(v) => v,
-                Err(_) => &mut owned,
-            };
-            classify(bytes, masks);
-            let masks = &masks[..];
-            // Stretches without non-ASCII bytes are split from the bit sets; each run (between
-            // ASCII whitespace) holding a non-ASCII byte is split as a whole.
-            let mut at = 0;
-            loop {
-                let high = find(masks, at, n, |b| b.high);
-                if high == n {
-                    split_span(masks, at, n, base, tokens);
-                    break;
-                }
-                let start = last_space(masks, at, high).map_or(at, |p| p + 1);
-                let end = find(masks, high, n, |b| b.space);
-                split_span(masks, at, start, base, tokens);
-                let run = &text[start..end];
-                if is_nfkc_quick(run.chars()) == IsNormalized::Yes {
-                    split_stable(run, start, base, tokens);
-                } else {
-                    let first = tokens.len();
-                    self.reference.split(run, tokens, buf);
-                    for t in &mut tokens[first..] {
-                        t.start += start as u32;
-                        t.end += start as u32;
-                    }
-                }
-                at = end;
+        classify(bytes, &mut scratch.masks);
+        let masks = &scratch.masks[..];
+        // Stretches without non-ASCII bytes are split from the bit sets; each run (between
+        // ASCII whitespace) holding a non-ASCII byte is split as a whole.
+        let mut at = 0;
+        loop {
+            let high = find(masks, at, n, |b| b.high);
+            if high == n {
+                split_span(masks, at, n, base, tokens);
+                break;
             }
-        });
+            let start = last_space(masks, at, high).map_or(at, |p| p + 1);
+            let end = find(masks, high, n, |b| b.space);
+            split_span(masks, at, start, base, tokens);
+            let run = &text[start..end];
+            if is_nfkc_quick(run.chars()) == IsNormalized::Yes {
+                split_stable(run, start, base, tokens);
+            } else {
+                let first = tokens.len();
+                // The reference keeps no working memory.
+                let none = &mut SplitScratch::default();
+                self.reference.split(run, tokens, buf, none);
+                for t in &mut tokens[first..] {
+                    t.start += start as u32;
+                    t.end += start as u32;
+                }
+            }
+            at = end;
+        }
     }
 }
 
@@ -117,17 +116,13 @@ impl PreTokenizer for FastSplitter {
 /// Tokens are then found by bit scans, a few instructions each, instead of a loop per byte
 /// (that loop was about 80 instructions per token).
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-struct Block {
+pub(super) struct Block {
     /// ASCII whitespace (removed).
     space: u64,
     /// ASCII punctuation (isolated).
     punct: u64,
     /// Bytes of non-ASCII characters (their run goes to the general path).
     high: u64,
-}
-
-thread_local! {
-    static MASKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Splits the bytes `from..to`, which hold no non-ASCII byte, straight from their bit sets: a

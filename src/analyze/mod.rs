@@ -16,7 +16,7 @@ mod splitter;
 
 pub use fast::FastSplitter;
 pub use forms::{FxBuild, FxHasher};
-pub use splitter::{is_bert_punct, PreTokenizer, RawToken, TokenizersSplitter};
+pub use splitter::{is_bert_punct, PreTokenizer, RawToken, SplitScratch, TokenizersSplitter};
 
 use std::ops::Range;
 
@@ -68,6 +68,7 @@ pub struct Analysis {
     /// Normalised token forms from the splitter followed by assembled word forms.
     pub buf: String,
     forms: forms::Forms,
+    split: SplitScratch,
 }
 
 impl Analysis {
@@ -137,7 +138,8 @@ impl Analyzer {
         out.sentences.clear();
         out.buf.clear();
         out.forms.prepare(self.id);
-        self.splitter.split(text, &mut out.tokens, &mut out.buf);
+        self.splitter
+            .split(text, &mut out.tokens, &mut out.buf, &mut out.split);
         self.build_words(text, out);
     }
 
@@ -356,7 +358,7 @@ fn dotted_acronym(tokens: &[RawToken], buf: &str, i: usize) -> (usize, u32, bool
     // length settles before any slicing (as a closure it was not inlined, at 36
     // instructions a token).
     #[inline(always)]
-    fn single_letter(buf: &str, t: &RawToken) -> bool {
+    fn single_letter(t: &RawToken, buf: &str) -> bool {
         let (a, b) = (t.norm.0 as usize, t.norm.1 as usize);
         match b.wrapping_sub(a) {
             1 => buf.as_bytes()[a].is_ascii_alphabetic(),
@@ -368,10 +370,9 @@ fn dotted_acronym(tokens: &[RawToken], buf: &str, i: usize) -> (usize, u32, bool
             _ => false,
         }
     }
-    let single_letter = |t: &RawToken| single_letter(buf, t);
     let is_dot = |t: &RawToken| t.punct && &buf[t.norm.0 as usize..t.norm.1 as usize] == ".";
     let t = tokens[i];
-    if !single_letter(&t) {
+    if !single_letter(&t, buf) {
         return (1, t.end, false);
     }
     let mut k = i; // index of the last letter in the acronym
@@ -380,7 +381,7 @@ fn dotted_acronym(tokens: &[RawToken], buf: &str, i: usize) -> (usize, u32, bool
         && tokens[k + 1].start == tokens[k].end
         && !tokens[k + 2].punct
         && tokens[k + 2].start == tokens[k + 1].end
-        && single_letter(&tokens[k + 2])
+        && single_letter(&tokens[k + 2], buf)
     {
         k += 2;
     }

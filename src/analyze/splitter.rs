@@ -24,9 +24,23 @@ pub struct RawToken {
     pub punct: bool,
 }
 
-/// Splits text into `RawToken`s, appending their normalised forms to `buf`.
+/// Splits text into `RawToken`s, appending their normalised forms to `buf`. `scratch` is
+/// working memory the caller keeps from text to text (in its `Analysis`), so a splitter
+/// allocates nothing per document.
 pub trait PreTokenizer: Send + Sync {
-    fn split(&self, text: &str, tokens: &mut Vec<RawToken>, buf: &mut String);
+    fn split(
+        &self,
+        text: &str,
+        tokens: &mut Vec<RawToken>,
+        buf: &mut String,
+        scratch: &mut SplitScratch,
+    );
+}
+
+/// A splitter's working memory: the fast splitter's byte-class bit sets.
+#[derive(Default)]
+pub struct SplitScratch {
+    pub(super) masks: Vec<super::fast::Block>,
 }
 
 /// BERT's punctuation test, as `tokenizers` defines it.
@@ -58,7 +72,13 @@ impl Default for TokenizersSplitter {
 }
 
 impl PreTokenizer for TokenizersSplitter {
-    fn split(&self, text: &str, tokens: &mut Vec<RawToken>, buf: &mut String) {
+    fn split(
+        &self,
+        text: &str,
+        tokens: &mut Vec<RawToken>,
+        buf: &mut String,
+        _scratch: &mut SplitScratch,
+    ) {
         let mut normalized = NormalizedString::from(text);
         // Both steps are infallible for these components; on an unexpected error the text is
         // left unsplit rather than aborting the run (the caller then finds no words).

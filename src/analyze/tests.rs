@@ -163,7 +163,7 @@ type WordView = Vec<(u32, u32, String, String, String, u8, u32)>;
 fn split_with(p: &dyn PreTokenizer, text: &str) -> TokenView {
     let mut tokens = Vec::new();
     let mut buf = String::new();
-    p.split(text, &mut tokens, &mut buf);
+    p.split(text, &mut tokens, &mut buf, &mut SplitScratch::default());
     tokens
         .iter()
         .map(|t| {
