@@ -3,16 +3,17 @@
 
     python3 bench/timeline.py [--interval S] [--all] -- COMMAND [ARG...]
 
-Prints one line per sample where the process's threads together used less than 150% of a
-core (a stall on a 2-core machine) or, with --all, every sample; then a summary: wall time,
-CPU time, the mean number of busy cores, and the core-seconds left idle (cores x wall - CPU,
-with the cores this process may use). A total timing says how long a run took; this says
+Prints one line per sample where the process's threads together kept less than three
+quarters of the cores this process may use busy (a stall) or, with --all, every sample; then
+a summary: wall time, CPU time, the mean number of busy cores, and the core-seconds left
+idle (cores x wall - CPU). A total timing says how long a run took; this says
 when the cores waited and on which thread, which is how the state writer's checkpoint
 stalls were found (docs/performance.md). Linux only; the command's output is discarded.
 """
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -63,14 +64,15 @@ def main():
             if d:
                 cols.append(f"{name}[{tid}]:{100 * d / hz / (now - last):.0f}%")
         busy = 100 * total / hz / (now - last)
-        if args.all or busy < 150:
+        if args.all or busy < 75 * cores:
             print(f"{now - start:7.2f}s {busy:4.0f}%  {' '.join(cols)}")
         last = now
     wall = time.monotonic() - start
-    # Threads that ended between two samples lose their last interval: a lower bound.
-    cpu = sum(seen.values()) / hz
+    # The child is reaped by poll(): its whole CPU time, threads ended between samples too.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
     print(
-        f"wall {wall:.2f} s, CPU {cpu:.2f} s (threads sampled), "
+        f"wall {wall:.2f} s, CPU {cpu:.2f} s, "
         f"{cpu / wall:.2f} cores busy of {cores}, {cores * wall - cpu:.2f} core-s idle, "
         f"exit {proc.returncode}"
     )

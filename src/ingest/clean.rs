@@ -453,11 +453,11 @@ fn hash_with(clean: &str, buf: &mut [u8; HASH_BUF]) -> [u8; 16] {
     // The hashed bytes are the lowercased words joined by single spaces (what
     // `split_whitespace` + `char::to_lowercase` give). They are gathered in a buffer because
     // a hasher costs tens of nanoseconds per `update` call, and a streaming hasher is only
-    // set up for the articles that overflow it. Prose is mostly printable ASCII
-    // with single spaces, which is already in that form: such a stretch is found with one
-    // branch-free test per byte and copied and lowercased at once, so the cost per word is
-    // not a loop of its own; everything else (other whitespace, controls, non-ASCII) goes
-    // through the general path one character at a time.
+    // set up for the articles that overflow it. Prose is mostly printable ASCII with single
+    // spaces, which is already in that form: such a stretch is found with one branch-free
+    // test per byte and copied and lowercased at once, so the cost per word is not a loop of
+    // its own; everything else (other whitespace, controls, non-ASCII) goes through the
+    // general path one character at a time.
     fn ascii_space(b: u8) -> bool {
         matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
     }
