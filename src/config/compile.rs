@@ -189,7 +189,8 @@ pub struct Pipeline {
     pub analyzer: Arc<Analyzer>,
     pub lexicon: Arc<Lexicon>,
     /// Hex digest of everything that changes tagging results (terms, analyzer, language,
-    /// boilerplate): partial results made under another hash must not be mixed in.
+    /// boilerplate, version, duplicate hash function): partial results made under another
+    /// hash must not be mixed in.
     pub hash: String,
     /// Per entity, the group actor its mentions roll up to: its `group`, itself when other
     /// actors roll up to it, else `None`. Worked out once here, not per mention.

@@ -35,7 +35,8 @@ pub const FORMAT: &str = "newstrack-partial";
 pub const VERSION: u32 = 1;
 
 /// The pipeline a partial was made with. The hash covers everything that changes tagging
-/// (terms, analyzer, language, boilerplate and the newstrack version).
+/// (terms, analyzer, language, boilerplate, the newstrack version and the duplicate hash
+/// function).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineId {
