@@ -1,6 +1,8 @@
 //! The fast analyzer against the `tokenizers` reference on every Reuters-21578 body (skipped
 //! with a message when ../shared is absent): identical raw tokens (offsets, normalised forms,
-//! punctuation flags) and identical words, flags, stems and sentences.
+//! punctuation flags) and identical words, flags, stems and sentences; and every distinct
+//! word's stem equal to rust-stemmers' English stemmer (the analyzer's own stemmer has a
+//! hand-written English path).
 
 mod common;
 
@@ -67,6 +69,8 @@ fn fast_analyzer_is_identical_on_every_reuters_body() {
     assert_eq!(files.len(), 22, "Reuters-21578 has 22 .sgm files");
     let (mut docs, mut bytes, mut n_tokens) = (0usize, 0usize, 0usize);
     let mut scratch = SplitScratch::default();
+    let snowball = rust_stemmers::Stemmer::create(Algorithm::English);
+    let mut seen = std::collections::HashSet::new();
     for f in &files {
         let o = newstrack::ingest::read_file(f, &f.display().to_string(), &[]);
         for art in &o.articles {
@@ -90,10 +94,25 @@ fn fast_analyzer_is_identical_on_every_reuters_body() {
             );
             assert_eq!(words(&af), words(&ar), "words of {} differ", art.id);
             assert_eq!(af.sentences, ar.sentences, "sentences of {} differ", art.id);
+            for w in &af.words {
+                if seen.insert(af.lower(w).to_string()) {
+                    assert_eq!(
+                        af.stem(w),
+                        snowball.stem(af.lower(w)),
+                        "stem of {:?} in {}",
+                        af.lower(w),
+                        art.id
+                    );
+                }
+            }
             docs += 1;
             bytes += art.text.len();
         }
     }
     assert!(docs > 21_000, "only {docs} articles read");
-    eprintln!("identical on {docs} Reuters articles, {bytes} bytes, {n_tokens} tokens");
+    assert!(seen.len() > 30_000, "only {} distinct words", seen.len());
+    eprintln!(
+        "identical on {docs} Reuters articles, {bytes} bytes, {n_tokens} tokens, {} distinct words",
+        seen.len()
+    );
 }

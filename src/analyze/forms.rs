@@ -11,7 +11,7 @@
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rust_stemmers::Stemmer;
+use super::WordStemmer;
 
 use super::{CAPS, INIT_CAP};
 
@@ -247,7 +247,7 @@ impl Forms {
 
     /// The id and capital-letter flags of `surface`, stemming it on first sight.
     #[inline]
-    pub fn get(&mut self, surface: &str, stemmer: &Stemmer) -> (u32, u8) {
+    pub fn get(&mut self, surface: &str, stemmer: &WordStemmer) -> (u32, u8) {
         let bytes = surface.as_bytes();
         let hash = hash_of(bytes);
         match self.find(bytes, hash) {
@@ -317,7 +317,7 @@ impl Forms {
     }
 
     #[cold]
-    fn insert(&mut self, surface: &str, hash: u64, stemmer: &Stemmer) -> (u32, u8) {
+    fn insert(&mut self, surface: &str, hash: u64, stemmer: &WordStemmer) -> (u32, u8) {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -356,7 +356,7 @@ impl Forms {
                 let stem = if *stemmed == self.arena[ls as usize..] {
                     lower
                 } else {
-                    let stemmed = stemmed.into_owned();
+                    let stemmed = stemmed.into_static();
                     let ss = self.arena.len() as u32;
                     self.arena.push_str(&stemmed);
                     (ss, self.arena.len() as u32)
@@ -390,13 +390,14 @@ impl Forms {
 #[cfg(test)]
 mod tests {
     use super::{hash_of, words_of, Forms};
-    use rust_stemmers::{Algorithm, Stemmer};
+    use crate::analyze::WordStemmer;
+    use rust_stemmers::Algorithm;
 
     /// Keys of every length around the word boundaries that differ in one byte only, at the
     /// start, the middle or the end, each get their own form; equal keys get the same one.
     #[test]
     fn keys_differing_in_one_byte_are_distinct() {
-        let stemmer = Stemmer::create(Algorithm::English);
+        let stemmer = WordStemmer::new(Algorithm::English);
         let mut forms = Forms::default();
         let mut keys = Vec::new();
         for len in 0..=20usize {
@@ -434,7 +435,7 @@ mod tests {
     /// for long keys and non-ASCII ones too.
     #[test]
     fn case_variants_share_the_stem_of_their_lowercase() {
-        let stemmer = Stemmer::create(Algorithm::English);
+        let stemmer = WordStemmer::new(Algorithm::English);
         let orders: [&[&str]; 7] = [
             &["tariffs", "Tariffs", "TARIFFS"],
             &["tariffs", "trade", "Trade", "Tariffs", "TRADED", "traded"],
@@ -458,7 +459,7 @@ mod tests {
                 assert_eq!(lower, w.to_lowercase(), "{order:?}: lowercase of {w}");
                 assert_eq!(
                     stem,
-                    stemmer.stem(&w.to_lowercase()),
+                    &*stemmer.stem(&w.to_lowercase()),
                     "{order:?}: stem of {w}"
                 );
             }

@@ -13,14 +13,16 @@ mod fast;
 mod forms;
 mod sentence;
 mod splitter;
+mod stem;
 
 pub use fast::FastSplitter;
 pub use forms::{FxBuild, FxHasher};
 pub use splitter::{is_bert_punct, PreTokenizer, RawToken, SplitScratch, TokenizersSplitter};
+pub use stem::WordStemmer;
 
 use std::ops::Range;
 
-use rust_stemmers::{Algorithm, Stemmer};
+use rust_stemmers::Algorithm;
 
 /// A word written in capitals (two letters or more): acronyms such as `US`, `EU`, `MITI`.
 pub const CAPS: u8 = 1;
@@ -113,7 +115,7 @@ pub enum AnalyzerKind {
 /// Built once per run and shared by reference across threads.
 pub struct Analyzer {
     splitter: Box<dyn PreTokenizer>,
-    stemmer: Stemmer,
+    stemmer: WordStemmer,
     /// Tells form tables filled by this analyzer (and its stemmer) from others'.
     id: u64,
 }
@@ -126,7 +128,7 @@ impl Analyzer {
         };
         Analyzer {
             splitter,
-            stemmer: Stemmer::create(language),
+            stemmer: WordStemmer::new(language),
             id: forms::unique_id(),
         }
     }
