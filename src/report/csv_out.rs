@@ -81,9 +81,13 @@ pub fn write_documents<W: std::io::Write>(
     ])?;
     // Rows come back sorted, merged from the run's temporary files: one at a time.
     let rows = agg.docs.iter().map_err(std::io::Error::other)?;
+    let mut date = String::new();
     for d in rows {
         let d = d.map_err(std::io::Error::other)?;
-        let date = d.date.map(|x| x.to_string()).unwrap_or_default();
+        date.clear();
+        if let Some(x) = d.date {
+            crate::ingest::date::push_iso(x, &mut date);
+        }
         let mut counts: Vec<(&str, u32)> = d
             .counts
             .iter()

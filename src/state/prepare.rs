@@ -231,7 +231,7 @@ impl RowIn<'_> {
     pub fn date_text(&self) -> Option<String> {
         self.date
             .and_then(chrono::NaiveDate::from_num_days_from_ce_opt)
-            .map(|d| d.to_string())
+            .map(crate::ingest::date::iso)
     }
 }
 
