@@ -294,9 +294,9 @@ fn kill_9_while_a_chunked_file_is_stored_then_rerun_gives_the_full_report() {
             &c,
             "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN \
              ('documents_path', 'documents_date', 'documents_doc', 'mentions_doc', \
-              'mentions_entity', 'counts_entity')"
+              'mentions_entity')"
         ),
-        6
+        5
     );
     drop(c);
 

@@ -5,7 +5,7 @@
 //! Owns the state file (opening, trusting or rebuilding it, its schema in `schema.rs`), the
 //! decision whether a stored result is still valid for a file (path + size + mtime, then the
 //! content hash; the pipeline hash and document limit for the whole state), and the
-//! analyst-facing tables (documents, mentions, sentences, counts). Results are stored and
+//! analyst-facing tables (documents, mentions, sentences; counts, a view over mentions). Results are stored and
 //! loaded in parts (`write.rs`, `codec.rs`), so a large file never sits in memory whole;
 //! worker threads prepare a part (`prepare.rs`), a writer thread of its own stores it, so
 //! the in-order fold never waits on SQLite. Crash safety comes from SQLite transactions in
@@ -309,7 +309,7 @@ impl State {
         };
         if drop_results {
             tx.execute_batch(
-                "DELETE FROM counts; DELETE FROM sentences; DELETE FROM mentions; \
+                "DELETE FROM sentences; DELETE FROM mentions; \
                  DELETE FROM documents; DELETE FROM parts; DELETE FROM files;",
             )
             .map_err(sql)?;

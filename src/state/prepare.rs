@@ -1,7 +1,7 @@
 //! A part's documents made ready for the state on the worker thread that analysed them: their
 //! summaries encoded for `parts.result`, and their rows for the analyst tables (documents,
-//! counts, mentions, the sentences that hold a mention) written one after another into one
-//! buffer. Encoding is most of what storing a part costs besides SQLite itself; done here it
+//! mentions, the sentences that hold a mention; `counts` is a view over mentions) written one
+//! after another into one buffer. Encoding is most of what storing a part costs besides SQLite itself; done here it
 //! is spread over every worker instead of running in the in-order fold, which only hands the
 //! part on to the writer thread (`write.rs`).
 //!
@@ -134,7 +134,6 @@ impl Prepared {
             date: summary.date.map(|d| d.num_days_from_ce()),
             date_source: summary.date_source,
             hash: summary.hash,
-            counts: &summary.counts,
             mentions: MentionsOut(mentions),
             sentences: SentencesOut {
                 idx: &idx,
@@ -155,7 +154,7 @@ impl Prepared {
     }
 }
 
-/// A document's row in `documents`, and its rows in `counts`, `mentions` and `sentences`,
+/// A document's row in `documents`, and its rows in `mentions` and `sentences`,
 /// as a worker writes it; [`RowIn`] reads it back (same fields, same order).
 #[derive(Serialize)]
 struct RowOut<'a> {
@@ -166,7 +165,6 @@ struct RowOut<'a> {
     date: Option<i32>,
     date_source: DateSource,
     hash: [u8; 16],
-    counts: &'a [(u32, u32)],
     mentions: MentionsOut<'a>,
     sentences: SentencesOut<'a>,
 }
@@ -219,8 +217,6 @@ pub(super) struct RowIn<'a> {
     pub date: Option<i32>,
     pub date_source: DateSource,
     pub hash: [u8; 16],
-    /// (entity index, mentions).
-    pub counts: Vec<(u32, u32)>,
     pub mentions: Vec<MentionIn>,
     #[serde(borrow)]
     pub sentences: Vec<SentenceIn<'a>>,

@@ -282,7 +282,6 @@ struct Sink {
     documents: Insert,
     mentions: Insert,
     sentences: Insert,
-    counts: Insert,
 }
 
 /// What the `files` row of a complete file says.
@@ -294,10 +293,9 @@ struct FileRow {
 
 /// Deletes a file's rows from every table.
 pub(super) fn delete_file(conn: &Connection, path: &str) -> rusqlite::Result<()> {
-    const SQL: [&str; 6] = [
+    const SQL: [&str; 5] = [
         "DELETE FROM mentions WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
         "DELETE FROM sentences WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
-        "DELETE FROM counts WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
         "DELETE FROM documents WHERE path = ?1",
         "DELETE FROM parts WHERE path = ?1",
         "DELETE FROM files WHERE path = ?1",
@@ -330,7 +328,6 @@ impl Sink {
             ),
             mentions: Insert::new("mentions(doc, entity, start, \"end\", sentence)", 5),
             sentences: Insert::new("sentences(doc, sentence, start, \"end\", text)", 5),
-            counts: Insert::new("counts(doc, entity, mentions)", 3),
         })
     }
 
@@ -690,15 +687,6 @@ impl Sink {
         })?;
         let ids = &self.run.entity_ids;
         let name = |e: u32| ids.get(e as usize).map_or("?", |s| s.as_str());
-        let counts: Vec<(i64, u32, u32)> = docs
-            .iter()
-            .flat_map(|&(id, d)| d.counts.iter().map(move |&(e, n)| (id, e, n)))
-            .collect();
-        self.counts.rows(conn, &counts, |st, at, &(id, e, n)| {
-            st.raw_bind_parameter(at, id)?;
-            st.raw_bind_parameter(at + 1, name(e))?;
-            st.raw_bind_parameter(at + 2, n as i64)
-        })?;
         let mentions: Vec<(i64, &MentionIn)> = docs
             .iter()
             .flat_map(|&(id, d)| d.mentions.iter().map(move |m| (id, m)))
