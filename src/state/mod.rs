@@ -5,10 +5,10 @@
 //! Owns the state file (opening, trusting or rebuilding it, its schema in `schema.rs`), the
 //! decision whether a stored result is still valid for a file (path + size + mtime, then the
 //! content hash; the pipeline hash and document limit for the whole state), and the
-//! analyst-facing tables (documents, mentions, sentences; counts, a view over mentions). Results are stored and
-//! loaded in parts (`write.rs`, `codec.rs`), so a large file never sits in memory whole;
-//! worker threads prepare a part (`prepare.rs`), a writer thread of its own stores it, so
-//! the in-order fold never waits on SQLite. Crash safety comes from SQLite transactions in
+//! analyst-facing tables (documents, mentions, sentences; `counts` is a view over mentions).
+//! Results are stored and loaded in parts (`write.rs`, `codec.rs`), so a large file never
+//! sits in memory whole; worker threads prepare a part (`prepare.rs`), a writer thread of its
+//! own stores it, so the in-order fold never waits on SQLite. Crash safety comes from SQLite transactions in
 //! WAL mode: fresh parts are committed in batches, a file's row becomes valid for reuse only
 //! in the transaction of its last part, and a file left incomplete by a killed run is
 //! deleted when the state is next opened.

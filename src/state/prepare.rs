@@ -1,9 +1,9 @@
 //! A part's documents made ready for the state on the worker thread that analysed them: their
 //! summaries encoded for `parts.result`, and their rows for the analyst tables (documents,
 //! mentions, the sentences that hold a mention; `counts` is a view over mentions) written one
-//! after another into one buffer. Encoding is most of what storing a part costs besides SQLite itself; done here it
-//! is spread over every worker instead of running in the in-order fold, which only hands the
-//! part on to the writer thread (`write.rs`).
+//! after another into one buffer. Encoding is most of what storing a part costs besides
+//! SQLite itself; done here it is spread over every worker instead of running in the in-order
+//! fold, which only hands the part on to the writer thread (`write.rs`).
 //!
 //! The buffers come from a small pool and go back to it when the writer is done with them:
 //! parts are made on one thread and dropped on another, and an allocator keeps memory freed
