@@ -8,10 +8,10 @@
 //! analyst-facing tables (documents, mentions, sentences; `counts` is a view over mentions).
 //! Results are stored and loaded in parts (`write.rs`, `codec.rs`), so a large file never
 //! sits in memory whole; worker threads prepare a part (`prepare.rs`), a writer thread of its
-//! own stores it, so the in-order fold never waits on SQLite. Crash safety comes from SQLite transactions in
-//! WAL mode: fresh parts are committed in batches, a file's row becomes valid for reuse only
-//! in the transaction of its last part, and a file left incomplete by a killed run is
-//! deleted when the state is next opened.
+//! own stores it, so the in-order fold never waits on SQLite. Crash safety comes from SQLite
+//! transactions in WAL mode: fresh parts are committed in batches, a file's row becomes valid
+//! for reuse only in the transaction of its last part, and a file left incomplete by a killed
+//! run is deleted when the state is next opened.
 //!
 //! Must not touch: parsing, tagging or counting (it stores `FileResult`s the pipeline made and
 //! hands them back unchanged), and the report (it only returns [`Changes`]). A state error
