@@ -321,6 +321,7 @@ fn close_sentence(
     *new_sentence = true;
 }
 
+#[inline]
 fn first_char(buf: &str, t: &RawToken) -> char {
     buf[t.norm.0 as usize..t.norm.1 as usize]
         .chars()

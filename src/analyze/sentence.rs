@@ -6,17 +6,57 @@
 use super::{Analysis, DOTTED};
 
 /// Abbreviations that are practically never the last word of a sentence.
-const NEVER_FINAL: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "rev",
-    "st", "mt", "ft", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-    "nov", "dec", "fig", "approx", "dept", "est", "pres", "gov't",
-];
+/// (A `match`, not a list searched in turn: it runs for every word before a full stop, and
+/// the compiled match tests the length first.)
+fn never_final(lower: &str) -> bool {
+    matches!(
+        lower,
+        "mr" | "mrs"
+            | "ms"
+            | "dr"
+            | "prof"
+            | "sen"
+            | "rep"
+            | "gov"
+            | "gen"
+            | "col"
+            | "lt"
+            | "sgt"
+            | "capt"
+            | "rev"
+            | "st"
+            | "mt"
+            | "ft"
+            | "vs"
+            | "jan"
+            | "feb"
+            | "mar"
+            | "apr"
+            | "jun"
+            | "jul"
+            | "aug"
+            | "sep"
+            | "sept"
+            | "oct"
+            | "nov"
+            | "dec"
+            | "fig"
+            | "approx"
+            | "dept"
+            | "est"
+            | "pres"
+            | "gov't"
+    )
+}
 
 /// Abbreviations that may end a sentence; followed by a capitalised word they end one only
 /// when that word is a common sentence opener ("...bought Acme Inc. The deal...").
-const MAYBE_FINAL: &[&str] = &[
-    "inc", "corp", "co", "ltd", "plc", "bros", "jr", "sr", "llc", "cos", "etc", "al",
-];
+fn maybe_final(lower: &str) -> bool {
+    matches!(
+        lower,
+        "inc" | "corp" | "co" | "ltd" | "plc" | "bros" | "jr" | "sr" | "llc" | "cos" | "etc" | "al"
+    )
+}
 
 const OPENERS: &[&str] = &[
     "the",
@@ -85,6 +125,10 @@ pub(super) fn is_closer(c: char) -> bool {
 
 /// A blank line (two line breaks with only spaces between) separates paragraphs.
 pub(super) fn paragraph_gap(gap: &[u8]) -> bool {
+    // Most gaps between tokens are one space: asked before every token.
+    if gap.len() < 2 {
+        return false;
+    }
     let mut newlines = 0;
     for &b in gap {
         match b {
@@ -143,7 +187,7 @@ pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bo
     }
     let lower = a.lower(prev);
     let surface = a.surface(prev);
-    if NEVER_FINAL.contains(&lower) {
+    if never_final(lower) {
         return false;
     }
     // An initial: "J. Smith".
@@ -151,7 +195,7 @@ pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bo
     if matches!((sc.next(), sc.next()), (Some(ch), None) if ch.is_uppercase()) {
         return false;
     }
-    if prev.flags & DOTTED != 0 || MAYBE_FINAL.contains(&lower) {
+    if prev.flags & DOTTED != 0 || maybe_final(lower) {
         return is_opener(next_text);
     }
     true
