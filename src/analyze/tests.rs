@@ -92,6 +92,22 @@ fn sentences() {
         ("One. Two.", &["One.", "Two."]),
         ("Dr. Smith came. He left.", &["Dr. Smith came.", "He left."]),
         (
+            "Mr. Baker spoke. He left.",
+            &["Mr. Baker spoke.", "He left."],
+        ),
+        (
+            "Rates rose on Sept. Monday.",
+            &["Rates rose on Sept. Monday."],
+        ),
+        (
+            "He works at Acme Inc. Shares rose. The end.",
+            &["He works at Acme Inc. Shares rose.", "The end."],
+        ),
+        (
+            "It rose 3 pct. Shares fell.",
+            &["It rose 3 pct.", "Shares fell."],
+        ),
+        (
             "The U.S. Trade Representative spoke.",
             &["The U.S. Trade Representative spoke."],
         ),
