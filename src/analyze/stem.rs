@@ -124,75 +124,107 @@ const EXCEPTION2: &[&[u8]] = &[
     b"inning", b"outing", b"canning", b"herring", b"earring", b"proceed", b"exceed", b"succeed",
 ];
 
-/// Step 2 endings, longest first within each shared tail, with the action number of
-/// rust-stemmers' table.
-const STEP2: &[(&[u8], u8)] = &[
-    (b"ational", 7),
-    (b"ization", 6),
-    (b"iveness", 11),
-    (b"fulness", 9),
-    (b"ousness", 10),
-    (b"tional", 1),
-    (b"biliti", 12),
-    (b"lessli", 15),
-    (b"fulli", 14),
-    (b"ousli", 10),
-    (b"entli", 5),
-    (b"aliti", 8),
-    (b"iviti", 11),
-    (b"alism", 8),
-    (b"ation", 7),
-    (b"anci", 3),
-    (b"enci", 2),
-    (b"abli", 4),
-    (b"alli", 8),
-    (b"izer", 6),
-    (b"ator", 7),
-    (b"bli", 12),
-    (b"ogi", 13),
-    (b"li", 16),
+/// What an ending needs besides lying in its step's region.
+#[derive(Clone, Copy)]
+enum Needs {
+    Nothing,
+    /// An `l` before it ("logi").
+    AfterL,
+    /// One of Snowball's `valid_LI` letters before it.
+    AfterLi,
+    /// To lie in R2 as well ("ative" in step 3, whose region is R1).
+    R2,
+    /// An `s` or a `t` before it ("sion", "tion").
+    AfterSOrT,
+}
+
+/// (ending, what replaces it, what it needs), ordered so that where one ending ends another
+/// the longer comes first: the first match is Snowball's longest.
+type Endings = [(&'static [u8], &'static [u8], Needs)];
+
+const STEP2: &Endings = &[
+    (b"ational", b"ate", Needs::Nothing),
+    (b"ization", b"ize", Needs::Nothing),
+    (b"iveness", b"ive", Needs::Nothing),
+    (b"fulness", b"ful", Needs::Nothing),
+    (b"ousness", b"ous", Needs::Nothing),
+    (b"tional", b"tion", Needs::Nothing),
+    (b"biliti", b"ble", Needs::Nothing),
+    (b"lessli", b"less", Needs::Nothing),
+    (b"fulli", b"ful", Needs::Nothing),
+    (b"ousli", b"ous", Needs::Nothing),
+    (b"entli", b"ent", Needs::Nothing),
+    (b"aliti", b"al", Needs::Nothing),
+    (b"iviti", b"ive", Needs::Nothing),
+    (b"alism", b"al", Needs::Nothing),
+    (b"ation", b"ate", Needs::Nothing),
+    (b"anci", b"ance", Needs::Nothing),
+    (b"enci", b"ence", Needs::Nothing),
+    (b"abli", b"able", Needs::Nothing),
+    (b"alli", b"al", Needs::Nothing),
+    (b"izer", b"ize", Needs::Nothing),
+    (b"ator", b"ate", Needs::Nothing),
+    (b"bli", b"ble", Needs::Nothing),
+    (b"ogi", b"og", Needs::AfterL),
+    (b"li", b"", Needs::AfterLi),
 ];
 
-const STEP3: &[(&[u8], u8)] = &[
-    (b"ational", 2),
-    (b"tional", 1),
-    (b"icate", 4),
-    (b"ative", 6),
-    (b"alize", 3),
-    (b"iciti", 4),
-    (b"ical", 4),
-    (b"ness", 5),
-    (b"ful", 5),
+const STEP3: &Endings = &[
+    (b"ational", b"ate", Needs::Nothing),
+    (b"tional", b"tion", Needs::Nothing),
+    (b"icate", b"ic", Needs::Nothing),
+    (b"ative", b"", Needs::R2),
+    (b"alize", b"al", Needs::Nothing),
+    (b"iciti", b"ic", Needs::Nothing),
+    (b"ical", b"ic", Needs::Nothing),
+    (b"ness", b"", Needs::Nothing),
+    (b"ful", b"", Needs::Nothing),
 ];
 
-const STEP4: &[(&[u8], u8)] = &[
-    (b"ement", 1),
-    (b"ment", 1),
-    (b"ance", 1),
-    (b"ence", 1),
-    (b"able", 1),
-    (b"ible", 1),
-    (b"ate", 1),
-    (b"ive", 1),
-    (b"ize", 1),
-    (b"iti", 1),
-    (b"ism", 1),
-    (b"ion", 2),
-    (b"ous", 1),
-    (b"ant", 1),
-    (b"ent", 1),
-    (b"ic", 1),
-    (b"al", 1),
-    (b"er", 1),
+const STEP4: &Endings = &[
+    (b"ement", b"", Needs::Nothing),
+    (b"ment", b"", Needs::Nothing),
+    (b"ance", b"", Needs::Nothing),
+    (b"ence", b"", Needs::Nothing),
+    (b"able", b"", Needs::Nothing),
+    (b"ible", b"", Needs::Nothing),
+    (b"ate", b"", Needs::Nothing),
+    (b"ive", b"", Needs::Nothing),
+    (b"ize", b"", Needs::Nothing),
+    (b"iti", b"", Needs::Nothing),
+    (b"ism", b"", Needs::Nothing),
+    (b"ion", b"", Needs::AfterSOrT),
+    (b"ous", b"", Needs::Nothing),
+    (b"ant", b"", Needs::Nothing),
+    (b"ent", b"", Needs::Nothing),
+    (b"ic", b"", Needs::Nothing),
+    (b"al", b"", Needs::Nothing),
+    (b"er", b"", Needs::Nothing),
 ];
 
-/// The longest ending of `w` in `table` (ordered so that the first match is the longest)
-/// and its action.
-fn ending(w: &[u8], table: &[(&[u8], u8)]) -> Option<(usize, u8)> {
-    table
-        .iter()
-        .find(|(s, _)| w.ends_with(s))
-        .map(|&(s, a)| (w.len() - s.len(), a))
+/// Steps 2, 3 and 4: the longest ending of `table` is replaced when it lies at or after
+/// `region` (R1 or R2) and has what it needs; a longest ending that fails does not let a
+/// shorter one try. Inlined so that each call sees its table as a constant and compares
+/// the endings without calls (as a call with a table argument it cost three times as much).
+#[inline(always)]
+fn step(w: &mut Buf, table: &Endings, region: usize, p2: usize) {
+    let word = w.word();
+    let Some(&(ending, to, needs)) = table.iter().find(|(e, ..)| word.ends_with(e)) else {
+        return;
+    };
+    let s = word.len() - ending.len();
+    let before = s.checked_sub(1).map(|i| word[i]);
+    let ok = region <= s
+        && match needs {
+            Needs::Nothing => true,
+            Needs::AfterL => before == Some(b'l'),
+            Needs::AfterLi => before.is_some_and(is_li),
+            Needs::R2 => p2 <= s,
+            Needs::AfterSOrT => matches!(before, Some(b's' | b't')),
+        };
+    if ok {
+        w.replace_end(s, to);
+    }
 }
 
 /// The word being stemmed: a fixed buffer, as no step makes a word longer than it came in.
@@ -298,9 +330,9 @@ fn english_ascii(word: &[u8]) -> Option<([u8; MAX], usize)> {
         if n >= 3 && matches!(w.b[n - 1], b'y' | b'Y') && !is_v(w.b[n - 2]) {
             w.b[n - 1] = b'i';
         }
-        step_2(&mut w, p1);
-        step_3(&mut w, p1, p2);
-        step_4(&mut w, p2);
+        step(&mut w, STEP2, p1, p2);
+        step(&mut w, STEP3, p1, p2);
+        step(&mut w, STEP4, p2, p2);
         step_5(&mut w, p1, p2);
     }
 
@@ -353,65 +385,6 @@ fn step_1b(w: &mut Buf, p1: usize) {
         w.n -= 1;
     } else if s == p1 && shortv(word, s) {
         w.replace_end(s, b"e");
-    }
-}
-
-fn step_2(w: &mut Buf, p1: usize) {
-    let Some((s, action)) = ending(w.word(), STEP2) else {
-        return;
-    };
-    if p1 > s {
-        return;
-    }
-    let to: &[u8] = match action {
-        1 => b"tion",
-        2 => b"ence",
-        3 => b"ance",
-        4 => b"able",
-        5 => b"ent",
-        6 => b"ize",
-        7 => b"ate",
-        8 => b"al",
-        9 | 14 => b"ful",
-        10 => b"ous",
-        11 => b"ive",
-        12 => b"ble",
-        13 if s >= 1 && w.b[s - 1] == b'l' => b"og",
-        15 => b"less",
-        16 if s >= 1 && is_li(w.b[s - 1]) => b"",
-        _ => return,
-    };
-    w.replace_end(s, to);
-}
-
-fn step_3(w: &mut Buf, p1: usize, p2: usize) {
-    let Some((s, action)) = ending(w.word(), STEP3) else {
-        return;
-    };
-    if p1 > s {
-        return;
-    }
-    let to: &[u8] = match action {
-        1 => b"tion",
-        2 => b"ate",
-        3 => b"al",
-        4 => b"ic",
-        5 => b"",
-        6 if p2 <= s => b"",
-        _ => return,
-    };
-    w.replace_end(s, to);
-}
-
-fn step_4(w: &mut Buf, p2: usize) {
-    let Some((s, action)) = ending(w.word(), STEP4) else {
-        return;
-    };
-    if p2 > s {
-        return;
-    }
-    if action == 1 || (s >= 1 && matches!(w.b[s - 1], b's' | b't')) {
-        w.n = s;
     }
 }
 
@@ -565,7 +538,7 @@ mod tests {
             .iter()
             .chain(STEP3)
             .chain(STEP4)
-            .map(|(s, _)| std::str::from_utf8(s).unwrap())
+            .map(|(s, ..)| std::str::from_utf8(s).unwrap())
             .chain([
                 "s", "es", "ies", "ied", "sses", "ss", "us", "'s", "'s'", "'", "ed", "eed", "ing",
                 "edly", "eedly", "ingly", "ly", "y", "Y", "e", "l", "ll", "at", "bl", "iz", "bb",
