@@ -61,6 +61,28 @@ pub fn iso(d: NaiveDate) -> String {
     s
 }
 
+/// Serde for an `Option<NaiveDate>` as a day number from the common era, for the binary
+/// records this build writes and reads back itself (the state's analyst rows, spilled
+/// document rows): chrono's own serde form is text, a format and a parse per date.
+/// `#[serde(with = "crate::ingest::date::days")]`.
+pub mod days {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        d.map(|d| d.num_days_from_ce()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        match Option::<i32>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => NaiveDate::from_num_days_from_ce_opt(n)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("day {n} is not a date"))),
+        }
+    }
+}
+
 /// Today's local date, read from the clock's time zone at most once a second per thread:
 /// every article asks, and the time-zone conversion cost more than the rest of a date.
 fn today() -> NaiveDate {
@@ -468,6 +490,26 @@ mod tests {
     }
 
     use super::*;
+
+    /// Day numbers round-trip every date (None included), and a number that is no date is
+    /// an error, not a missing date.
+    #[test]
+    fn days_round_trip_and_refuse_what_is_no_date() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct R(#[serde(with = "super::days")] Option<NaiveDate>);
+        for d in [
+            None,
+            NaiveDate::from_ymd_opt(1987, 2, 26),
+            NaiveDate::from_ymd_opt(1, 1, 1),
+            Some(NaiveDate::MIN),
+            Some(NaiveDate::MAX),
+        ] {
+            let bytes = postcard::to_allocvec(&R(d)).unwrap();
+            assert_eq!(postcard::from_bytes::<R>(&bytes).unwrap(), R(d));
+        }
+        let bytes = postcard::to_allocvec(&Some(i32::MAX)).unwrap();
+        assert!(postcard::from_bytes::<R>(&bytes).is_err());
+    }
 
     proptest::proptest! {
         /// `parse_date` answers a bare `YYYY-MM-DD` / `YYYY/MM/DD` before trying RFC 3339 and

@@ -21,6 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::{SpillDir, SpillError};
 use crate::aggregate::DocRow;
 use crate::ingest::DateSource;
+use chrono::NaiveDate;
 
 /// Runs kept before they are merged into one: bounds the files open, and their read buffers,
 /// when the rows are read back (64 runs of the default budget are about 2.5 million documents).
@@ -206,14 +207,16 @@ where
     Ok(run)
 }
 
-/// A row as the runs hold it: `DocRow` with the date as days from the common era. chrono's
-/// serde form is text, and formatting and parsing it was a tenth of the time spent writing
-/// `documents.csv` (where the rows are read back) and of spilling them.
+/// A row as the runs hold it: `DocRow` with the date as a day number. chrono's serde form is
+/// text, and formatting and parsing it was a tenth of the time spent writing `documents.csv`
+/// (where the rows are read back) and of spilling them. (`DocRow`'s own serde form is that of
+/// the partial files, which is why it is not changed there.)
 #[derive(Serialize)]
 struct RowOut<'a> {
     doc: &'a str,
     path: &'a str,
-    date: Option<i32>,
+    #[serde(with = "crate::ingest::date::days")]
+    date: Option<NaiveDate>,
     date_source: DateSource,
     title: &'a str,
     counts: &'a [(u32, u32)],
@@ -224,7 +227,8 @@ struct RowOut<'a> {
 struct RowIn {
     doc: String,
     path: String,
-    date: Option<i32>,
+    #[serde(with = "crate::ingest::date::days")]
+    date: Option<NaiveDate>,
     date_source: DateSource,
     title: String,
     counts: Vec<(u32, u32)>,
@@ -234,12 +238,11 @@ struct RowIn {
 /// compact serde format the state's parts use too. The files live only for one run, so the
 /// layout needs no version.
 fn encode<W: Write>(r: &DocRow, w: &mut W, scratch: &mut Vec<u8>) -> io::Result<()> {
-    use chrono::Datelike;
     scratch.clear();
     let row = RowOut {
         doc: &r.doc,
         path: &r.path,
-        date: r.date.map(|d| d.num_days_from_ce()),
+        date: r.date,
         date_source: r.date_source,
         title: &r.title,
         counts: &r.counts,
@@ -259,19 +262,12 @@ fn decode<R: Read>(r: &mut R, scratch: &mut Vec<u8>) -> io::Result<DocRow> {
     r.read_exact(&mut len)?;
     scratch.resize(u32::from_le_bytes(len) as usize, 0);
     r.read_exact(scratch)?;
-    let bad = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
-    let row: RowIn = postcard::from_bytes(scratch).map_err(|e| bad(e.to_string()))?;
-    let date = match row.date {
-        Some(days) => Some(
-            chrono::NaiveDate::from_num_days_from_ce_opt(days)
-                .ok_or_else(|| bad(format!("day {days} is not a date")))?,
-        ),
-        None => None,
-    };
+    let row: RowIn =
+        postcard::from_bytes(scratch).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(DocRow {
         doc: row.doc,
         path: row.path,
-        date,
+        date: row.date,
         date_source: row.date_source,
         title: row.title,
         counts: row.counts,

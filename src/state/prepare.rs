@@ -14,7 +14,6 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use chrono::Datelike;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::codec;
@@ -131,7 +130,7 @@ impl Prepared {
             record: article.record,
             doc: &summary.id,
             title: &summary.title,
-            date: summary.date.map(|d| d.num_days_from_ce()),
+            date: summary.date,
             date_source: summary.date_source,
             hash: summary.hash,
             mentions: MentionsOut(mentions),
@@ -161,8 +160,9 @@ struct RowOut<'a> {
     record: Option<u64>,
     doc: &'a str,
     title: &'a str,
-    /// Days from the common era (`chrono`), so no text is made here.
-    date: Option<i32>,
+    /// A day number, so no text is made here.
+    #[serde(with = "crate::ingest::date::days")]
+    date: Option<chrono::NaiveDate>,
     date_source: DateSource,
     hash: [u8; 16],
     mentions: MentionsOut<'a>,
@@ -214,7 +214,8 @@ pub(super) struct RowIn<'a> {
     pub record: Option<u64>,
     pub doc: &'a str,
     pub title: &'a str,
-    pub date: Option<i32>,
+    #[serde(with = "crate::ingest::date::days")]
+    pub date: Option<chrono::NaiveDate>,
     pub date_source: DateSource,
     pub hash: [u8; 16],
     pub mentions: Vec<MentionIn>,
@@ -225,9 +226,7 @@ pub(super) struct RowIn<'a> {
 impl RowIn<'_> {
     /// The date as `documents.date` holds it (`YYYY-MM-DD`).
     pub fn date_text(&self) -> Option<String> {
-        self.date
-            .and_then(chrono::NaiveDate::from_num_days_from_ce_opt)
-            .map(crate::ingest::date::iso)
+        self.date.map(crate::ingest::date::iso)
     }
 }
 
