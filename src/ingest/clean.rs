@@ -405,27 +405,75 @@ fn word_byte(b: u8) -> bool {
     b.wrapping_sub(0x21) < 0x5F
 }
 
-/// The first eight of the nine bytes lowercased, when they are word bytes (`0x21..=0x7F`)
-/// and single spaces, each followed by a word byte (the ninth byte only looked at for that):
-/// the stretch's rule and its lowercasing for eight bytes at once, in one 64-bit word (SWAR).
+/// ASCII whitespace as `split_whitespace` sees it: tab, newline, vertical tab, form feed,
+/// carriage return, space.
 #[inline]
-fn ascii_words8(b: &[u8]) -> Option<u64> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-    // Some byte is non-ASCII, or below 0x20 (exact as a yes/no test).
-    if (w & HIGH) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH) != 0 {
-        return None;
+fn ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// The first sixteen of the seventeen bytes as they are hashed — lowercased, each whitespace
+/// byte a space — when they are word bytes (`0x21..=0x7F`) and lone ASCII whitespace bytes,
+/// each followed by a word byte (the seventeenth byte only looked at for that): the
+/// stretch's rule and its output for sixteen bytes at once. Whitespace before the first
+/// byte is not looked at: a stretch only goes on after a word byte.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn ascii_words16(b: &[u8; 17]) -> Option<[u8; 16]> {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline; the load reads the first 16 bytes of
+    // `b` and the store writes the 16 bytes of `out`.
+    let (bad, space, out) = unsafe {
+        let v = _mm_loadu_si128(b.as_ptr().cast());
+        // Signed compares: bytes from 0x80 are negative, below every bound used here.
+        let between = |lo: i8, hi: i8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(lo - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(hi + 1)),
+            )
+        };
+        let space = _mm_or_si128(between(0x09, 0x0D), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20)));
+        let word = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x20));
+        let upper = between(b'A' as i8, b'Z' as i8);
+        // Whitespace becomes a space, capitals gain 0x20: one OR each, as no byte is both.
+        let spaced = _mm_or_si128(
+            _mm_andnot_si128(space, v),
+            _mm_and_si128(space, _mm_set1_epi8(0x20)),
+        );
+        let lower = _mm_or_si128(spaced, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+        let mut out = [0u8; 16];
+        _mm_storeu_si128(out.as_mut_ptr().cast(), lower);
+        (
+            !(_mm_movemask_epi8(_mm_or_si128(space, word)) as u32) & 0xFFFF,
+            _mm_movemask_epi8(space) as u32,
+            out,
+        )
+    };
+    let lone = space & (space >> 1) == 0 && (space >> 15 == 0 || word_byte(b[16]));
+    (bad == 0 && lone).then_some(out)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn ascii_words16(b: &[u8; 17]) -> Option<[u8; 16]> {
+    ascii_words16_bytes(b)
+}
+
+/// [`ascii_words16`] one byte at a time: the definition the vector code is tested against,
+/// and the code on other targets.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+fn ascii_words16_bytes(b: &[u8; 17]) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    for k in 0..16 {
+        out[k] = if word_byte(b[k]) {
+            b[k].to_ascii_lowercase()
+        } else if ascii_space(b[k]) && word_byte(b[k + 1]) {
+            b' '
+        } else {
+            return None;
+        };
     }
-    // High bit set exactly at the bytes equal to a space.
-    let t = w ^ (ONES * 0x20);
-    let spaces = !((((t & !HIGH) + !HIGH) | t) | !HIGH);
-    if spaces & (spaces >> 8) != 0 || (spaces >> 63 != 0 && !word_byte(b[8])) {
-        return None;
-    }
-    // Every byte is below 0x80, so no per-byte sum carries: high bit set at 'A'..='Z'.
-    let upper = (w + ONES * (0x80 - b'A' as u64)) & !(w + ONES * (0x80 - b'Z' as u64 - 1)) & HIGH;
-    Some(w | (upper >> 2))
+    Some(out)
 }
 
 /// Hash for exact-duplicate detection: XXH3-128 (its canonical big-endian bytes) of the text
@@ -453,14 +501,11 @@ fn hash_with(clean: &str, buf: &mut [u8; HASH_BUF]) -> [u8; 16] {
     // The hashed bytes are the lowercased words joined by single spaces (what
     // `split_whitespace` + `char::to_lowercase` give). They are gathered in a buffer because
     // a hasher costs tens of nanoseconds per `update` call, and a streaming hasher is only
-    // set up for the articles that overflow it. Prose is mostly printable ASCII with single
-    // spaces, which is already in that form: such a stretch is found with one branch-free
-    // test per byte and copied and lowercased at once, so the cost per word is not a loop of
-    // its own; everything else (other whitespace, controls, non-ASCII) goes through the
-    // general path one character at a time.
-    fn ascii_space(b: u8) -> bool {
-        matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
-    }
+    // set up for the articles that overflow it. Prose is mostly printable ASCII with lone
+    // whitespace bytes (spaces, the newlines of wrapped lines), which is already in that
+    // form once each is a space: such a stretch is tested, lowercased and copied sixteen
+    // bytes at a time, so neither a word nor a line ends it; everything else (whitespace
+    // runs, controls, non-ASCII) goes through the general path one character at a time.
     let mut hasher: Option<Xxh3> = None;
     let mut len = 0;
     // Something was written (the buffer may have been flushed since), and whitespace was met
@@ -514,29 +559,34 @@ fn hash_with(clean: &str, buf: &mut [u8; HASH_BUF]) -> [u8; 16] {
             i += 1;
             continue;
         }
-        // A stretch of word bytes and single spaces between them, as far as the buffer
-        // allows; a space is taken only when a word byte follows it.
+        // A stretch of word bytes and lone whitespace bytes between them (written as
+        // spaces), as far as the buffer allows; whitespace is taken only when a word byte
+        // follows it.
         let limit = n.min(i + (buf.len() - 16 - len));
         buf[len] = b.to_ascii_lowercase();
         len += 1;
         i += 1;
-        // Eight bytes at a time where they pass for certain, one byte where they do not
+        // Sixteen bytes at a time where they pass for certain, one byte where they do not
         // (a double space, the stretch's end).
         while i < limit {
-            if i + 9 <= limit {
-                if let Some(lower) = ascii_words8(&bytes[i..i + 9]) {
-                    buf[len..len + 8].copy_from_slice(&lower.to_le_bytes());
-                    len += 8;
-                    i += 8;
+            if i + 17 <= limit {
+                let chunk = bytes[i..i + 17].try_into().expect("17 bytes");
+                if let Some(lower) = ascii_words16(chunk) {
+                    buf[len..len + 16].copy_from_slice(&lower);
+                    len += 16;
+                    i += 16;
                     continue;
                 }
             }
             let c = bytes[i];
             let d = bytes.get(i + 1).copied().unwrap_or(0);
-            if !(word_byte(c) | ((c == b' ') & word_byte(d))) {
+            if word_byte(c) {
+                buf[len] = c.to_ascii_lowercase();
+            } else if ascii_space(c) & word_byte(d) {
+                buf[len] = b' ';
+            } else {
                 break;
             }
-            buf[len] = c.to_ascii_lowercase();
             len += 1;
             i += 1;
         }
@@ -870,27 +920,48 @@ mod tests {
     }
 
     #[test]
-    fn eight_byte_stretch_test() {
-        let cases: [(&[u8; 9], bool); 13] = [
-            (b"abcdefghi", true),
-            (b"ab cd efg", true),
-            (b"A~!@[`{\x7Fz", true),
-            (b"abcdefg h", true),
-            (b"abcdefg  ", false),
-            (b"abcdefg \n", false),
-            (b"ab  cdefg", false),
-            (b" abcdefgh", true),
-            (b"abc\tdefgh", false),
-            (b"abc\x1Fdefgh", false),
-            (b"abc\x80defgh", false),
-            (b"\xC3\xA9bcdefgh", false),
-            (b"abcdefgh\x80", true),
+    fn sixteen_byte_stretch_test() {
+        let cases: [(&[u8; 17], Option<&[u8; 16]>); 15] = [
+            (b"abcdefghijklmnopq", Some(b"abcdefghijklmnop")),
+            (b"Ab Cd\nEf\tG\rIJ\x0BK\x0CL", Some(b"ab cd ef g ij k ")),
+            (b"A~!@[`{\x7FzZ?^_|}ab", Some(b"a~!@[`{\x7Fzz?^_|}a")),
+            (b" abcdefghijklmnop", Some(b" abcdefghijklmno")),
+            (b"abcdefghijklmno p", Some(b"abcdefghijklmno ")),
+            (b"abcdefghijklmno\np", Some(b"abcdefghijklmno ")),
+            (b"abcdefghijklmnop\x80", Some(b"abcdefghijklmnop")),
+            (b"abcdefghijklmno  ", None),
+            (b"abcdefghijklmno \n", None),
+            (b"abcdefghijklmno \x80", None),
+            (b"ab  cdefghijklmno", None),
+            (b"ab\r\ncdefghijklmno", None),
+            (b"abc\x1Fdefghijklmnop", None),
+            (b"abc\x80defghijklmnop", None),
+            (b"\xC3\xA9bcdefghijklmnop", None),
         ];
         for (bytes, want) in cases {
-            assert_eq!(super::ascii_words8(bytes).is_some(), want, "{:?}", bytes);
-            if let Some(lower) = super::ascii_words8(bytes) {
-                assert_eq!(lower.to_le_bytes(), bytes[..8].to_ascii_lowercase()[..]);
-            }
+            assert_eq!(super::ascii_words16(bytes), want.copied(), "{bytes:?}");
+            assert_eq!(
+                super::ascii_words16_bytes(bytes),
+                want.copied(),
+                "{bytes:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// The vector test and the byte-at-a-time definition agree on any 17 bytes drawn from
+        /// the bytes the rule tells apart (each range's ends and a byte inside).
+        #[test]
+        fn sixteen_byte_stretch_is_its_definition(
+            bytes in proptest::array::uniform17(proptest::sample::select(vec![
+                0u8, 0x08, 0x09, 0x0A, 0x0D, 0x0E, 0x1F, 0x20, 0x21, 0x40, b'A', b'M', b'Z',
+                0x5B, 0x60, b'a', b'z', 0x7E, 0x7F, 0x80, 0xC3, 0xFF,
+            ]))
+        ) {
+            proptest::prop_assert_eq!(
+                super::ascii_words16(&bytes),
+                super::ascii_words16_bytes(&bytes)
+            );
         }
     }
 
