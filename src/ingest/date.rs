@@ -37,21 +37,22 @@ pub fn push_iso(d: NaiveDate, out: &mut String) {
         return;
     }
     let y = y as u32;
-    let digit = |n: u32| char::from(b'0' + n as u8);
-    for c in [
+    let digit = |n: u32| b'0' + n as u8;
+    let text = [
         digit(y / 1000),
         digit(y / 100 % 10),
         digit(y / 10 % 10),
         digit(y % 10),
-        '-',
+        b'-',
         digit(m / 10),
         digit(m % 10),
-        '-',
+        b'-',
         digit(day / 10),
         digit(day % 10),
-    ] {
-        out.push(c);
-    }
+    ];
+    // Room reserved once; each char is one ASCII byte.
+    out.reserve(text.len());
+    out.extend(text.map(char::from));
 }
 
 /// `d` written by [`push_iso`].
