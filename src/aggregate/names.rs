@@ -476,6 +476,8 @@ struct Scratch {
     generation: u64,
     facts: Vec<u16>,
     headline: Vec<bool>,
+    /// Indexes of the document's capitalised words.
+    capitalised: Vec<u32>,
 }
 
 thread_local! {
@@ -543,34 +545,49 @@ fn extract_with(
         scratch.facts.resize(nforms, 0);
     }
     let Scratch {
-        facts, headline, ..
+        facts,
+        headline,
+        capitalised,
+        ..
     } = scratch;
     let facts = Cell::from_mut(&mut facts[..]).as_slice_of_cells();
     // Forms' facts are computed on first need: most words are lowercase and never asked.
     let fact = |i: usize| form_facts(facts, analysis, &words[i]);
+    // Only a capitalised word can start or extend a name, and only a sentence holding a word
+    // in capitals can be a headline: both passes below visit these words, not every word.
+    capitalised.clear();
+    capitalised.reserve(n);
+    for (k, w) in words.iter().enumerate() {
+        if w.flags & (CAPS | INIT_CAP) != 0 {
+            capitalised.push(k as u32);
+        }
+    }
+    let capitalised = &capitalised[..];
     // Sentences written mostly in capitals (wire headlines): capitals there mark nothing.
-    // Only a sentence holding a word in capitals can be one, so only those have their
-    // letter-holding words counted (a sentence's words are consecutive).
+    // A sentence's words are consecutive, and sentences come in order.
     headline.clear();
     headline.resize(analysis.sentences.len(), false);
-    let mut from = 0;
-    while from < n {
-        let s = words[from].sentence;
-        let mut to = from;
+    let mut c = 0;
+    while c < capitalised.len() {
+        let k = capitalised[c] as usize;
+        if words[k].flags & CAPS == 0 {
+            c += 1;
+            continue;
+        }
+        let s = words[k].sentence;
+        let from = words[..k].partition_point(|w| w.sentence < s);
+        let to = k + words[k..].partition_point(|w| w.sentence == s);
         let mut caps = 0u32;
-        while to < n && words[to].sentence == s {
-            caps += u32::from(words[to].flags & CAPS != 0);
-            to += 1;
+        while c < capitalised.len() && (capitalised[c] as usize) < to {
+            caps += u32::from(words[capitalised[c] as usize].flags & CAPS != 0);
+            c += 1;
         }
-        if caps > 0 {
-            let letters = (from..to)
-                .filter(|&k| words[k].flags & (CAPS | INIT_CAP) != 0 || fact(k) & HAS_LETTER != 0)
-                .count() as u32;
-            if let Some(h) = headline.get_mut(s as usize) {
-                *h = letters >= 3 && caps * 2 > letters;
-            }
+        let letters = (from..to)
+            .filter(|&k| words[k].flags & (CAPS | INIT_CAP) != 0 || fact(k) & HAS_LETTER != 0)
+            .count() as u32;
+        if let Some(h) = headline.get_mut(s as usize) {
+            *h = letters >= 3 && caps * 2 > letters;
         }
-        from = to;
     }
     let headline = &headline[..];
     // Mentions come in text order and do not overlap, so their ends are sorted too; only
@@ -600,11 +617,11 @@ fn extract_with(
     };
     let joined = |i: usize| words[i].flags & BARRIER_BEFORE == 0;
     let mut out: Vec<DocName> = Vec::new();
-    let mut i = 0;
-    while i < n {
-        // The flags first, here: `capital` is not inlined, and most words are lowercase.
-        if words[i].flags & (CAPS | INIT_CAP) == 0 || !capital(i) {
-            i += 1;
+    // Words before `done` belong to runs already looked at.
+    let mut done = 0;
+    for &i in capitalised {
+        let i = i as usize;
+        if i < done || !capital(i) {
             continue;
         }
         // Extend over capitalised words and connectors followed by a capitalised word.
@@ -661,7 +678,7 @@ fn extract_with(
         if out.len() >= MAX_PER_DOC {
             break;
         }
-        i = next;
+        done = next;
     }
     out
 }
@@ -839,6 +856,12 @@ terms = ["China"]
             (
                 "JAPAN SAYS TRADE TALKS STALL\n\nThe talks at GATT stalled.",
                 &["GATT"],
+            ),
+            // A headline is judged on its whole sentence: capitals after a lowercase
+            // opening are names, even where they outnumber the words after them.
+            (
+                "Dealers in the city said NEW YORK BANKS sold.",
+                &["NEW YORK BANKS"],
             ),
             // "and" joins only into an organisation's name.
             (
