@@ -324,9 +324,14 @@ impl Lexicon {
         let first_out = out.len();
         let mut i = 0;
         while i < n {
-            if ids[i] == NO_ID && !root_prefix[i] {
-                i += 1;
-                continue;
+            // Most words start no term: passed in one tight scan.
+            match ids[i..]
+                .iter()
+                .zip(&root_prefix[i..])
+                .position(|(&id, &prefix)| id != NO_ID || prefix)
+            {
+                Some(k) => i += k,
+                None => break,
             }
             // (length, is_prefix, term index): longest wins, then exact over prefix.
             let mut best: Option<(u32, bool, u32)> = None;
