@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod partial;
 pub mod pipeline;
 pub mod report;
+pub mod simd;
 pub mod spill;
 pub mod state;
 pub mod tag;

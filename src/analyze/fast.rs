@@ -230,15 +230,9 @@ fn classify64(b: &[u8; 64]) -> Block {
         // SAFETY: SSE2 is part of the x86_64 baseline; the load reads the 16 bytes of `part`.
         let (space, punct, high) = unsafe {
             let v = _mm_loadu_si128(part.as_ptr().cast());
-            // Signed compares: bytes from 0x80 are negative and fail every range test, all
-            // the ranges lying within 0x01..=0x7E.
-            let range = |lo: i8, hi: i8| {
-                _mm_and_si128(
-                    _mm_cmpgt_epi8(v, _mm_set1_epi8(lo - 1)),
-                    _mm_cmplt_epi8(v, _mm_set1_epi8(hi + 1)),
-                )
-            };
-            let space = _mm_or_si128(range(0x09, 0x0D), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20)));
+            // Bytes from 0x80 fail every range test (`simd::between`).
+            let range = |lo: i8, hi: i8| crate::simd::between(v, lo, hi);
+            let space = crate::simd::ascii_space(v);
             let punct = _mm_or_si128(
                 _mm_or_si128(range(0x21, 0x2F), range(0x3A, 0x40)),
                 _mm_or_si128(range(0x5B, 0x60), range(0x7B, 0x7E)),

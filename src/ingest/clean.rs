@@ -425,16 +425,10 @@ fn ascii_words16(b: &[u8; 17]) -> Option<[u8; 16]> {
     // `b` and the store writes the 16 bytes of `out`.
     let (bad, space, out) = unsafe {
         let v = _mm_loadu_si128(b.as_ptr().cast());
-        // Signed compares: bytes from 0x80 are negative, below every bound used here.
-        let between = |lo: i8, hi: i8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(lo - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(hi + 1)),
-            )
-        };
-        let space = _mm_or_si128(between(0x09, 0x0D), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20)));
+        let space = crate::simd::ascii_space(v);
+        // Signed: bytes from 0x80 are negative, not above 0x20.
         let word = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x20));
-        let upper = between(b'A' as i8, b'Z' as i8);
+        let upper = crate::simd::between(v, b'A' as i8, b'Z' as i8);
         // Whitespace becomes a space, capitals gain 0x20: one OR each, as no byte is both.
         let spaced = _mm_or_si128(
             _mm_andnot_si128(space, v),

@@ -1,0 +1,39 @@
+//! SSE2 byte classes shared by the code that reads text sixteen bytes at a time: the
+//! splitter (`analyze::fast`) and the duplicate hash (`ingest::clean`). Owns only the lane
+//! masks; what a class means to each reader, and the byte-at-a-time definitions the vector
+//! code is tested against, stay with the reader. x86_64 only (SSE2 is its baseline); other
+//! targets take the readers' byte-at-a-time paths.
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::{
+    __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_or_si128,
+    _mm_set1_epi8,
+};
+
+/// The lanes of `v` holding a byte in `lo..=hi`, for bounds within `0x01..=0x7E`. The
+/// compares are signed: bytes from 0x80 are negative and fall outside every such range.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn between(v: __m128i, lo: i8, hi: i8) -> __m128i {
+    // SAFETY: SSE2 is part of the x86_64 baseline; these touch no memory.
+    unsafe {
+        _mm_and_si128(
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(lo - 1)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(hi + 1)),
+        )
+    }
+}
+
+/// The lanes of `v` holding ASCII whitespace as `char::is_whitespace` has it: tab, newline,
+/// vertical tab, form feed, carriage return, space.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn ascii_space(v: __m128i) -> __m128i {
+    // SAFETY: SSE2 is part of the x86_64 baseline; these touch no memory.
+    unsafe {
+        _mm_or_si128(
+            between(v, 0x09, 0x0D),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20)),
+        )
+    }
+}
