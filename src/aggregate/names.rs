@@ -565,6 +565,7 @@ fn extract_with(
     let capitalised = &capitalised[..];
     // Sentences written mostly in capitals (wire headlines): capitals there mark nothing.
     // A sentence's words are consecutive, and sentences come in order.
+    debug_assert!(words.windows(2).all(|p| p[0].sentence <= p[1].sentence));
     headline.clear();
     headline.resize(analysis.sentences.len(), false);
     let mut c = 0;
