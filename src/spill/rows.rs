@@ -44,6 +44,60 @@ pub fn row_order(a: &DocRow, b: &DocRow) -> Ordering {
         .then_with(|| a.counts.cmp(&b.counts))
 }
 
+/// Sorts `rows` into [`row_order`]. A comparison sort of rows (about 100 bytes each, compared
+/// by their id strings first) was about 3% of a run's instructions. Here the sort works on
+/// (key, index) pairs, where the key is the eight bytes of the document id that follow the
+/// prefix every id in `rows` shares ("c0-12…", "reut2-000.sgm#…"), read as one big-endian
+/// integer: equal keys go to `row_order`, so the order is exactly its order (ids compare as
+/// their suffixes past a common prefix, and an integer of the next eight bytes, zero-padded,
+/// never orders two ids against their byte order). The rows are then moved into place along
+/// the permutation's cycles, each once.
+pub fn sort_rows(rows: &mut [DocRow]) {
+    let n = rows.len();
+    if n < 2 {
+        return;
+    }
+    let first = rows[0].doc.as_bytes();
+    let shared = rows[1..].iter().fold(first.len(), |len, r| {
+        first[..len]
+            .iter()
+            .zip(r.doc.as_bytes())
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    let key = |r: &DocRow| {
+        let rest = &r.doc.as_bytes()[shared..];
+        let mut k = [0u8; 8];
+        let m = rest.len().min(8);
+        k[..m].copy_from_slice(&rest[..m]);
+        u64::from_be_bytes(k)
+    };
+    let mut order: Vec<(u64, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (key(r), i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| row_order(&rows[a.1 as usize], &rows[b.1 as usize]))
+    });
+    // Position p takes the row now at `from[p]`; a visited position is marked `DONE`.
+    const DONE: u32 = u32::MAX;
+    let mut from: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+    for start in 0..n {
+        let mut at = start;
+        while from[at] != DONE {
+            let next = from[at] as usize;
+            from[at] = DONE;
+            if next == start {
+                break;
+            }
+            rows.swap(at, next);
+            at = next;
+        }
+    }
+}
+
 /// Memory a row holds, counted against the spill budget.
 pub(crate) fn row_bytes(r: &DocRow) -> usize {
     std::mem::size_of::<DocRow>()
@@ -121,7 +175,7 @@ impl DocRows {
     /// Sorts the buffered rows (only the order of `iter` counts; this makes stores that hold
     /// everything in memory canonical in `Debug` too).
     pub fn sort(&mut self) {
-        self.buf.sort_unstable_by(row_order);
+        sort_rows(&mut self.buf);
     }
 
     /// Rows held, in memory and on disk.
@@ -161,7 +215,7 @@ impl DocRows {
             return;
         };
         if self.buf_bytes >= t.limit && !self.buf.is_empty() {
-            self.buf.sort_unstable_by(row_order);
+            sort_rows(&mut self.buf);
             match write_run(&t.dir, self.buf.iter().map(|r| Ok(Cow::Borrowed(r)))) {
                 Ok(run) => {
                     self.runs.push(Arc::new(run));

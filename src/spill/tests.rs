@@ -342,3 +342,36 @@ fn a_folder_that_cannot_be_created_says_how_to_fix_it() {
         "{e}"
     );
 }
+
+proptest::proptest! {
+    /// `sort_rows` gives `row_order`'s order for ids that share prefixes of any length, differ
+    /// only past their first eight bytes, are prefixes of one another, hold NUL bytes or
+    /// non-ASCII, and for rows equal in id that differ in the other fields.
+    #[test]
+    fn sort_rows_is_row_order(
+        picks in proptest::collection::vec(
+            (
+                proptest::sample::select(vec![
+                    "", "c", "c0-", "c0-1", "c0-12", "c0-123456789", "c0-123456780",
+                    "c0-12345678", "c0-1\0", "c0-1\0\0", "reut2-000.sgm#1", "reut2-000.sgm#10",
+                    "reut2-001.sgm#1", "é", "éa", "a", "b",
+                ]),
+                proptest::sample::select(vec!["", "x", "c0-1", "\0"]),
+                0u32..40,
+            ),
+            0..60,
+        )
+    ) {
+        let input: Vec<DocRow> = picks
+            .iter()
+            .map(|(head, tail, i)| {
+                let mut r = row(*i);
+                r.doc = format!("{head}{tail}");
+                r
+            })
+            .collect();
+        let mut got = input.clone();
+        super::rows::sort_rows(&mut got);
+        proptest::prop_assert_eq!(got, sorted(input));
+    }
+}
