@@ -323,10 +323,15 @@ fn close_sentence(
 
 #[inline]
 fn first_char(buf: &str, t: &RawToken) -> char {
-    buf[t.norm.0 as usize..t.norm.1 as usize]
-        .chars()
-        .next()
-        .unwrap_or(' ')
+    // Punctuation is nearly always one ASCII byte: read as a byte, without slicing the text
+    // (which checks both ends for a char boundary).
+    match buf.as_bytes().get(t.norm.0 as usize) {
+        Some(&b) if b < 0x80 && t.norm.1 > t.norm.0 => char::from(b),
+        _ => buf[t.norm.0 as usize..t.norm.1 as usize]
+            .chars()
+            .next()
+            .unwrap_or(' '),
+    }
 }
 
 /// Punctuation that joins words rather than separating clauses: hyphens and dashes inside
