@@ -324,10 +324,12 @@ fn push_spaces(out: &mut String, n: usize) {
 fn is_boilerplate(line: &str, extra: &[String], longest: usize) -> bool {
     // ASCII whitespace is trimmed bytewise; when what is left starts and ends with ASCII,
     // that is `trim()` (no other whitespace can be at its ends), without decoding chars.
-    let ascii_space = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
     let b = line.as_bytes();
-    let s = b.iter().position(|c| !ascii_space(c)).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !ascii_space(c)).map_or(s, |p| p + 1);
+    let s = b.iter().position(|&c| !ascii_space(c)).unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|&c| !ascii_space(c))
+        .map_or(s, |p| p + 1);
     let t = if b[s..e].first().is_some_and(u8::is_ascii) && b[s..e].last().is_some_and(u8::is_ascii)
     {
         &line[s..e]

@@ -94,7 +94,8 @@ pub fn write_documents<W: std::io::Write>(
 /// `csv_core`, the `csv` crate's own engine, with that crate's default settings: the rows
 /// are byte for byte what `csv::Writer::write_record` writes (tested).
 struct DocumentRows<W: std::io::Write> {
-    out: std::io::BufWriter<W>,
+    /// Buffered by the caller (`write_streamed` hands a `BufWriter`; tests a `Vec`).
+    out: W,
     /// Entity ids, and each as a quoted CSV field, by entity index.
     ids: Vec<(String, Vec<u8>)>,
     quoter: csv_core::Writer,
@@ -106,9 +107,8 @@ struct DocumentRows<W: std::io::Write> {
 
 impl<W: std::io::Write> DocumentRows<W> {
     fn new(dest: W, ids: Vec<&str>) -> std::io::Result<Self> {
-        use std::io::Write;
         let mut rows = DocumentRows {
-            out: std::io::BufWriter::with_capacity(1 << 16, dest),
+            out: dest,
             ids: Vec::new(),
             quoter: csv_core::WriterBuilder::new()
                 .terminator(csv_core::Terminator::Any(b'\n'))
@@ -160,7 +160,6 @@ impl<W: std::io::Write> DocumentRows<W> {
     /// The rows of one document: one per entity it mentions, in entity-id order, or one with
     /// an empty entity and 0 mentions, so every counted article is listed.
     fn write(&mut self, shared: [&str; 5], counts: &[(u32, u32)]) -> std::io::Result<()> {
-        use std::io::Write;
         self.line.clear();
         for field in shared {
             self.push_field(field);
@@ -183,7 +182,6 @@ impl<W: std::io::Write> DocumentRows<W> {
     }
 
     fn finish(mut self) -> std::io::Result<()> {
-        use std::io::Write;
         self.out.flush()
     }
 }

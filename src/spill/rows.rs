@@ -44,8 +44,9 @@ pub fn row_order(a: &DocRow, b: &DocRow) -> Ordering {
         .then_with(|| a.counts.cmp(&b.counts))
 }
 
-/// Sorts `rows` into [`row_order`]. A comparison sort of rows (about 100 bytes each, compared
-/// by their id strings first) was about 3% of a run's instructions. Here the sort works on
+/// Sorts `rows` into [`row_order`]. A comparison sort of the rows themselves (about 100 bytes
+/// each, compared by their id strings first) took about 1% of a run's instructions (5.1M of
+/// 605M on the 5 MB benchmark slice, against 1.85M now). Here the sort works on
 /// (key, index) pairs, where the key is the eight bytes of the document id that follow the
 /// prefix every id in `rows` shares ("c0-12…", "reut2-000.sgm#…"), read as one big-endian
 /// integer: equal keys go to `row_order`, so the order is exactly its order (ids compare as
