@@ -195,14 +195,20 @@ fn mix(h: u64, w: u64) -> u64 {
     (h.rotate_left(5) ^ w).wrapping_mul(SEED)
 }
 
-/// A word's hash: two multiplies for a word of up to 16 bytes (nearly all), so the lookup's
-/// address is known a few cycles after the word is.
-#[inline]
-fn hash_of(bytes: &[u8]) -> u64 {
+/// A key's hash and its slot words (`Slot::words`), from one reading of its bytes: two
+/// multiplies for a word of up to 16 bytes (nearly all), so the lookup's address is known a
+/// few cycles after the word is. Computed apart, the hash and then the slot words, whether the
+/// compiler merged the two readings in the word loop changed from build to build with
+/// unrelated code (4.6M instructions on the 5 MB slice; docs/performance.md, session 7).
+#[inline(always)]
+fn key_of(bytes: &[u8]) -> Key {
     let n = bytes.len();
     if n <= INLINE {
-        let (a, b) = words_of(bytes);
-        return mix(mix(n as u64, a), b);
+        let words = words_of(bytes);
+        return Key {
+            hash: short_hash(n, words),
+            words,
+        };
     }
     let mut h = n as u64;
     let mut chunks = bytes.chunks_exact(8);
@@ -210,7 +216,30 @@ fn hash_of(bytes: &[u8]) -> u64 {
         h = mix(h, words_of(c).0);
     }
     // The last eight bytes again, overlapping the chunks: covers the remainder.
-    mix(h, words_of(&bytes[n - 8..]).0)
+    let hash = mix(h, words_of(&bytes[n - 8..]).0);
+    Key {
+        hash,
+        words: (hash, 0),
+    }
+}
+
+/// The hash of a key of at most `INLINE` bytes, from its length and words.
+#[inline(always)]
+fn short_hash(len: usize, words: (u64, u64)) -> u64 {
+    mix(mix(len as u64, words.0), words.1)
+}
+
+#[cfg(test)]
+fn hash_of(bytes: &[u8]) -> u64 {
+    key_of(bytes).hash
+}
+
+/// What a lookup needs of a key besides its bytes.
+#[derive(Clone, Copy)]
+struct Key {
+    hash: u64,
+    /// `Slot::words` of the key.
+    words: (u64, u64),
 }
 
 impl Forms {
@@ -236,58 +265,33 @@ impl Forms {
         self.entries[id as usize].form
     }
 
-    #[inline]
-    fn slot_words(bytes: &[u8], hash: u64) -> (u64, u64) {
-        if bytes.len() <= INLINE {
-            words_of(bytes)
-        } else {
-            (hash, 0)
-        }
-    }
-
     /// The id and capital-letter flags of `surface`, stemming it on first sight.
     #[inline]
     pub fn get(&mut self, surface: &str, stemmer: &WordStemmer) -> (u32, u8) {
         let bytes = surface.as_bytes();
-        // The hash and the slot words share one reading of the key's bytes. Computed apart
-        // (`hash_of`, then `slot_words` in `find`), whether the compiler merged the two
-        // readings in the word loop changed from build to build with unrelated code: 4.6M
-        // instructions on the 5 MB slice (docs/performance.md, session 7).
-        let (hash, words) = if bytes.len() <= INLINE {
-            let words = words_of(bytes);
-            (mix(mix(bytes.len() as u64, words.0), words.1), words)
-        } else {
-            let hash = hash_of(bytes);
-            (hash, (hash, 0))
-        };
-        match self.find_words(bytes, hash, words) {
+        let key = key_of(bytes);
+        match self.find(bytes, key) {
             Some(hit) => hit,
-            None => self.insert(surface, hash, stemmer),
+            None => self.insert(surface, key, stemmer),
         }
     }
 
-    /// The id and flags of the form `bytes` (whose `hash_of` is `hash`), if it is known.
-    #[inline]
-    fn find(&self, bytes: &[u8], hash: u64) -> Option<(u32, u8)> {
-        self.find_words(bytes, hash, Self::slot_words(bytes, hash))
-    }
-
-    /// [`Forms::find`] given the key's slot words too.
+    /// The id and flags of the form `bytes` (whose key is `key`), if it is known.
     #[inline(always)]
-    fn find_words(&self, bytes: &[u8], hash: u64, words: (u64, u64)) -> Option<(u32, u8)> {
+    fn find(&self, bytes: &[u8], key: Key) -> Option<(u32, u8)> {
         if self.slots.is_empty() {
             return None;
         }
         let len = bytes.len().min(u16::MAX as usize) as u16;
         let mask = self.slots.len() - 1;
         // Fx leaves the low bits weak: the slot index takes the high ones.
-        let mut i = (hash >> 32) as usize & mask;
+        let mut i = (key.hash >> 32) as usize & mask;
         loop {
             let slot = &self.slots[i];
             if slot.id1 == 0 {
                 return None;
             }
-            if slot.words == words && slot.len == len {
+            if slot.words == key.words && slot.len == len {
                 let id = slot.id1 - 1;
                 if bytes.len() <= INLINE || self.long_key_is(id, bytes) {
                     return Some((id, slot.flags));
@@ -316,7 +320,7 @@ impl Forms {
     /// The hash a slot was placed by, from what it holds.
     fn hash_of_slot(slot: &Slot) -> u64 {
         if slot.len as usize <= INLINE {
-            mix(mix(slot.len as u64, slot.words.0), slot.words.1)
+            short_hash(slot.len as usize, slot.words)
         } else {
             slot.words.0
         }
@@ -332,7 +336,7 @@ impl Forms {
     }
 
     #[cold]
-    fn insert(&mut self, surface: &str, hash: u64, stemmer: &WordStemmer) -> (u32, u8) {
+    fn insert(&mut self, surface: &str, key: Key, stemmer: &WordStemmer) -> (u32, u8) {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -356,7 +360,7 @@ impl Forms {
         // word of a headline in capitals) shares its lowercase form and stem: the stem is a
         // function of the lowercase form, and stemming is most of what a new form costs.
         let known = if lower_text.as_bytes() != surface.as_bytes() {
-            self.find(lower_text.as_bytes(), hash_of(lower_text.as_bytes()))
+            self.find(lower_text.as_bytes(), key_of(lower_text.as_bytes()))
         } else {
             None
         };
@@ -392,12 +396,12 @@ impl Forms {
         let id = self.entries.len() as u32;
         self.entries.push(entry);
         let slot = Slot {
-            words: Self::slot_words(bytes, hash),
+            words: key.words,
             id1: id + 1,
             len: bytes.len().min(u16::MAX as usize) as u16,
             flags,
         };
-        Self::place(&mut self.slots, hash, slot);
+        Self::place(&mut self.slots, key.hash, slot);
         (id, flags)
     }
 }
