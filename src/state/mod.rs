@@ -20,6 +20,7 @@
 //! without the state).
 
 mod codec;
+mod prefetch;
 mod prepare;
 mod schema;
 mod write;
@@ -145,6 +146,8 @@ pub struct State {
     stats: HashMap<String, Stat>,
     /// The thread that writes this run's results, started at the first write.
     writer: Option<write::Writer>,
+    /// The thread that reads the reused files' results ahead of the fold.
+    prefetch: Option<prefetch::Prefetch>,
     /// The pipeline's entity ids, by index (mentions and counts name them).
     entity_ids: Vec<String>,
     /// Files whose stored result was reused but whose stat moved (touched, same content).
@@ -371,6 +374,7 @@ impl State {
             present: HashSet::new(),
             stats: HashMap::new(),
             writer: None,
+            prefetch: None,
             entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
             restat: Vec::new(),
             changes: Changes {
@@ -435,40 +439,38 @@ impl State {
         Ok(())
     }
 
-    /// Streams the stored parts of `path` into `fold`, in order; how far it got.
+    /// Streams the stored parts of `path` into `fold`, in order; how far it got. The reader
+    /// thread has them decoded already when it was given the file; otherwise they are read
+    /// here.
     fn load_parts(
         &mut self,
         path: &str,
         parts: u32,
         fold: &mut dyn FnMut(FileResult, bool),
     ) -> (u32, Result<(), String>) {
-        let mut n = 0u32;
-        let mut go = || -> Result<(), String> {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT part, result FROM parts WHERE path = ?1 ORDER BY part")
-                .map_err(|e| e.to_string())?;
-            let mut rows = stmt.query([path]).map_err(|e| e.to_string())?;
-            while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-                let part: i64 = row.get(0).map_err(|e| e.to_string())?;
-                if part != n as i64 {
-                    return Err(format!("part {n} is missing"));
-                }
-                let blob = row
-                    .get_ref(1)
-                    .and_then(|v| Ok(v.as_blob()?))
-                    .map_err(|e| e.to_string())?;
-                let r = codec::decode(blob).map_err(|e| e.to_string())?;
-                n += 1;
-                fold(r, n == parts);
+        if let Some(p) = self.prefetch.as_mut().filter(|p| p.is_next(path)) {
+            return p.take(fold);
+        }
+        for part in 0..parts {
+            match prefetch::read_part(&self.conn, path, part) {
+                Ok(r) => fold(r, part + 1 == parts),
+                Err(e) => return (part, Err(e)),
             }
-            if n != parts {
-                return Err(format!("{n} of its {parts} parts are there"));
-            }
-            Ok(())
-        };
-        let res = go();
-        (n, res)
+        }
+        (parts, Ok(()))
+    }
+
+    /// Starts reading the stored results of the files `plan` reuses (in walk order) ahead of
+    /// the fold; without a connection of its own, `load_parts` reads them itself.
+    fn start_prefetch(&mut self, files: Vec<(String, u32)>) {
+        if files.is_empty() {
+            return;
+        }
+        let started = open_conn(&self.path)
+            .map_err(|e| e.to_string())
+            .and_then(|c| prefetch::Prefetch::spawn(c, files).map_err(|e| e.to_string()));
+        // Reading inline is only slower: nothing to report.
+        self.prefetch = started.ok();
     }
 
     /// The writer for this run, started if need be; `None` once the state is broken.
@@ -521,6 +523,10 @@ impl State {
     /// which goes on to build the indexes of a bulk run and to checkpoint the WAL while the
     /// caller writes its reports: [`State::close`] waits for that). Returns the counts.
     pub fn finish(&mut self, agg: &Aggregate) -> Changes {
+        // Drained by a fold that ran to the end; a failed fold left parts in it.
+        if let Some(mut p) = self.prefetch.take() {
+            p.stop();
+        }
         if self.broken {
             return self.changes.clone();
         }
@@ -653,6 +659,16 @@ impl ResultCache for Cache<'_> {
             }
             out.push(reuse);
         }
+        let ahead = files
+            .iter()
+            .zip(&out)
+            .filter(|(_, &reuse)| reuse)
+            .filter_map(|(f, _)| {
+                let k = st.known.get(&f.display)?;
+                (k.parts > 0).then(|| (f.display.clone(), k.parts))
+            })
+            .collect();
+        st.start_prefetch(ahead);
         out
     }
 
@@ -679,6 +695,10 @@ impl ResultCache for Cache<'_> {
                         file.display
                     ));
                     st.drop_file(&file.display);
+                    // The run is done again without the state: nothing more is read.
+                    if let Some(mut p) = st.prefetch.take() {
+                        p.stop();
+                    }
                     Loaded::Partly
                 }
             }

@@ -286,6 +286,136 @@ fn parts_are_stored_and_streamed_back_in_order() {
     assert_eq!(got, want);
 }
 
+/// Three files stored whole in parts; then part 1 of the first is damaged and part 0 of the
+/// third deleted. Returns the files, the parts as stored, and the state's path.
+fn stored_then_damaged(dir: &Path) -> (Vec<InputFile>, Vec<Vec<FileResult>>, PathBuf) {
+    let db = dir.join("s.db");
+    let pl = pipeline();
+    let files: Vec<InputFile> = ["a.jsonl", "b.jsonl", "c.jsonl"]
+        .iter()
+        .map(|n| jsonl(dir, n, 12))
+        .collect();
+    let mut stored = Vec::new();
+    let mut st = State::open(&db, &pl, false).unwrap();
+    let mut cache = Cache::new(&mut st);
+    assert_eq!(cache.plan(&files), vec![false; 3]);
+    for (f, n) in files.iter().zip([3, 2, 2]) {
+        let mut parts = parts_of(&pl, f, n);
+        for (i, p) in parts.iter_mut().enumerate() {
+            cache.store(f, p, i + 1 == n);
+        }
+        stored.push(
+            parts
+                .into_iter()
+                .map(|p| FileResult {
+                    prepared: None,
+                    content: None,
+                    ..p
+                })
+                .collect(),
+        );
+    }
+    cache.flush();
+    st.finish(&Aggregate::new(3));
+    assert_eq!(st.changes().problems, Vec::<String>::new());
+    st.conn
+        .execute(
+            "UPDATE parts SET result = x'0102030405' WHERE path = 'in/a.jsonl' AND part = 1",
+            [],
+        )
+        .unwrap();
+    st.conn
+        .execute(
+            "DELETE FROM parts WHERE path = 'in/c.jsonl' AND part = 0",
+            [],
+        )
+        .unwrap();
+    (files, stored, db)
+}
+
+#[test]
+fn the_reader_hands_over_each_file_in_order_errors_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, stored, db) = stored_then_damaged(dir.path());
+    let list: Vec<(String, u32)> = files
+        .iter()
+        .zip([3, 2, 2])
+        .map(|(f, n)| (f.display.clone(), n))
+        .collect();
+    let mut p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list).unwrap();
+    // A file the reader was not given is not its to hand over.
+    assert!(!p.is_next("in/b.jsonl"));
+    let mut got = Vec::new();
+    let mut outcomes = Vec::new();
+    for f in &files {
+        assert!(p.is_next(&f.display));
+        let (n, res) = p.take(&mut |r, last| got.push((r, last)));
+        outcomes.push((n, res));
+    }
+    assert_eq!(
+        outcomes,
+        [
+            (1, Err("stored result is cut short (5 bytes)".to_string())),
+            (2, Ok(())),
+            (0, Err("part 0 is missing".to_string())),
+        ]
+    );
+    // Part 0 of the damaged file, then the good file whole, as stored.
+    let want: Vec<(FileResult, bool)> = [
+        (stored[0][0].clone(), false),
+        (stored[1][0].clone(), false),
+        (stored[1][1].clone(), true),
+    ]
+    .into();
+    assert_eq!(got, want);
+    assert!(!p.is_next("in/a.jsonl"));
+}
+
+#[test]
+fn a_reader_stopped_with_its_queue_full_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, _, db) = stored_then_damaged(dir.path());
+    // More parts than the queue holds, none taken: the reader waits on the queue.
+    let list: Vec<(String, u32)> = (0..4)
+        .flat_map(|_| files.iter().take(2))
+        .map(|f| (f.display.clone(), 1))
+        .collect();
+    let mut p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    p.stop();
+    assert!(!p.is_next("in/a.jsonl"));
+    let (n, res) = p.take(&mut |_, _| panic!("nothing to hand over"));
+    assert_eq!((n, res.is_err()), (0, true));
+}
+
+#[test]
+fn reused_files_are_read_ahead_and_a_damaged_one_stops_the_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, stored, db) = stored_then_damaged(dir.path());
+    let pl = pipeline();
+    let mut st = State::open(&db, &pl, false).unwrap();
+    let mut cache = Cache::new(&mut st);
+    assert_eq!(cache.plan(&files), vec![true; 3]);
+    assert!(cache.state.prefetch.as_ref().unwrap().is_next("in/a.jsonl"));
+    let mut got = Vec::new();
+    let loaded: Vec<Loaded> = files
+        .iter()
+        .map(|f| cache.load(f, &mut |r, last| got.push((r.path, last))))
+        .collect();
+    // The first file fails half-way: the run is redone without the state and the reader
+    // stops; what is still asked for is read in place.
+    assert_eq!(loaded, [Loaded::Partly, Loaded::All, Loaded::Nothing]);
+    assert!(cache.state.prefetch.is_none());
+    let paths = |i: usize, n: usize| (stored[i][n].path.clone(), false);
+    assert_eq!(
+        got,
+        [paths(0, 0), paths(1, 0), ("in/b.jsonl".to_string(), true)]
+    );
+    let c = st.changes();
+    assert_eq!((c.files.reused, c.files.changed), (1, 2));
+    assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+}
+
 #[test]
 fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
     let dir = tempfile::tempdir().unwrap();
