@@ -267,6 +267,74 @@ fn corrupt_and_foreign_states_are_reported_and_rebuilt() {
     assert_eq!(total, 9.5);
 }
 
+/// Overwrites the header of `table`'s root page in the state at `db` (checkpointed first),
+/// as damage on disk would.
+fn damage_root_page(db: &Path, table: &str) {
+    use std::io::{Seek, SeekFrom, Write};
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let root: i64 = c
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    drop(c);
+    let mut f = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    f.seek(SeekFrom::Start(((root - 1) * page) as u64)).unwrap();
+    f.write_all(&[0xEE; 8]).unwrap();
+}
+
+#[test]
+fn damage_in_an_analyst_table_is_found_when_written_and_the_state_rebuilt() {
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
+    let b = env.write("in/2025-06-03-b.txt", article(2, "rare earth"));
+    age(&b);
+    run(&env, &["run", "-q", "-p", "p.toml", "-o", "out", "in"]);
+    let db = env.path("out/newstrack.db");
+    damage_root_page(&db, "mentions");
+
+    // Opening checks the tables results are reused from, not `mentions`: the unchanged file
+    // is reused, and writing the changed one meets the damage. The report is whole; the
+    // state stops being written and the run is left unfinished.
+    env.write("in/2025-06-03-b.txt", article(3, "export controls"));
+    let o = run(&env, &["run", "-p", "p.toml", "-o", "out", "in"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("malformed") || err.contains("damaged"),
+        "{err}"
+    );
+    let inc: Value = serde_json::from_str(&env.read("out/summary.json")).unwrap();
+    assert_eq!(counts(&inc["incremental"], "files"), [1, 0, 1, 0], "{inc}");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let unfinished: i64 = c
+        .query_row(
+            "SELECT count(*) FROM runs WHERE finished_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unfinished, 1);
+    drop(c);
+
+    // The next run checks every table, finds the damage, and builds a new state.
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert!(
+        inc["reset"].as_str().unwrap_or("").contains("damaged"),
+        "{inc}"
+    );
+    assert!(env.path("out/newstrack.db.bad").exists());
+    assert_eq!(counts(&inc, "files"), [0, 2, 0, 0], "{inc}");
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert_eq!(counts(&inc, "files"), [2, 0, 0, 0], "{inc}");
+    assert_eq!(inc["problems"], Value::Null, "{inc}");
+}
+
 #[cfg(unix)]
 #[test]
 fn kill_9_mid_run_then_rerun_gives_the_full_report() {

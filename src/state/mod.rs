@@ -251,7 +251,7 @@ impl State {
         let mut reset = None;
         let existed = path.exists();
         let mut conn = open_conn(path).map_err(sql)?;
-        let verdict = schema::examine(&conn);
+        let verdict = schema::examine(&conn, full);
         match verdict {
             schema::Verdict::Ours => {}
             schema::Verdict::Empty => {
