@@ -2,10 +2,11 @@
 //!
 //! A re-run that reuses most files spends most of its time reading parts back: fetching the
 //! blob, Snappy and postcard decoding it (41% of a no-change re-run's instructions, measured
-//! with callgrind on the 100 MB benchmark corpus), and folding it in (17%). The fold is in walk order
-//! on one thread, so decoding there serialises the run; here a reader thread with its own
-//! connection decodes the parts of the files `plan` chose to reuse, in walk order, into a
-//! bounded queue, while the fold folds the ones before. Memory stays that of `QUEUE` parts.
+//! with callgrind on the 100 MB benchmark corpus), and folding it in (17%). The fold is in
+//! walk order on one thread, so decoding there serialises the run; here a reader thread
+//! with its own connection decodes the parts of the files `plan` chose to reuse, in walk
+//! order, into a bounded queue, while the fold folds the ones before. Memory stays that of
+//! `QUEUE` parts. (A second reader was tried: the fold became the bound, no faster.)
 //!
 //! Each part is read by a statement of its own (a primary-key lookup), so the reader never
 //! holds a read transaction open while it waits on the queue: a long-lived reader would
