@@ -633,6 +633,8 @@ impl ResultCache for Cache<'_> {
             })
             .collect();
         let mut out = Vec::with_capacity(files.len());
+        // The reused files with parts, in walk order: what the reader reads ahead.
+        let mut ahead = Vec::new();
         for (f, (s, hash)) in files.iter().zip(probes) {
             if let Some(s) = s {
                 st.stats.insert(f.display.clone(), s);
@@ -653,21 +655,15 @@ impl ResultCache for Cache<'_> {
                 (true, Some(k)) => {
                     st.changes.files.reused += 1;
                     st.changes.documents.reused += k.documents;
+                    if k.parts > 0 {
+                        ahead.push((f.display.clone(), k.parts));
+                    }
                 }
                 (_, Some(_)) => st.changes.files.changed += 1,
                 (_, None) => st.changes.files.added += 1,
             }
             out.push(reuse);
         }
-        let ahead = files
-            .iter()
-            .zip(&out)
-            .filter(|(_, &reuse)| reuse)
-            .filter_map(|(f, _)| {
-                let k = st.known.get(&f.display)?;
-                (k.parts > 0).then(|| (f.display.clone(), k.parts))
-            })
-            .collect();
         st.start_prefetch(ahead);
         out
     }

@@ -17,8 +17,8 @@
 //! failure to read one does to the run (`mod.rs`) are not its business. It reads, decodes
 //! and passes on, errors included, in the order it was given.
 
-use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension};
@@ -52,8 +52,11 @@ enum Msg {
 
 /// The reader thread and the files it has yet to hand over.
 pub struct Prefetch {
-    /// (path, parts) of the files not yet taken, in the order the reader reads them.
-    files: VecDeque<(String, u32)>,
+    /// (path, parts) of the files given to the reader, in the order it reads them; one list
+    /// for both sides (a corpus of a million files has a million paths).
+    files: Arc<[(String, u32)]>,
+    /// How many of `files` the fold has taken.
+    taken: usize,
     rx: Option<Receiver<Msg>>,
     handle: Option<JoinHandle<()>>,
 }
@@ -63,13 +66,14 @@ impl Prefetch {
     /// will ask for them) over `conn`.
     pub fn spawn(conn: Connection, files: Vec<(String, u32)>) -> std::io::Result<Prefetch> {
         let (tx, rx) = sync_channel(QUEUE);
-        let list = files.clone();
+        let files: Arc<[(String, u32)]> = files.into();
+        let list = Arc::clone(&files);
         let handle = std::thread::Builder::new()
             .name("newstrack-prefetch".into())
             .spawn(move || {
-                for (path, parts) in list {
-                    for part in 0..parts {
-                        let msg = match read_part(&conn, &path, part) {
+                for (path, parts) in list.iter() {
+                    for part in 0..*parts {
+                        let msg = match read_part(&conn, path, part) {
                             Ok(r) => Msg::Part(r),
                             Err(e) => Msg::Failed(e),
                         };
@@ -85,7 +89,8 @@ impl Prefetch {
                 }
             })?;
         Ok(Prefetch {
-            files: files.into(),
+            files,
+            taken: 0,
             rx: Some(rx),
             handle: Some(handle),
         })
@@ -93,18 +98,19 @@ impl Prefetch {
 
     /// Whether `path` is the next file the reader hands over.
     pub fn is_next(&self, path: &str) -> bool {
-        self.files.front().is_some_and(|(p, _)| p == path)
+        self.rx.is_some() && self.files.get(self.taken).is_some_and(|(p, _)| p == path)
     }
 
     /// Hands the next file's parts to `fold` (the flag marks the last); how many it handed
     /// over, and why it stopped early. Call only when [`is_next`](Self::is_next) says so.
     pub fn take(&mut self, fold: &mut dyn FnMut(FileResult, bool)) -> (u32, Result<(), String>) {
-        let Some((_, parts)) = self.files.pop_front() else {
-            return (0, Err("no stored result was read ahead for it".into()));
-        };
         let Some(rx) = &self.rx else {
             return (0, Err("the state's reader was stopped".into()));
         };
+        let Some(&(_, parts)) = self.files.get(self.taken) else {
+            return (0, Err("no stored result was read ahead for it".into()));
+        };
+        self.taken += 1;
         let mut n = 0;
         while n < parts {
             match rx.recv() {
@@ -121,7 +127,6 @@ impl Prefetch {
 
     /// Stops the reader (parts it read ahead are dropped) and waits for it.
     pub fn stop(&mut self) {
-        self.files.clear();
         // A reader blocked on the full queue wakes up with an error and returns.
         drop(self.rx.take());
         if let Some(h) = self.handle.take() {
