@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use newstrack::aggregate::{Aggregate, DocEvidence, DocName, DocSummary};
+use newstrack::aggregate::{Aggregate, DocEvidence, DocNames, DocSummary};
 use newstrack::config::{compile, Pipeline};
 use newstrack::ingest::{self, DateSource, FileOutcome, Format};
 use newstrack::pipeline::{self, RunOptions, Worker};
@@ -96,16 +96,20 @@ fn doc_strategy(i: usize) -> impl Strategy<Value = DocSummary> {
                     })
                     .collect(),
                 // Unlisted names shared across documents, with examples competing to be kept.
-                names: counts
-                    .iter()
-                    .map(|&(e, _)| DocName {
-                        name: format!("Name {e}"),
-                        start: (i as u32 % 3) * 10,
-                        end: (i as u32 % 3) * 10 + 4,
-                        text: format!("sentence {i}"),
-                        highlight: (0, 4),
-                    })
-                    .collect(),
+                names: {
+                    let mut names = DocNames::default();
+                    for &(e, _) in &counts {
+                        let start = (i as u32 % 3) * 10;
+                        names.push(
+                            &format!("Name {e}"),
+                            start,
+                            start + 4,
+                            &format!("sentence {i}"),
+                            (0, 4),
+                        );
+                    }
+                    names
+                },
                 counts,
                 warnings: if warn { vec![format!("w{i}")] } else { vec![] },
             }

@@ -11,11 +11,10 @@
 mod names;
 mod summary;
 
-pub use names::{NameExample, NameStats};
+pub use names::{DocName, DocNames, NameExample, NameStats};
 pub use summary::summarize;
 
 use std::cmp::Ordering;
-use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -109,19 +108,6 @@ impl DocEvidence {
     }
 }
 
-/// An unlisted name found in a document, with its example there (see `names`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DocName {
-    pub name: String,
-    /// Byte range of the name in the document's original text.
-    pub start: u32,
-    pub end: u32,
-    /// The sentence around it (shortened when long), and the name's range within it.
-    pub text: String,
-    pub highlight: (u32, u32),
-}
-
 /// One document reduced to what the aggregate needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocSummary {
@@ -143,7 +129,7 @@ pub struct DocSummary {
     /// Best sentence per entity in this document.
     pub evidence: Vec<DocEvidence>,
     /// Distinct capitalised names the lexicon does not cover.
-    pub names: Vec<DocName>,
+    pub names: DocNames,
     pub warnings: Vec<String>,
 }
 
@@ -309,7 +295,7 @@ impl Aggregate {
     }
 
     /// Folds one counted (non-duplicate) document in.
-    pub fn add_doc(&mut self, mut d: DocSummary) {
+    pub fn add_doc(&mut self, d: DocSummary) {
         self.accounting.articles += 1;
         for w in &d.warnings {
             self.accounting.warnings.push(Warning {
@@ -367,12 +353,15 @@ impl Aggregate {
                 );
             }
         }
-        // The document's names are moved, not copied: one hash and no allocation per hit.
-        for mut hit in std::mem::take(&mut d.names) {
-            match self.names.entry(std::mem::take(&mut hit.name)) {
-                Entry::Occupied(mut s) => s.get_mut().add(hit, &d),
-                Entry::Vacant(v) => {
-                    v.insert(NameStats::first(hit, &d));
+        // A name met before (most are) costs one hash and no allocation; its example is
+        // copied out of the document's buffer only when it becomes the one kept.
+        for hit in d.names.iter() {
+            let name = d.names.name(hit);
+            match self.names.get_mut(name) {
+                Some(s) => s.add(hit, &d),
+                None => {
+                    self.names
+                        .insert(name.to_owned(), NameStats::first(hit, &d));
                 }
             }
         }

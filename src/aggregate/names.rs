@@ -1,8 +1,9 @@
 //! Unlisted names: capitalised name sequences (people, organisations, places) in a document
 //! that the lexicon does not cover, so analysts see which actors to add.
 //!
-//! Owns the per-document extraction (`extract`, over the analysed words and the mentions)
-//! and the mergeable per-name statistics (`NameStats`). Reads the analysis and mentions
+//! Owns the per-document extraction (`extract`, over the analysed words and the mentions,
+//! into `DocNames`: one buffer per document for every name and example text) and the
+//! mergeable per-name statistics (`NameStats`). Reads the analysis and mentions
 //! only; never matches lexicon terms itself (a word inside or touching a mention is the
 //! lexicon's business) and knows nothing of periods or reports.
 //!
@@ -26,7 +27,7 @@ use crate::analyze::{Analysis, Word, BARRIER_BEFORE, CAPS, INIT_CAP, SENTENCE_ST
 use crate::ingest::Article;
 use crate::tag::Mention;
 
-use super::{DocName, DocSummary};
+use super::DocSummary;
 
 /// Longest name kept, in words: longer runs are headlines or titles of works, not names.
 const MAX_WORDS: usize = 6;
@@ -338,6 +339,116 @@ const COMMON: &[&str] = &[
     "your",
 ];
 
+/// An unlisted name found in a document, with its example there: ranges into the
+/// document's [`DocNames`] buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocName {
+    /// The name, as `DocNames::name` gives it.
+    pub name: (u32, u32),
+    /// Byte range of the name in the document's original text.
+    pub start: u32,
+    pub end: u32,
+    /// The sentence around it (shortened when long), as `DocNames::example` gives it, and
+    /// the name's range within that example.
+    pub text: (u32, u32),
+    pub highlight: (u32, u32),
+}
+
+/// A document's unlisted names, in order of first appearance, with their names and example
+/// texts in one buffer: a document costs one allocation however many names it has (there
+/// are about as many names as sentences), names in one short sentence share its text, and
+/// the fold copies out only the few examples that become the ones kept.
+///
+/// Decoding checks every range (stored parts may be damaged), so reading one never panics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawNames")]
+pub struct DocNames {
+    text: String,
+    list: Vec<DocName>,
+}
+
+/// [`DocNames`] as decoded, before its ranges are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNames {
+    text: String,
+    list: Vec<DocName>,
+}
+
+impl TryFrom<RawNames> for DocNames {
+    type Error = String;
+
+    fn try_from(raw: RawNames) -> Result<DocNames, String> {
+        let fits = |(a, b): (u32, u32)| raw.text.get(a as usize..b as usize).is_some();
+        match raw.list.iter().find(|h| !fits(h.name) || !fits(h.text)) {
+            Some(h) => Err(format!(
+                "a name's range {:?} or {:?} is outside its {} bytes of text",
+                h.name,
+                h.text,
+                raw.text.len()
+            )),
+            None => Ok(DocNames {
+                text: raw.text,
+                list: raw.list,
+            }),
+        }
+    }
+}
+
+impl DocNames {
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, DocName> {
+        self.list.iter()
+    }
+
+    /// The name of `hit`, one of these names.
+    pub fn name(&self, hit: &DocName) -> &str {
+        self.slice(hit.name)
+    }
+
+    /// The example text of `hit`, one of these names.
+    pub fn example(&self, hit: &DocName) -> &str {
+        self.slice(hit.text)
+    }
+
+    /// Adds a name with its own copy of its example.
+    pub fn push(&mut self, name: &str, start: u32, end: u32, example: &str, highlight: (u32, u32)) {
+        let name = self.append(name);
+        let text = self.append(example);
+        self.list.push(DocName {
+            name,
+            start,
+            end,
+            text,
+            highlight,
+        });
+    }
+
+    fn slice(&self, (a, b): (u32, u32)) -> &str {
+        // Ranges are made by `append` or checked when decoded.
+        &self.text[a as usize..b as usize]
+    }
+
+    fn append(&mut self, s: &str) -> (u32, u32) {
+        let a = self.text.len() as u32;
+        self.text.push_str(s);
+        (a, self.text.len() as u32)
+    }
+
+    /// Whether an earlier name is `name`.
+    fn has(&self, name: &str) -> bool {
+        self.list.iter().any(|h| self.name(h) == name)
+    }
+}
+
 /// Where a name was first seen: the earliest document (by id) and position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameExample {
@@ -385,13 +496,13 @@ impl NameStats {
         }
     }
 
-    /// The stats of a name first met in document `d`.
-    pub fn first(hit: DocName, d: &DocSummary) -> NameStats {
+    /// The stats of a name first met in document `d` (`hit` is one of `d.names`).
+    pub fn first(hit: &DocName, d: &DocSummary) -> NameStats {
         NameStats::new(d.date, example_of(hit, d))
     }
 
     /// Counts one more document naming it; the example is built only when it wins.
-    pub fn add(&mut self, hit: DocName, d: &DocSummary) {
+    pub fn add(&mut self, hit: &DocName, d: &DocSummary) {
         self.documents += 1;
         if let Some(day) = d.date {
             bump(&mut self.days, day, 1);
@@ -416,14 +527,14 @@ impl NameStats {
     }
 }
 
-fn example_of(hit: DocName, d: &DocSummary) -> NameExample {
+fn example_of(hit: &DocName, d: &DocSummary) -> NameExample {
     NameExample {
         doc: d.id.clone(),
         path: d.path.clone(),
         date: d.date,
         start: hit.start,
         end: hit.end,
-        text: hit.text,
+        text: d.names.example(hit).to_owned(),
         highlight: hit.highlight,
     }
 }
@@ -521,7 +632,7 @@ fn form_facts(facts: &[Cell<u16>], analysis: &Analysis, w: &Word) -> u16 {
 }
 
 /// The distinct unlisted names of one document, in order of first appearance.
-pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> Vec<DocName> {
+pub fn extract(article: &Article, analysis: &Analysis, mentions: &[Mention]) -> DocNames {
     SCRATCH.with(|s| match s.try_borrow_mut() {
         Ok(mut s) => extract_with(&mut s, article, analysis, mentions),
         Err(_) => extract_with(&mut Scratch::default(), article, analysis, mentions),
@@ -533,7 +644,7 @@ fn extract_with(
     article: &Article,
     analysis: &Analysis,
     mentions: &[Mention],
-) -> Vec<DocName> {
+) -> DocNames {
     let words = &analysis.words;
     let n = words.len();
     if scratch.generation != analysis.forms_generation() {
@@ -617,7 +728,8 @@ fn extract_with(
             && fact(i) & HAS_DIGIT == 0
     };
     let joined = |i: usize| words[i].flags & BARRIER_BEFORE == 0;
-    let mut out: Vec<DocName> = Vec::new();
+    let mut out = DocNames::default();
+    let mut shown = None;
     // Words before `done` belong to runs already looked at.
     let mut done = 0;
     for &i in capitalised {
@@ -672,9 +784,15 @@ fn extract_with(
             (i > 0 && named(i - 1) && joined(i)) || (next < n && named(next) && joined(next));
         if !touches {
             let run = &words[i..=last];
-            if let Some(hit) = name_of(article, analysis, facts, run, line_start(i), &out) {
-                out.push(hit);
-            }
+            name_of(
+                article,
+                analysis,
+                facts,
+                run,
+                line_start(i),
+                &mut out,
+                &mut shown,
+            );
         }
         if out.len() >= MAX_PER_DOC {
             break;
@@ -684,16 +802,26 @@ fn extract_with(
     out
 }
 
-/// Trims a run of words to the name it holds, or `None` when nothing name-like is left or
-/// the document named it before (`earlier`): only a name's first place gets an example.
+/// The example text written last, and what it was cut from: a name in the same window of
+/// the same sentence (the whole sentence, when short) shares it.
+#[derive(Clone, Copy)]
+struct Shown {
+    sentence: (usize, usize),
+    window: (usize, usize),
+    text: (u32, u32),
+}
+
+/// Trims a run of words to the name it holds and adds it to `out`, unless nothing name-like
+/// is left or the document named it before: only a name's first place gets an example.
 fn name_of(
     article: &Article,
     analysis: &Analysis,
     facts: &[Cell<u16>],
     run: &[Word],
     line_start: bool,
-    earlier: &[DocName],
-) -> Option<DocName> {
+    out: &mut DocNames,
+    shown: &mut Option<Shown>,
+) {
     let opens = |k: usize, w: &Word| w.flags & SENTENCE_START != 0 || (k == 0 && line_start);
     let class = |w: &Word| form_facts(facts, analysis, w) as u8 & 15;
     let mut a = 0;
@@ -719,46 +847,67 @@ fn name_of(
     let first = a;
     let run = &run[a..b];
     if run.is_empty() || run.len() > MAX_WORDS {
-        return None;
+        return;
     }
     if run.len() == 1 {
         let w = &run[0];
         // A sentence's first word is capitalised anyway; one letter is an initial.
         if opens(first, w) || form_facts(facts, analysis, w) & TWO_LETTERS == 0 {
-            return None;
+            return;
         }
     }
     let (start, end) = (run[0].start as usize, run[run.len() - 1].end as usize);
-    let raw = article.text.get(start..end)?;
-    // Names met before in the document are the common case: checked before any copy.
+    let (Some(raw), Some(sentence)) = (
+        article.text.get(start..end),
+        analysis.sentences.get(run[0].sentence as usize),
+    ) else {
+        return;
+    };
+    if out.list.is_empty() {
+        // Names and examples of a document take about a quarter of its text; growing the
+        // buffer from nothing would copy it several times.
+        out.text.reserve(article.text.len() / 4);
+    }
+    // Names met before in the document are the common case: checked before anything is
+    // written.
     let name = if is_squeezed(raw) {
-        if earlier.iter().any(|h| h.name == raw) {
-            return None;
+        if out.has(raw) {
+            return;
         }
-        raw.to_owned()
+        out.append(raw)
     } else {
-        let name = squeeze_spaces(raw);
-        if earlier.iter().any(|h| h.name == name) {
-            return None;
+        let mark = out.text.len();
+        squeeze_spaces_into(raw, &mut out.text);
+        let name = (mark as u32, out.text.len() as u32);
+        if out.has(out.slice(name)) {
+            out.text.truncate(mark);
+            return;
         }
         name
     };
-    let sentence = analysis.sentences.get(run[0].sentence as usize)?;
-    let (text, highlight, _, _) = super::summary::excerpt_max(
-        &article.text,
-        sentence.start as usize,
-        sentence.end as usize,
-        start,
-        end,
-        EXAMPLE_MAX,
-    );
-    Some(DocName {
+    let (s, e) = (sentence.start as usize, sentence.end as usize);
+    let window = super::summary::window(&article.text, s, e, start, end, EXAMPLE_MAX);
+    let text = match *shown {
+        Some(sh) if sh.sentence == (s, e) && sh.window == window => sh.text,
+        _ => {
+            let mark = out.text.len() as u32;
+            super::summary::push_excerpt(&mut out.text, &article.text, s, e, window);
+            let text = (mark, out.text.len() as u32);
+            *shown = Some(Shown {
+                sentence: (s, e),
+                window,
+                text,
+            });
+            text
+        }
+    };
+    out.list.push(DocName {
         name,
         start: start as u32,
         end: end as u32,
         text,
-        highlight,
-    })
+        highlight: super::summary::highlight(s, window, start, end),
+    });
 }
 
 /// Whether `raw` is its words joined by single spaces already (most names are).
@@ -772,15 +921,14 @@ fn is_squeezed(raw: &str) -> bool {
 }
 
 /// The words of `raw` joined by single spaces.
-fn squeeze_spaces(raw: &str) -> String {
-    let mut name = String::with_capacity(raw.len());
-    for part in raw.split_whitespace() {
-        if !name.is_empty() {
-            name.push(' ');
+/// `raw`'s words joined by single spaces, written at the end of `out`.
+fn squeeze_spaces_into(raw: &str, out: &mut String) {
+    for (k, part) in raw.split_whitespace().enumerate() {
+        if k > 0 {
+            out.push(' ');
         }
-        name.push_str(part);
+        out.push_str(part);
     }
-    name
 }
 
 #[cfg(test)]
@@ -826,10 +974,8 @@ terms = ["China"]
         p.analyzer.analyze(text, &mut a);
         let mut m = Vec::new();
         crate::tag::tag(&p.lexicon, &a, &mut TagScratch::default(), &mut m);
-        extract(&article, &a, &m)
-            .into_iter()
-            .map(|h| h.name)
-            .collect()
+        let found = extract(&article, &a, &m);
+        found.iter().map(|h| found.name(h).to_owned()).collect()
     }
 
     #[test]
@@ -885,6 +1031,13 @@ terms = ["China"]
         }
     }
 
+    /// What `squeeze_spaces_into` appends (after other text, as in a document's buffer).
+    fn squeezed_form(raw: &str) -> String {
+        let mut out = String::from("before");
+        squeeze_spaces_into(raw, &mut out);
+        out["before".len()..].to_owned()
+    }
+
     #[test]
     fn squeezed_names_are_copied_as_written() {
         let cases = [
@@ -897,10 +1050,110 @@ terms = ["China"]
         for (raw, squeezed) in cases {
             assert_eq!(is_squeezed(raw), squeezed, "{raw:?}");
             if squeezed {
-                assert_eq!(squeeze_spaces(raw), raw);
+                assert_eq!(squeezed_form(raw), raw);
             }
         }
-        assert_eq!(squeeze_spaces("Bank \n of\u{a0}Tokyo"), "Bank of Tokyo");
+        assert_eq!(squeezed_form("Bank \n of\u{a0}Tokyo"), "Bank of Tokyo");
+    }
+
+    #[test]
+    fn names_in_one_sentence_share_its_text() {
+        let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
+        let long = format!(
+            "Then Ann Lee met Bob Ray {} and Cy Dunn.",
+            "and talked ".repeat(40)
+        );
+        let text = format!("Experts such as Sarah Johnson and Tom Baker agreed. {long}");
+        let article = Article {
+            id: "d".into(),
+            path: "d.txt".into(),
+            record: None,
+            title: String::new(),
+            date: None,
+            date_source: DateSource::None,
+            source: None,
+            url: None,
+            text: text.clone(),
+            cleaned: None,
+            meta: Default::default(),
+            warnings: vec![],
+        };
+        let mut a = Analysis::default();
+        p.analyzer.analyze(&text, &mut a);
+        let found = extract(&article, &a, &[]);
+        let got: Vec<(&str, &str, &str)> = found
+            .iter()
+            .map(|h| {
+                let ex = found.example(h);
+                let lit = &ex[h.highlight.0 as usize..h.highlight.1 as usize];
+                assert_eq!(lit, &text[h.start as usize..h.end as usize]);
+                (found.name(h), ex, lit)
+            })
+            .collect();
+        let first = "Experts such as Sarah Johnson and Tom Baker agreed.";
+        assert_eq!(got[0], ("Sarah Johnson", first, "Sarah Johnson"));
+        assert_eq!(got[1], ("Tom Baker", first, "Tom Baker"));
+        // One copy of a short sentence for both names.
+        assert_eq!(found.list[0].text, found.list[1].text);
+        // A long sentence is cut around each name: windows differ, so do the texts.
+        let names: Vec<&str> = got.iter().map(|g| g.0).collect();
+        assert_eq!(
+            names,
+            [
+                "Sarah Johnson",
+                "Tom Baker",
+                "Ann Lee",
+                "Bob Ray",
+                "Cy Dunn"
+            ]
+        );
+        assert!(got[2].1.ends_with('…') && got[4].1.starts_with('…'));
+        assert_ne!(found.list[2].text, found.list[4].text);
+    }
+
+    #[test]
+    fn decoded_names_with_ranges_outside_their_text_are_refused() {
+        #[derive(Serialize)]
+        struct Raw<'a> {
+            text: &'a str,
+            list: Vec<DocName>,
+        }
+        let hit = |name: (u32, u32), text: (u32, u32)| DocName {
+            name,
+            start: 0,
+            end: 1,
+            text,
+            highlight: (0, 1),
+        };
+        let cases = [
+            ("good", "Baker met", hit((0, 5), (0, 9)), true),
+            (
+                "name past the end",
+                "Baker met",
+                hit((0, 50), (0, 9)),
+                false,
+            ),
+            (
+                "text past the end",
+                "Baker met",
+                hit((0, 5), (6, 10)),
+                false,
+            ),
+            ("reversed", "Baker met", hit((5, 0), (0, 9)), false),
+            ("inside a character", "Müller", hit((0, 2), (0, 7)), false),
+        ];
+        for (what, text, h, ok) in cases {
+            let bytes = postcard::to_allocvec(&Raw {
+                text,
+                list: vec![h],
+            })
+            .unwrap();
+            let got = postcard::from_bytes::<DocNames>(&bytes);
+            assert_eq!(got.is_ok(), ok, "{what}: {got:?}");
+            if let Ok(n) = got {
+                assert_eq!(n.name(&n.list[0]), "Baker");
+            }
+        }
     }
 
     #[test]

@@ -139,35 +139,56 @@ fn excerpt(
     ms: usize,
     me: usize,
 ) -> (String, (u32, u32), usize, usize) {
-    excerpt_max(text, s, e, ms, me, EVIDENCE_MAX)
+    let w = window(text, s, e, ms, me, EVIDENCE_MAX);
+    // Room for both ellipses: one allocation, not a second one when the window is copied.
+    let mut out = String::with_capacity(w.1 - w.0 + 2 * '…'.len_utf8());
+    push_excerpt(&mut out, text, s, e, w);
+    (out, highlight(s, w, ms, me), w.0, w.1)
 }
 
-/// `excerpt` with a given longest length in bytes.
-pub(super) fn excerpt_max(
+/// The part of the sentence `[s, e)` shown for the mention `[ms, me)`: all of it, or when
+/// longer than `max` bytes a window around the mention.
+pub(super) fn window(
     text: &str,
     s: usize,
     e: usize,
     ms: usize,
     me: usize,
     max: usize,
-) -> (String, (u32, u32), usize, usize) {
+) -> (usize, usize) {
     let (mut ws, mut we) = (s, e.min(text.len()));
     if we - ws > max {
         let side = max.saturating_sub(me - ms) / 2;
         ws = floor_boundary(text, ms.saturating_sub(side).max(s));
         we = ceil_boundary(text, (me + side).min(e));
     }
-    // Room for both ellipses: one allocation, not a second one when the window is copied.
-    let mut out = String::with_capacity(we - ws + 2 * '…'.len_utf8());
+    (ws, we)
+}
+
+/// Appends the `window` of the sentence `[s, e)` to `out`, with an ellipsis at each end
+/// that cuts the sentence.
+pub(super) fn push_excerpt(
+    out: &mut String,
+    text: &str,
+    s: usize,
+    e: usize,
+    window: (usize, usize),
+) {
+    let (ws, we) = window;
     if ws > s {
         out.push('…');
     }
-    let hs = out.len() + (ms - ws);
     out.push_str(&text[ws..we]);
     if we < e {
         out.push('…');
     }
-    (out, (hs as u32, (hs + (me - ms)) as u32), ws, we)
+}
+
+/// The range of the mention `[ms, me)` within what `push_excerpt` writes for `window`.
+pub(super) fn highlight(s: usize, window: (usize, usize), ms: usize, me: usize) -> (u32, u32) {
+    let ws = window.0;
+    let hs = if ws > s { '…'.len_utf8() } else { 0 } + (ms - ws);
+    (hs as u32, (hs + (me - ms)) as u32)
 }
 
 #[cfg(test)]

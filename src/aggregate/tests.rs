@@ -52,16 +52,13 @@ fn doc(i: u32, day: Option<u32>, counts: &[(u32, u32)]) -> DocSummary {
                 highlight: (0, 8),
             })
             .collect(),
-        names: counts
-            .iter()
-            .map(|(e, _)| DocName {
-                name: format!("Name {e}"),
-                start: i,
-                end: i + 1,
-                text: String::new(),
-                highlight: (0, 0),
-            })
-            .collect(),
+        names: {
+            let mut names = DocNames::default();
+            for (e, _) in counts {
+                names.push(&format!("Name {e}"), i, i + 1, "", (0, 0));
+            }
+            names
+        },
         warnings: vec![],
     }
 }

@@ -25,8 +25,8 @@ use std::collections::{btree_map, hash_map, BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, DocRef, DocSummary, Warning};
-pub use crate::aggregate::{DocEvidence, DocName};
+pub use crate::aggregate::DocEvidence;
+use crate::aggregate::{Aggregate, DocNames, DocRef, DocSummary, Warning};
 use crate::ingest::{DateSource, Rejected};
 
 /// The value of every partial's `format` field.
@@ -103,11 +103,25 @@ pub struct Doc {
     pub groups: Vec<(u32, u32)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<DocEvidence>,
-    /// Unlisted names (see `aggregate::NameHit`), their example in this document.
+    /// Unlisted names (see `aggregate::DocNames`), their example in this document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<DocName>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// An unlisted name as a partial writes it: the name and its example spelt out (in a run
+/// they share one buffer per document, which the format does not expose).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocName {
+    pub name: String,
+    /// Byte range of the name in the document's original text.
+    pub start: u32,
+    pub end: u32,
+    /// The sentence around it (shortened when long), and the name's range within it.
+    pub text: String,
+    pub highlight: (u32, u32),
 }
 
 /// A later copy of a counted text: listed, not counted.
@@ -136,15 +150,29 @@ impl Doc {
             pairs: d.pairs,
             groups: d.groups,
             evidence: d.evidence,
-            names: d.names,
+            names: d
+                .names
+                .iter()
+                .map(|h| DocName {
+                    name: d.names.name(h).to_owned(),
+                    start: h.start,
+                    end: h.end,
+                    text: d.names.example(h).to_owned(),
+                    highlight: h.highlight,
+                })
+                .collect(),
             warnings: d.warnings,
         }
     }
 
     pub fn into_summary(self) -> DocSummary {
         let (id, path, date) = (self.id, self.source, self.date);
+        let mut names = DocNames::default();
+        for n in &self.names {
+            names.push(&n.name, n.start, n.end, &n.text, n.highlight);
+        }
         DocSummary {
-            names: self.names,
+            names,
             evidence: self.evidence,
             id,
             path,

@@ -161,7 +161,12 @@ mod tests {
             pairs: vec![(1, 0)],
             groups: vec![],
             evidence: vec![],
-            names: vec![],
+            names: {
+                let mut names = crate::aggregate::DocNames::default();
+                names.push("Nakasone", 10, 18, "Nakasone met Baker.", (0, 8));
+                names.push("Baker", 23, 28, "Nakasone met Baker.", (13, 18));
+                names
+            },
             warnings: vec!["a warning of the document".into()],
         };
         let cases = [
