@@ -404,7 +404,7 @@ fn names(agg: &Aggregate, view: &View) -> (Vec<NameRow>, Vec<usize>) {
         .into_iter()
         .map(|(name, st)| {
             let mut series = vec![0u64; n];
-            for &(day, c) in &st.days {
+            for &(day, c) in st.days.iter() {
                 if let Some(&i) = index.get(&view.period.start(day)) {
                     series[i] += c as u64;
                 }
