@@ -36,6 +36,9 @@ const MAX_WORDS: usize = 6;
 pub const MAX_PER_DOC: usize = 100;
 /// Longest example text kept, in bytes.
 const EXAMPLE_MAX: usize = 240;
+/// A typical longest name in bytes (a name is at most `MAX_WORDS` words of any length): only
+/// sizes a document's name buffer.
+const MAX_NAME: usize = 64;
 
 /// Lowercase words allowed inside a name between capitalised words.
 const CONNECTORS: &[&str] = &[
@@ -344,21 +347,21 @@ const COMMON: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocName {
-    /// The name, as `DocNames::name` gives it.
-    pub name: (u32, u32),
+    /// The name, in the buffer (read it with `DocNames::name`).
+    name: (u32, u32),
     /// Byte range of the name in the document's original text.
     pub start: u32,
     pub end: u32,
-    /// The sentence around it (shortened when long), as `DocNames::example` gives it, and
-    /// the name's range within that example.
-    pub text: (u32, u32),
+    /// The sentence around it (shortened when long), in the buffer (read it with
+    /// `DocNames::example`), and the name's range within that example.
+    text: (u32, u32),
     pub highlight: (u32, u32),
 }
 
 /// A document's unlisted names, in order of first appearance, with their names and example
-/// texts in one buffer: a document costs one allocation however many names it has (there
-/// are about as many names as sentences), names in one short sentence share its text, and
-/// the fold copies out only the few examples that become the ones kept.
+/// texts in one buffer: a document costs one allocation however many names it has (four or
+/// five in a news article), names in one short sentence share its text, and the fold copies
+/// out only the few examples that become the ones kept.
 ///
 /// Decoding checks every range (stored parts may be damaged), so reading one never panics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -936,8 +939,11 @@ fn name_of(
     if out.list.is_empty() {
         // Nearly every sentence of news copy names someone, so the examples come to most of
         // the document's text: room for all of it at once, instead of a buffer grown (and
-        // copied) several times over.
-        out.text.reserve(article.text.len());
+        // copied) several times over. A long document fills no more than `MAX_PER_DOC`
+        // names with their examples (`EXAMPLE_MAX` bytes and two ellipses each), so its
+        // buffer is not made the size of its text.
+        let most = MAX_PER_DOC * (MAX_NAME + EXAMPLE_MAX + 2 * '…'.len_utf8());
+        out.text.reserve(article.text.len().min(most));
     }
     // Names met before in the document are the common case: checked before anything is
     // written.
@@ -1025,9 +1031,8 @@ kind = "country"
 terms = ["China"]
 "#;
 
-    fn names(text: &str) -> Vec<String> {
-        let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
-        let article = Article {
+    fn article(text: &str) -> Article {
+        Article {
             id: "d".into(),
             path: "d.txt".into(),
             record: None,
@@ -1040,7 +1045,12 @@ terms = ["China"]
             cleaned: None,
             meta: Default::default(),
             warnings: vec![],
-        };
+        }
+    }
+
+    fn names(text: &str) -> Vec<String> {
+        let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
+        let article = article(text);
         let mut a = Analysis::default();
         p.analyzer.analyze(text, &mut a);
         let mut m = Vec::new();
@@ -1135,20 +1145,7 @@ terms = ["China"]
             "and talked ".repeat(40)
         );
         let text = format!("Experts such as Sarah Johnson and Tom Baker agreed. {long}");
-        let article = Article {
-            id: "d".into(),
-            path: "d.txt".into(),
-            record: None,
-            title: String::new(),
-            date: None,
-            date_source: DateSource::None,
-            source: None,
-            url: None,
-            text: text.clone(),
-            cleaned: None,
-            meta: Default::default(),
-            warnings: vec![],
-        };
+        let article = article(&text);
         let mut a = Analysis::default();
         p.analyzer.analyze(&text, &mut a);
         let found = extract(&article, &a, &[]);
@@ -1180,6 +1177,30 @@ terms = ["China"]
         );
         assert!(got[2].1.ends_with('…') && got[4].1.starts_with('…'));
         assert_ne!(found.list[2].text, found.list[4].text);
+    }
+
+    #[test]
+    fn a_long_document_does_not_size_its_name_buffer_by_its_text() {
+        let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
+        // (document, at most this many bytes of buffer)
+        let long = format!(
+            "Sarah Johnson spoke. {}",
+            "Prices rose again. ".repeat(50_000)
+        );
+        let cases = [("Sarah Johnson spoke.".to_string(), 64), (long, 40 << 10)];
+        for (text, most) in cases {
+            let article = article(&text);
+            let mut a = Analysis::default();
+            p.analyzer.analyze(&text, &mut a);
+            let found = extract(&article, &a, &[]);
+            assert_eq!(found.len(), 1);
+            assert!(
+                found.text.capacity() <= most,
+                "{} for {} bytes",
+                found.text.capacity(),
+                text.len()
+            );
+        }
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub struct Doc {
     pub evidence: Vec<DocEvidence>,
     /// Unlisted names (see `aggregate::DocNames`), their example in this document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub names: Vec<DocName>,
+    pub names: Vec<PartialName>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -114,7 +114,7 @@ pub struct Doc {
 /// they share one buffer per document, which the format does not expose).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DocName {
+pub struct PartialName {
     pub name: String,
     /// Byte range of the name in the document's original text.
     pub start: u32,
@@ -153,7 +153,7 @@ impl Doc {
             names: d
                 .names
                 .iter()
-                .map(|h| DocName {
+                .map(|h| PartialName {
                     name: d.names.name(h).to_owned(),
                     start: h.start,
                     end: h.end,

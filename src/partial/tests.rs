@@ -34,7 +34,7 @@ fn doc(source: &str, line: u64, text_hash: u8, date: Option<&str>) -> Doc {
             text: format!("sentence {line}"),
             highlight: (0, 8),
         }],
-        names: vec![DocName {
+        names: vec![PartialName {
             name: format!("Name {}", line % 3),
             start: 0,
             end: 6,
