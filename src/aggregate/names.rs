@@ -1048,14 +1048,18 @@ terms = ["China"]
         }
     }
 
-    fn names(text: &str) -> Vec<String> {
+    /// The unlisted names of `text`, analysed and tagged with `PIPE`.
+    fn extracted(text: &str) -> DocNames {
         let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
-        let article = article(text);
         let mut a = Analysis::default();
         p.analyzer.analyze(text, &mut a);
         let mut m = Vec::new();
         crate::tag::tag(&p.lexicon, &a, &mut TagScratch::default(), &mut m);
-        let found = extract(&article, &a, &m);
+        extract(&article(text), &a, &m)
+    }
+
+    fn names(text: &str) -> Vec<String> {
+        let found = extracted(text);
         found.iter().map(|h| found.name(h).to_owned()).collect()
     }
 
@@ -1139,16 +1143,12 @@ terms = ["China"]
 
     #[test]
     fn names_in_one_sentence_share_its_text() {
-        let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
         let long = format!(
             "Then Ann Lee met Bob Ray {} and Cy Dunn.",
             "and talked ".repeat(40)
         );
         let text = format!("Experts such as Sarah Johnson and Tom Baker agreed. {long}");
-        let article = article(&text);
-        let mut a = Analysis::default();
-        p.analyzer.analyze(&text, &mut a);
-        let found = extract(&article, &a, &[]);
+        let found = extracted(&text);
         let got: Vec<(&str, &str, &str)> = found
             .iter()
             .map(|h| {
@@ -1181,7 +1181,6 @@ terms = ["China"]
 
     #[test]
     fn a_long_document_does_not_size_its_name_buffer_by_its_text() {
-        let p = compile(PIPE, std::path::Path::new("t.toml")).unwrap();
         // (document, at most this many bytes of buffer)
         let long = format!(
             "Sarah Johnson spoke. {}",
@@ -1189,10 +1188,7 @@ terms = ["China"]
         );
         let cases = [("Sarah Johnson spoke.".to_string(), 64), (long, 40 << 10)];
         for (text, most) in cases {
-            let article = article(&text);
-            let mut a = Analysis::default();
-            p.analyzer.analyze(&text, &mut a);
-            let found = extract(&article, &a, &[]);
+            let found = extracted(&text);
             assert_eq!(found.len(), 1);
             assert!(
                 found.text.capacity() <= most,
