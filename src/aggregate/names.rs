@@ -365,7 +365,7 @@ pub struct DocName {
 ///
 /// Decoding checks every range (stored parts may be damaged), so reading one never panics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "RawNames")]
+#[serde(try_from = "RawNames")]
 pub struct DocNames {
     text: String,
     list: Vec<DocName>,
