@@ -3,10 +3,10 @@
 //! A part is a `FileResult` (path, failure, rejections, warnings, document summaries) in
 //! postcard, chosen for encoding and decoding speed (several times JSON's) and size. It is
 //! stored in two sections: the document summaries, one after another in postcard, cut into
-//! frames of about `FRAME` bytes, each compressed with Snappy (raw format) and written as
-//! its compressed length (u32, little-endian) and bytes (summaries repeat paths and
-//! sentences, which Snappy folds cheaply; it works on 64 KB blocks anyway, so frames cost
-//! nothing in size and keep the encoder's buffers small); then the rest of the part in
+//! frames of about `FRAME` bytes, each compressed as one LZ4 block and written as its
+//! compressed and its raw length (u32 each, little-endian) and the block (summaries repeat
+//! paths and sentences, which LZ4 folds cheaply; its window is 64 KB anyway, so frames cost
+//! little in size and keep the encoder's buffers small); then the rest of the part in
 //! plain postcard, then the length of that rest (u32, little-endian). The summaries,
 //! nearly all of a part's bytes, are encoded on the worker thread that made them
 //! ([`encode_docs`]); the rest is small and is encoded in the fold, where the last chunk of
@@ -25,12 +25,18 @@ use crate::pipeline::FileResult;
 pub enum CodecError {
     #[error("cannot encode a result: {0}")]
     Encode(postcard::Error),
-    #[error("stored result: Snappy: {0}")]
-    Snappy(#[from] snap::Error),
+    #[error("stored result: LZ4: {0}")]
+    Compress(#[from] lz4_flex::block::CompressError),
+    #[error("stored result: LZ4: {0}")]
+    Decompress(#[from] lz4_flex::block::DecompressError),
     #[error("stored result cannot be decoded: {0}")]
     Decode(postcard::Error),
     #[error("stored result is cut short ({0} bytes)")]
     Short(usize),
+    #[error("stored result claims {raw} bytes from a {packed}-byte block, more than LZ4 makes")]
+    Claims { raw: usize, packed: usize },
+    #[error("stored result block holds {got} bytes, its header says {said}")]
+    Mismatch { said: usize, got: usize },
 }
 
 /// Postcard bytes of summaries per compressed frame (at least: a frame holds whole ones).
@@ -40,20 +46,20 @@ const FRAME: usize = 64 << 10;
 struct Scratch {
     /// Summaries in postcard.
     raw: Vec<u8>,
-    /// Snappy's output, at the largest size it may take.
+    /// LZ4's output, at the largest size it may take.
     packed: Vec<u8>,
-    encoder: snap::raw::Encoder,
 }
 
 impl Scratch {
     /// Compresses the summaries gathered in `raw` into a frame at the end of `out`.
     fn frame(&mut self, out: &mut Vec<u8>) -> Result<(), CodecError> {
-        let max = snap::raw::max_compress_len(self.raw.len());
+        let max = lz4_flex::block::get_maximum_output_size(self.raw.len());
         if self.packed.len() < max {
             self.packed.resize(max, 0);
         }
-        let n = self.encoder.compress(&self.raw, &mut self.packed)?;
+        let n = lz4_flex::block::compress_into(&self.raw, &mut self.packed)?;
         out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.extend_from_slice(&(self.raw.len() as u32).to_le_bytes());
         out.extend_from_slice(&self.packed[..n]);
         self.raw.clear();
         Ok(())
@@ -64,7 +70,6 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
         raw: Vec::new(),
         packed: Vec::new(),
-        encoder: snap::raw::Encoder::new(),
     });
 }
 
@@ -109,16 +114,30 @@ pub fn decode(bytes: &[u8]) -> Result<FileResult, CodecError> {
     let (path, failed, rejected, warnings): Rest =
         postcard::from_bytes(&bytes[docs_end..split]).map_err(CodecError::Decode)?;
     let mut docs = Vec::new();
-    let mut decoder = snap::raw::Decoder::new();
     let mut raw = Vec::new();
     let mut frames = &bytes[..docs_end];
     while !frames.is_empty() {
         let (len, rest) = frames.split_first_chunk::<4>().ok_or_else(short)?;
+        let (raw_len, rest) = rest.split_first_chunk::<4>().ok_or_else(short)?;
         let len = u32::from_le_bytes(*len) as usize;
+        let raw_len = u32::from_le_bytes(*raw_len) as usize;
         let frame = rest.get(..len).ok_or_else(short)?;
         frames = &rest[len..];
-        raw.resize(snap::raw::decompress_len(frame)?, 0);
-        let n = decoder.decompress(frame, &mut raw)?;
+        // A block expands at most 255-fold: a damaged length must not size a huge buffer.
+        if raw_len > len.saturating_mul(255) {
+            return Err(CodecError::Claims {
+                raw: raw_len,
+                packed: len,
+            });
+        }
+        raw.resize(raw_len, 0);
+        let n = lz4_flex::block::decompress_into(frame, &mut raw)?;
+        if n != raw_len {
+            return Err(CodecError::Mismatch {
+                said: raw_len,
+                got: n,
+            });
+        }
         let mut summaries = &raw[..n];
         while !summaries.is_empty() {
             let (d, more) = postcard::take_from_bytes(summaries).map_err(CodecError::Decode)?;
@@ -217,15 +236,60 @@ mod tests {
         let mut long = good.clone();
         let n = long.len();
         long[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
-        let cases: [(&str, Vec<u8>); 5] = [
-            ("empty", vec![]),
-            ("three bytes", vec![1, 2, 3]),
-            ("truncated", good[..good.len() / 2].to_vec()),
-            ("rest longer than the part", long),
-            ("not snappy", vec![0xFF; 40]),
+        // A part with one frame of summaries; its raw length sits at bytes 4..8.
+        let one = encode(&FileResult {
+            path: "in/a.txt".into(),
+            docs: vec![DocSummary {
+                id: "in/a.txt".into(),
+                path: "in/a.txt".into(),
+                date: None,
+                date_source: crate::ingest::DateSource::Metadata,
+                title: "A title".into(),
+                hash: [0; 16],
+                counts: vec![],
+                cooc_sentences: vec![],
+                pairs: vec![],
+                groups: vec![],
+                evidence: vec![],
+                names: crate::aggregate::DocNames::default(),
+                warnings: vec![],
+            }],
+            ..Default::default()
+        });
+        assert!(decode(&one).is_ok());
+        let raw_len = |bytes: &[u8], to: u32| {
+            let mut b = bytes.to_vec();
+            b[4..8].copy_from_slice(&to.to_le_bytes());
+            b
+        };
+        let said = u32::from_le_bytes(one[4..8].try_into().unwrap());
+        // (case, bytes, words the error must hold)
+        let cases: [(&str, Vec<u8>, &str); 8] = [
+            ("empty", vec![], "cut short"),
+            ("three bytes", vec![1, 2, 3], "cut short"),
+            ("truncated", good[..good.len() / 2].to_vec(), ""),
+            ("rest longer than the part", long, "cut short"),
+            ("not LZ4", vec![0xFF; 40], ""),
+            // Checked before a buffer of that size is made.
+            (
+                "past what a block expands to",
+                raw_len(&one, u32::MAX),
+                "more than LZ4 makes",
+            ),
+            (
+                "raw length short of the block",
+                raw_len(&one, said - 1),
+                "LZ4",
+            ),
+            (
+                "raw length past the block",
+                raw_len(&one, said + 1),
+                "its header says",
+            ),
         ];
-        for (name, bytes) in cases {
-            assert!(decode(&bytes).is_err(), "{name}");
+        for (name, bytes, words) in cases {
+            let e = decode(&bytes).expect_err(name).to_string();
+            assert!(e.contains(words), "{name}: {e}");
         }
     }
 }

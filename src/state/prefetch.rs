@@ -1,7 +1,7 @@
 //! Reading stored results ahead of the fold, on a thread of its own.
 //!
 //! A re-run that reuses most files spends most of its time reading parts back: fetching the
-//! blob, Snappy and postcard decoding it (41% of a no-change re-run's instructions, measured
+//! blob, decompressing and postcard decoding it (41% of a no-change re-run's instructions, measured
 //! with callgrind on the 100 MB benchmark corpus), and folding it in (17%). The fold is in
 //! walk order on one thread, so decoding there serialises the run; here a reader thread
 //! with its own connection decodes the parts of the files `plan` chose to reuse, in walk
