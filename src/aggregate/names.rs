@@ -1265,6 +1265,32 @@ terms = ["China"]
             &[1, 5, 3, 4, 2, 6],
             &[9, 8, 7, 7, 1, 9, 1],
             &[4, 4, 9, 4, 9, 5, 10, 5, 0, 11, 3],
+            // Forward jumps of every length from 1 to 40 over a list already full of days
+            // (a corpus read twice), landing on counted days and between them.
+            &{
+                let mut seq: Vec<u32> = (0..300).step_by(2).collect();
+                let mut day = 0;
+                for jump in 1..=40 {
+                    day += jump;
+                    seq.push(day);
+                    seq.push(0);
+                    seq.push(day);
+                }
+                seq
+            },
+            // A scatter with runs forward: an LCG's days, each followed by a few later ones.
+            &{
+                let mut seq = Vec::new();
+                let mut x = 12345u32;
+                for _ in 0..200 {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    let start = (x >> 16) % 400;
+                    for k in 0..(x >> 8) % 5 {
+                        seq.push(start + k * (x >> 4) % 37);
+                    }
+                }
+                seq
+            },
         ];
         for seq in cases {
             let mut days = Days::default();
