@@ -67,10 +67,12 @@ impl Scratch {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
-        raw: Vec::new(),
-        packed: Vec::new(),
-    });
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            raw: Vec::new(),
+            packed: Vec::new(),
+        })
+    };
 }
 
 /// Encodes a part's document summaries, into a buffer that travels to the writer thread and
