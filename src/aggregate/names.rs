@@ -997,7 +997,6 @@ fn is_squeezed(raw: &str) -> bool {
         && b.last() != Some(&b' ')
 }
 
-/// The words of `raw` joined by single spaces.
 /// `raw`'s words joined by single spaces, written at the end of `out`.
 fn squeeze_spaces_into(raw: &str, out: &mut String) {
     for (k, part) in raw.split_whitespace().enumerate() {
