@@ -42,6 +42,9 @@ time_json() {
     shift 3
     local out err
     out=$(mktemp) err=$(mktemp)
+    # Every tool reads from memory: the host may drop the page cache between runs (a 1 GB
+    # `cat` once read cold in the middle of a run), so the corpus is read again first.
+    cat "$corpus" > /dev/null
     /usr/bin/time -f '%e %M %U %S' -o "$err" "$@" > "$out"
     read -r secs rss user sys < "$err"
     "$PY" - "$tool" "$threads" "$size" "$secs" "$rss" "$user" "$sys" "$out" >> "$RESULTS" <<'EOF'
@@ -102,7 +105,6 @@ EOF
 
 for size in "${SIZES[@]}"; do
     corpus=$BENCH_DIR/corpus-${size}mb.jsonl
-    cat "$corpus" > /dev/null # warm the page cache: every tool reads from memory
     echo "== $size MB: cat" >&2
     time_json "cat > /dev/null" 1 "$size" cat "$corpus"
     for t in $THREADS; do
@@ -170,6 +172,17 @@ for size in sorted({r["size_mb"] for r in rows}):
             print(f"{size} MB: {variant} 1 → 2 threads: {one['seconds'] / two['seconds']:.2f}×")
         if two and 2 in ac:
             print(f"{size} MB: {variant} at {ac[2]['seconds'] / two['seconds']:.0%} of the aho-corasick DFA scan (2 threads)")
+    # What the issue's ratio targets ask in MB/s on this machine, beside the scan that only
+    # parses, lowercases and matches: a ratio target above the scan is out of reach of any
+    # tool that reads the same JSON, whatever it does after.
+    two = {r["tool"]: r for r in rows if r["size_mb"] == size and r["threads"] == 2}
+    scan = two.get("aho-corasick DFA")
+    asks = [(f"{k}× {tool}", k * size / two[tool]["seconds"]) for tool, k in
+            (("spaCy PhraseMatcher", 100), ("FlashText", 15)) if tool in two]
+    if scan and asks:
+        mb = size / scan["seconds"]
+        print(f"{size} MB: targets in MB/s (2 threads): " + ", ".join(f"{a} = {v:,.0f}" for a, v in asks)
+              + f", 75% of the scan = {0.75 * mb:,.0f}, the scan itself = {mb:,.0f}")
     first = {r["threads"]: r for r in rows if r["tool"] == "newstrack" and r["size_mb"] == size}
     for r in rows:
         if r["tool"] == "newstrack re-run" and r["size_mb"] == size and r["threads"] in first:
