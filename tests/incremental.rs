@@ -352,6 +352,8 @@ fn kill_9_mid_run_then_rerun_gives_the_full_report() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_newstrack"))
         .args(["run", "-q", "-j", "1", "-p", "p.toml", "-o", "out", "in"])
         .current_dir(env.dir.path())
+        // Small transactions, so some are committed long before the run ends.
+        .env(newstrack::state::COMMIT_PARTS_ENV, "64")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -230,6 +230,8 @@ fn kill_9_while_a_chunked_file_is_stored_then_rerun_gives_the_full_report() {
         &env,
         &["run", "-q", "-j", "1", "-p", "p.toml", "-o", "out", "in"],
     )
+    // Small transactions, so some are committed long before the big file is done.
+    .env(newstrack::state::COMMIT_PARTS_ENV, "64")
     .stdout(Stdio::null())
     .stderr(Stdio::null())
     .spawn()

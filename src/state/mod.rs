@@ -40,6 +40,7 @@ use crate::pipeline::{FileResult, Loaded, ResultCache};
 
 pub use prepare::Prepared;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub use write::COMMIT_PARTS_ENV;
 
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
 /// does not show (a parser or summary change), or how a part is encoded (`codec.rs`), so

@@ -34,8 +34,23 @@ use super::prepare::{read_rows, Buf, MentionIn, RowIn, SentenceIn};
 use super::{schema, stat, Stat, RACY_NS};
 use crate::ingest::Content;
 
-/// Parts written per transaction at most.
-const COMMIT_PARTS: usize = 64;
+/// Parts written per transaction at most. A part is a 1 MB chunk of a large file or a whole
+/// small file, so the byte budget below is what ends a transaction of large files; this one
+/// ends a transaction of many small ones. Each commit is followed by a checkpoint, two
+/// `fsync`s: at 64 parts, a folder of 104,675 one-article files (100 MB) made 1,636 commits,
+/// and the run took 6.2 s against 1.5 s for the same articles as one JSONL file.
+const COMMIT_PARTS: usize = 4096;
+/// Environment variable overriding `COMMIT_PARTS`, for tests (a run killed after its first
+/// commits) and tuning.
+pub const COMMIT_PARTS_ENV: &str = "NEWSTRACK_COMMIT_PARTS";
+
+fn commit_parts() -> usize {
+    std::env::var(COMMIT_PARTS_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(COMMIT_PARTS)
+}
 /// Encoded result bytes written per transaction at most (the analyst rows come on top): a
 /// transaction's pages live in SQLite's cache and WAL until the commit.
 const COMMIT_BYTES: usize = 16 << 20;
@@ -277,6 +292,8 @@ struct Sink {
     /// Parts and encoded bytes written in the open transaction.
     tx_parts: usize,
     tx_bytes: usize,
+    /// Parts that end a transaction (`COMMIT_PARTS`).
+    commit_parts: usize,
     /// The id of the next document (ids are given here, so documents go in many at a time).
     next_doc: i64,
     documents: Insert,
@@ -320,6 +337,7 @@ impl Sink {
             writing: None,
             tx_parts: 0,
             tx_bytes: 0,
+            commit_parts: commit_parts(),
             next_doc,
             documents: Insert::new(
                 "documents(id, path, record, doc, title, date, date_source, \
@@ -588,7 +606,7 @@ impl Sink {
     fn part_written(&mut self, bytes: usize) -> rusqlite::Result<()> {
         self.tx_parts += 1;
         self.tx_bytes += bytes;
-        if self.tx_parts >= COMMIT_PARTS || self.tx_bytes >= COMMIT_BYTES {
+        if self.tx_parts >= self.commit_parts || self.tx_bytes >= COMMIT_BYTES {
             self.commit()?;
             // What SQLite's automatic checkpoint would do here; it is off on this connection
             // so that the last commits of a run leave theirs to `complete`, after the run
