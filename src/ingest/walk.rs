@@ -159,7 +159,7 @@ pub fn collect_filtered(roots: &[PathBuf], filter: &Filter) -> Collected {
     out
 }
 
-fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
+fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, seen: &mut HashSet<FileKey>) {
     let mut it = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -240,7 +240,7 @@ fn is_folder_doc(name: &str) -> bool {
     )
 }
 
-fn consider_file(path: &Path, display: String, out: &mut Collected, seen: &mut HashSet<PathBuf>) {
+fn consider_file(path: &Path, display: String, out: &mut Collected, seen: &mut HashSet<FileKey>) {
     if Format::from_path(path).is_none() {
         let reason = match path.extension() {
             Some(ext) => format!(
@@ -255,12 +255,35 @@ fn consider_file(path: &Path, display: String, out: &mut Collected, seen: &mut H
         });
         return;
     }
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if seen.insert(key) {
+    if seen.insert(FileKey::of(path)) {
         out.files.push(InputFile {
             path: path.to_path_buf(),
             display,
         });
+    }
+}
+
+/// What tells one file from another however it is named (through two roots, a symbolic
+/// link or a hard link): its device and inode on Unix, its canonical path elsewhere. One
+/// `stat` per file: the canonical path took `getcwd` and a `readlink` per path component,
+/// the walk's largest cost on a folder of small files.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum FileKey {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileKey {
+    fn of(path: &Path) -> FileKey {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::metadata(path) {
+                return FileKey::Inode(m.dev(), m.ino());
+            }
+        }
+        FileKey::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
     }
 }
 
@@ -486,9 +509,10 @@ mod tests {
         std::os::unix::fs::symlink(&root, root.join("sub/loop")).unwrap();
         std::os::unix::fs::symlink(root.join("a.txt"), root.join("z-link.txt")).unwrap();
         std::os::unix::fs::symlink(root.join("gone.txt"), root.join("broken.txt")).unwrap();
+        std::fs::hard_link(root.join("b.md"), root.join("y-hard.md")).unwrap();
         let c = collect(&[root.clone(), root.clone()]);
         let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
-        // z-link.txt is a.txt again: read once.
+        // z-link.txt is a.txt again, y-hard.md is b.md again: each read once.
         assert_eq!(
             files,
             [
