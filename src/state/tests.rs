@@ -701,3 +701,45 @@ fn indexes_are_completed_after_the_run_is_recorded() {
         }
     }
 }
+
+#[test]
+fn gathered_parts_keep_their_place_among_other_messages() {
+    // Small parts are gathered and sent together; a message between them (here a file's
+    // rows dropped, as when its stored result is found damaged) must still come after the
+    // parts sent before it and before those sent after it.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let pl = pipeline();
+    let files: Vec<InputFile> = ["a", "b", "c"]
+        .iter()
+        .map(|n| jsonl(dir.path(), &format!("{n}.jsonl"), 3))
+        .collect();
+    let mut parts: Vec<FileResult> = files
+        .iter()
+        .map(|f| parts_of(&pl, f, 1).remove(0))
+        .collect();
+    let mut st = State::open(&db, &pl, false).unwrap();
+    let mut cache = Cache::new(&mut st);
+    cache.plan(&files);
+    cache.store(&files[0], &mut parts[0], true);
+    cache.store(&files[1], &mut parts[1], true);
+    st.writer()
+        .unwrap()
+        .send(write::Msg::Drop("in/a.jsonl".into()));
+    Cache::new(&mut st).store(&files[2], &mut parts[2], true);
+    st.commit();
+    let cases = [
+        (
+            "SELECT group_concat(path) FROM (SELECT path FROM files ORDER BY path)",
+            "in/b.jsonl,in/c.jsonl",
+        ),
+        (
+            "SELECT group_concat(DISTINCT path) FROM (SELECT path FROM documents ORDER BY path)",
+            "in/b.jsonl,in/c.jsonl",
+        ),
+    ];
+    for (sql, want) in cases {
+        let got: String = st.conn.query_row(sql, [], |r| r.get(0)).unwrap();
+        assert_eq!(got, want, "{sql}");
+    }
+}

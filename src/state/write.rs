@@ -54,7 +54,8 @@ fn commit_parts() -> usize {
 /// Encoded result bytes written per transaction at most (the analyst rows come on top): a
 /// transaction's pages live in SQLite's cache and WAL until the commit.
 const COMMIT_BYTES: usize = 16 << 20;
-/// Parts queued for the writer at most (each about a megabyte: one 1 MB chunk's results).
+/// Messages queued for the writer at most (a part of about a megabyte, one 1 MB chunk's
+/// results, or the gathered parts of small files).
 /// The checkpoint after each commit waits on two `fsync`s, about a quarter of a second on a
 /// laptop disk, in which two workers fold five or six parts: with room for fewer, the fold
 /// and then the workers stopped at every commit (1 GB, 2 threads: 2 → 8 parts took the run
@@ -88,6 +89,8 @@ pub(super) struct PartMsg {
 
 pub(super) enum Msg {
     Part(Box<PartMsg>),
+    /// Consecutive parts sent as one message (`Writer::send` gathers them).
+    Parts(Vec<PartMsg>),
     /// Delete a file's rows (its stored result turned out to be damaged).
     Drop(String),
     /// Commit now (and say so, when asked).
@@ -131,12 +134,22 @@ pub(super) struct RunInfo {
     pub restat: Vec<(String, Stat)>,
 }
 
+/// Parts gathered into one message until they hold this many bytes (result and rows)...
+const GATHER_BYTES: usize = 256 << 10;
+/// ...or are this many. A 1 MB chunk of a large file is a message of its own, as before;
+/// the parts of small files travel together: one message, and one wake-up of the writer,
+/// per part cost a futex call and a context switch on each side for every file.
+const GATHER_PARTS: usize = 256;
+
 /// The run's handle on its writer thread.
 pub(super) struct Writer {
     tx: Option<SyncSender<Msg>>,
     handle: Option<JoinHandle<Option<Failure>>>,
     failed: Arc<AtomicBool>,
     finished: bool,
+    /// Parts not sent yet, and their bytes.
+    gathered: Vec<PartMsg>,
+    gathered_bytes: usize,
 }
 
 impl Writer {
@@ -155,6 +168,8 @@ impl Writer {
             handle: Some(handle),
             failed,
             finished: false,
+            gathered: Vec::new(),
+            gathered_bytes: 0,
         })
     }
 
@@ -163,11 +178,40 @@ impl Writer {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// Queues `msg`, waiting while the queue is full.
+    /// Queues `msg`, waiting while the queue is full. Parts are gathered and sent together
+    /// (in order: any other message sends the gathered parts first).
     pub fn send(&mut self, msg: Msg) {
         if self.failed() || self.finished {
             return;
         }
+        if let Msg::Part(p) = msg {
+            self.gathered_bytes += p.blob.as_ref().map_or(0, |b| b.0.len()) + p.rows.0.len();
+            self.gathered.push(*p);
+            if self.gathered_bytes >= GATHER_BYTES || self.gathered.len() >= GATHER_PARTS {
+                self.send_gathered();
+            }
+            return;
+        }
+        self.send_gathered();
+        self.queue(msg);
+    }
+
+    fn send_gathered(&mut self) {
+        self.gathered_bytes = 0;
+        match self.gathered.len() {
+            0 => {}
+            1 => {
+                let p = self.gathered.pop().expect("one part");
+                self.queue(Msg::Part(Box::new(p)));
+            }
+            _ => {
+                let parts = std::mem::take(&mut self.gathered);
+                self.queue(Msg::Parts(parts));
+            }
+        }
+    }
+
+    fn queue(&mut self, msg: Msg) {
         if let Some(tx) = &self.tx {
             // A closed queue means the thread is gone; `join` says why.
             let _ = tx.send(msg);
@@ -370,6 +414,14 @@ impl Sink {
                 Msg::Part(p) => {
                     if let Err(e) = self.store_part(*p) {
                         failure = fail(self, WRITING, e);
+                    }
+                }
+                Msg::Parts(parts) => {
+                    for p in parts {
+                        if let Err(e) = self.store_part(p) {
+                            failure = fail(self, WRITING, e);
+                            break;
+                        }
                     }
                 }
                 Msg::Drop(path) => {
