@@ -26,8 +26,15 @@ use rusqlite::{Connection, OptionalExtension};
 use super::codec;
 use crate::pipeline::FileResult;
 
-/// Decoded parts waiting for the fold at most.
+/// Messages waiting for the fold at most.
 const QUEUE: usize = 4;
+/// Parts read ahead are sent together until they hold this many documents or number
+/// `GATHER_PARTS`: a part of a large file (a 1 MB chunk, about a thousand documents) goes
+/// alone, as before, while the parts of small files (one article each) travel in batches.
+/// One message per part woke the fold once per file, and a re-run of a folder of 104,675
+/// small files then spent half its time with neither thread busy.
+const GATHER_DOCS: usize = 256;
+const GATHER_PARTS: usize = 64;
 
 /// Reads part `part` of `path`'s stored result and decodes it.
 pub fn read_part(conn: &Connection, path: &str, part: u32) -> Result<FileResult, String> {
@@ -57,7 +64,9 @@ pub struct Prefetch {
     files: Arc<[(String, u32)]>,
     /// How many of `files` the fold has taken.
     taken: usize,
-    rx: Option<Receiver<Msg>>,
+    rx: Option<Receiver<Vec<Msg>>>,
+    /// Received and not handed over yet, in order.
+    ready: std::collections::VecDeque<Msg>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -71,27 +80,40 @@ impl Prefetch {
         let handle = std::thread::Builder::new()
             .name("newstrack-prefetch".into())
             .spawn(move || {
+                let mut batch = Vec::new();
+                let mut docs = 0;
                 for (path, parts) in list.iter() {
                     for part in 0..*parts {
                         let msg = match read_part(&conn, path, part) {
-                            Ok(r) => Msg::Part(r),
+                            Ok(r) => {
+                                docs += r.docs.len();
+                                Msg::Part(r)
+                            }
                             Err(e) => Msg::Failed(e),
                         };
                         let failed = matches!(msg, Msg::Failed(_));
-                        if tx.send(msg).is_err() {
-                            // The fold stopped taking parts: nothing left to do.
-                            return;
+                        batch.push(msg);
+                        if docs >= GATHER_DOCS || batch.len() >= GATHER_PARTS {
+                            docs = 0;
+                            if tx.send(std::mem::take(&mut batch)).is_err() {
+                                // The fold stopped taking parts: nothing left to do.
+                                return;
+                            }
                         }
                         if failed {
                             break;
                         }
                     }
                 }
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
             })?;
         Ok(Prefetch {
             files,
             taken: 0,
             rx: Some(rx),
+            ready: std::collections::VecDeque::new(),
             handle: Some(handle),
         })
     }
@@ -107,19 +129,27 @@ impl Prefetch {
         let Some(rx) = &self.rx else {
             return (0, Err("the state's reader was stopped".into()));
         };
+        let ready = &mut self.ready;
         let Some(&(_, parts)) = self.files.get(self.taken) else {
             return (0, Err("no stored result was read ahead for it".into()));
         };
         self.taken += 1;
         let mut n = 0;
         while n < parts {
-            match rx.recv() {
-                Ok(Msg::Part(r)) => {
+            if ready.is_empty() {
+                match rx.recv() {
+                    Ok(batch) => ready.extend(batch),
+                    Err(_) => return (n, Err("the state's reader stopped".into())),
+                }
+            }
+            match ready.pop_front() {
+                Some(Msg::Part(r)) => {
                     n += 1;
                     fold(r, n == parts);
                 }
-                Ok(Msg::Failed(why)) => return (n, Err(why)),
-                Err(_) => return (n, Err("the state's reader stopped".into())),
+                Some(Msg::Failed(why)) => return (n, Err(why)),
+                // A batch is never empty; receive the next one.
+                None => {}
             }
         }
         (n, Ok(()))
@@ -129,6 +159,7 @@ impl Prefetch {
     pub fn stop(&mut self) {
         // A reader blocked on the full queue wakes up with an error and returns.
         drop(self.rx.take());
+        self.ready.clear();
         if let Some(h) = self.handle.take() {
             // It holds nothing that outlives it; a panic there has nothing to report that
             // the fold did not see as a closed queue.

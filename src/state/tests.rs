@@ -434,11 +434,42 @@ fn the_reader_hands_over_each_file_in_order_errors_included() {
 }
 
 #[test]
+fn parts_read_ahead_in_batches_come_out_in_order_errors_included() {
+    // Enough files that the reader's batches split files' parts between them, with a
+    // damaged file in the middle of a batch: every later file still comes whole.
+    let dir = tempfile::tempdir().unwrap();
+    let (files, stored, db) = stored_then_damaged(dir.path());
+    let (a, b) = (&files[0].display, &files[1].display);
+    let mut list: Vec<(String, u32)> = Vec::new();
+    for i in 0..150 {
+        list.push((b.clone(), 2));
+        if i == 70 {
+            list.push((a.clone(), 3));
+        }
+    }
+    let mut p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list.clone()).unwrap();
+    for (k, (path, _)) in list.iter().enumerate() {
+        assert!(p.is_next(path), "file {k}");
+        let mut got = Vec::new();
+        let (n, res) = p.take(&mut |r, last| got.push((r, last)));
+        if path == a {
+            assert_eq!((n, res.is_err()), (1, true), "file {k}");
+            assert_eq!(got, [(stored[0][0].clone(), false)], "file {k}");
+        } else {
+            assert_eq!((n, res), (2, Ok(())), "file {k}");
+            let want = [(stored[1][0].clone(), false), (stored[1][1].clone(), true)];
+            assert_eq!(got, want, "file {k}");
+        }
+    }
+    assert!(!p.is_next(b));
+}
+
+#[test]
 fn a_reader_stopped_with_its_queue_full_returns() {
     let dir = tempfile::tempdir().unwrap();
     let (files, _, db) = stored_then_damaged(dir.path());
-    // More parts than the queue holds, none taken: the reader waits on the queue.
-    let list: Vec<(String, u32)> = (0..4)
+    // More parts than the queue holds (in batches), none taken: the reader waits on it.
+    let list: Vec<(String, u32)> = (0..600)
         .flat_map(|_| files.iter().take(2))
         .map(|f| (f.display.clone(), 1))
         .collect();
