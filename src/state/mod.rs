@@ -25,7 +25,7 @@ mod prepare;
 mod schema;
 mod write;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -371,9 +371,9 @@ impl State {
             conn,
             path: path.to_path_buf(),
             run_id,
-            known: HashMap::new(),
-            present: HashSet::new(),
-            stats: HashMap::new(),
+            known: HashMap::default(),
+            present: HashSet::default(),
+            stats: HashMap::default(),
             writer: None,
             prefetch: None,
             entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
