@@ -131,7 +131,9 @@ pub fn collect(roots: &[PathBuf]) -> Collected {
 /// [`collect`] with the pipeline's include and exclude globs.
 pub fn collect_filtered(roots: &[PathBuf], filter: &Filter) -> Collected {
     let mut out = Collected::default();
-    let mut seen = HashSet::new();
+    // A file can be named twice only through a second root or a followed symbolic link;
+    // without either, nothing needs telling apart (and each file costs no `stat`).
+    let mut linked = roots.len() > 1;
     for root in roots {
         let root_display = display_of(root, Path::new(""));
         match std::fs::metadata(root) {
@@ -143,13 +145,20 @@ pub fn collect_filtered(roots: &[PathBuf], filter: &Filter) -> Collected {
                 path: root_display,
                 reason: e.to_string(),
             }),
-            Ok(m) if m.is_dir() => walk_dir(root, filter, &mut out, &mut seen),
-            Ok(m) if m.is_file() => consider_file(root, root_display, &mut out, &mut seen),
+            Ok(m) if m.is_dir() => walk_dir(root, filter, &mut out, &mut linked),
+            Ok(m) if m.is_file() => consider_file(root, root_display, &mut out),
             Ok(_) => out.skipped.push(Skipped {
                 path: root_display,
                 reason: "not a regular file or directory".into(),
             }),
         }
+    }
+    if linked {
+        // In walk order: the first naming wins.
+        let mut seen = HashSet::new();
+        out.files.retain(|f| {
+            seen.insert(std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()))
+        });
     }
     out.files.sort_by(|a, b| a.display.cmp(&b.display));
     for list in [&mut out.skipped, &mut out.failed] {
@@ -159,7 +168,8 @@ pub fn collect_filtered(roots: &[PathBuf], filter: &Filter) -> Collected {
     out
 }
 
-fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, seen: &mut HashSet<FileKey>) {
+/// Walks one root; sets `linked` when it follows a symbolic link.
+fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, linked: &mut bool) {
     let mut it = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -186,6 +196,7 @@ fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, seen: &mut HashSe
         if entry.depth() == 0 {
             continue;
         }
+        *linked |= entry.path_is_symlink();
         let display = display_under(root, entry.path());
         let hidden = entry.file_name().to_string_lossy().starts_with('.');
         let kind = entry.file_type();
@@ -219,7 +230,7 @@ fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, seen: &mut HashSe
                     path: display,
                     reason,
                 }),
-                None => consider_file(entry.path(), display, out, seen),
+                None => consider_file(entry.path(), display, out),
             }
         } else {
             out.skipped.push(Skipped {
@@ -240,7 +251,7 @@ fn is_folder_doc(name: &str) -> bool {
     )
 }
 
-fn consider_file(path: &Path, display: String, out: &mut Collected, seen: &mut HashSet<FileKey>) {
+fn consider_file(path: &Path, display: String, out: &mut Collected) {
     if Format::from_path(path).is_none() {
         let reason = match path.extension() {
             Some(ext) => format!(
@@ -255,36 +266,10 @@ fn consider_file(path: &Path, display: String, out: &mut Collected, seen: &mut H
         });
         return;
     }
-    if seen.insert(FileKey::of(path)) {
-        out.files.push(InputFile {
-            path: path.to_path_buf(),
-            display,
-        });
-    }
-}
-
-/// What tells one file from another however it is named (through two roots, a symbolic
-/// link or a hard link): its device and inode on Unix, its canonical path elsewhere. One
-/// `stat` per file: the canonical path took `getcwd` and a `readlink` per path component,
-/// the walk's largest cost on a folder of small files.
-#[derive(Debug, PartialEq, Eq, Hash)]
-enum FileKey {
-    #[cfg(unix)]
-    Inode(u64, u64),
-    Path(PathBuf),
-}
-
-impl FileKey {
-    fn of(path: &Path) -> FileKey {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            if let Ok(m) = std::fs::metadata(path) {
-                return FileKey::Inode(m.dev(), m.ino());
-            }
-        }
-        FileKey::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
-    }
+    out.files.push(InputFile {
+        path: path.to_path_buf(),
+        display,
+    });
 }
 
 /// `root` as the user wrote it, joined with `rel`, `/`-separated.
@@ -509,22 +494,33 @@ mod tests {
         std::os::unix::fs::symlink(&root, root.join("sub/loop")).unwrap();
         std::os::unix::fs::symlink(root.join("a.txt"), root.join("z-link.txt")).unwrap();
         std::os::unix::fs::symlink(root.join("gone.txt"), root.join("broken.txt")).unwrap();
-        std::fs::hard_link(root.join("b.md"), root.join("y-hard.md")).unwrap();
+        // A folder outside the root, linked in twice.
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("x.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("l1")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("l2")).unwrap();
+        // z-link.txt is a.txt again, l2/x.txt is l1/x.txt: each read once, whether the
+        // root is named once or twice.
+        for roots in [vec![root.clone()], vec![root.clone(), root.clone()]] {
+            let c = collect(&roots);
+            let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
+            assert_eq!(
+                files,
+                [
+                    "a.txt",
+                    "b.md",
+                    "e.html",
+                    "f.HTM",
+                    "g.sgm",
+                    "l1/x.txt",
+                    "sub/c.json",
+                    "sub/d.jsonl"
+                ],
+                "{} roots",
+                roots.len()
+            );
+        }
         let c = collect(&[root.clone(), root.clone()]);
-        let files: Vec<_> = c.files.iter().map(|f| rel(&root, &f.display)).collect();
-        // z-link.txt is a.txt again, y-hard.md is b.md again: each read once.
-        assert_eq!(
-            files,
-            [
-                "a.txt",
-                "b.md",
-                "e.html",
-                "f.HTM",
-                "g.sgm",
-                "sub/c.json",
-                "sub/d.jsonl"
-            ]
-        );
         let failed: Vec<_> = c
             .failed
             .iter()
