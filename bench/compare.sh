@@ -7,7 +7,9 @@
 #
 # Environment: PEERS_MAX_MB (default 100): spaCy and FlashText run on sizes up to this only
 # (spaCy does about 1 MB/s); THREADS (default "1 2"); BENCH_DIR (default bench/data);
-# PIPELINE (default pipelines/trade-1987.toml). Not part of .ci/run.
+# PIPELINE (default pipelines/trade-1987.toml); FOLDER_MB (default 100, 0 for none): the
+# first that many MB of articles also as a folder of one .txt file per article, the way
+# users drop articles into folders. Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,7 @@ PEERS_MAX_MB=${PEERS_MAX_MB:-100}
 THREADS=${THREADS:-"1 2"}
 BENCH_DIR=${BENCH_DIR:-bench/data}
 PIPELINE=${PIPELINE:-pipelines/trade-1987.toml}
+FOLDER_MB=${FOLDER_MB:-100}
 VENV=$BENCH_DIR/venv
 RESULTS=$BENCH_DIR/results.jsonl
 mkdir -p "$BENCH_DIR"
@@ -35,6 +38,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY=$VENV/bin/python
 
+# warm PATH: reads a file, or every file of a folder, into the page cache.
+warm() {
+    if [ -d "$1" ]; then
+        find "$1" -type f -print0 | xargs -0 cat > /dev/null
+    else
+        cat "$1" > /dev/null
+    fi
+}
+
 # time_json TOOL THREADS SIZE CMD...: runs CMD under /usr/bin/time, records wall seconds and
 # peak RSS (plus the tool's own JSON line when it prints one) into $RESULTS.
 time_json() {
@@ -44,7 +56,7 @@ time_json() {
     out=$(mktemp) err=$(mktemp)
     # Every tool reads from memory: the host may drop the page cache between runs (a 1 GB
     # `cat` once read cold in the middle of a run), so the corpus is read again first.
-    cat "$corpus" > /dev/null
+    warm "$corpus"
     /usr/bin/time -f '%e %M %U %S' -o "$err" "$@" > "$out"
     read -r secs rss user sys < "$err"
     "$PY" - "$tool" "$threads" "$size" "$secs" "$rss" "$user" "$sys" "$out" >> "$RESULTS" <<'EOF'
@@ -140,6 +152,52 @@ for size in "${SIZES[@]}"; do
     fi
 done
 
+# The same articles as a folder of one-article .txt files (front matter: title, date):
+# every file is a unit of work, a stat, an open and a row in the state, where the JSONL
+# corpus has one file in 1 MB chunks.
+if [ "$FOLDER_MB" -gt 0 ]; then
+    corpus=$BENCH_DIR/folder-${FOLDER_MB}mb
+    source=$BENCH_DIR/corpus-${FOLDER_MB}mb.jsonl
+    if [ ! -d "$corpus" ]; then
+        [ -s "$source" ] || "$GEN" --out "$source" --mb "$FOLDER_MB" >&2
+        echo "== writing $corpus (one file per article of $source)" >&2
+        rm -rf "$corpus.tmp"
+        "$PY" - "$source" "$corpus.tmp" <<'EOF'
+import json, os, sys
+source, out = sys.argv[1:]
+with open(source) as f:
+    for n, line in enumerate(f):
+        r = json.loads(line)
+        d = os.path.join(out, f"d{n // 1000:04d}")
+        if n % 1000 == 0:
+            os.makedirs(d, exist_ok=True)
+        title = " ".join(r.get("title", "").split())
+        with open(os.path.join(d, f"a{n:07d}.txt"), "w") as o:
+            o.write(f"---\ntitle: {title}\ndate: {r['date']}\n---\n{r['text']}")
+EOF
+        mv "$corpus.tmp" "$corpus"
+    fi
+    label="$FOLDER_MB MB as files"
+    echo "== $label: cat" >&2
+    time_json "cat every file" 1 "$FOLDER_MB" sh -c "find '$corpus' -type f -print0 | xargs -0 cat > /dev/null"
+    for t in $THREADS; do
+        for variant in newstrack "newstrack --no-state"; do
+            echo "== $label: $variant, $t threads" >&2
+            out=$BENCH_DIR/report-folder-$t
+            rm -rf "$out"
+            extra=()
+            [ "$variant" = newstrack ] || extra=(--no-state)
+            time_json "$variant, folder" "$t" "$FOLDER_MB" "$NT" run -q -p "$PIPELINE" --threads "$t" "${extra[@]}" -o "$out" "$corpus"
+            add_counts "$out"
+            if [ "$variant" = newstrack ]; then
+                echo "== $label: newstrack re-run, nothing changed, $t threads" >&2
+                time_json "newstrack re-run, folder" "$t" "$FOLDER_MB" "$NT" run -q -p "$PIPELINE" --threads "$t" -o "$out" "$corpus"
+                add_counts "$out"
+            fi
+        done
+    done
+fi
+
 "$PY" - "$RESULTS" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -189,6 +247,12 @@ for size in sorted({r["size_mb"] for r in rows}):
             f = first[r["threads"]]
             print(f"{size} MB: a re-run with nothing changed, {r['threads']} thread(s): {r['seconds']:.2f} s, "
                   f"{r['seconds'] / f['seconds']:.0%} of the first run's {f['seconds']:.2f} s")
+    for variant in ("newstrack", "newstrack re-run", "newstrack --no-state"):
+        v = {r["threads"]: r for r in rows if r["tool"] == variant and r["size_mb"] == size}
+        f = {r["threads"]: r for r in rows if r["tool"] == variant + ", folder" and r["size_mb"] == size}
+        for t in sorted(set(v) & set(f)):
+            print(f"{size} MB as one file per article: {variant}, {t} thread(s): {f[t]['seconds']:.2f} s, "
+                  f"{f[t]['seconds'] / v[t]['seconds']:.2f}× the time of the JSONL file")
 print()
 print("load average during the run:", open("/proc/loadavg").read().split()[:3])
 EOF
