@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::ingest::{clean, walk::InputFile, Content, Format};
@@ -252,6 +252,8 @@ pub fn run_units<W, R, P, C>(
         content,
     });
     let wake = Condvar::new();
+    // Threads waiting on `wake` for the window to move.
+    let waiting = AtomicUsize::new(0);
     let consumed = AtomicU64::new(0);
     let reorder = Mutex::new(Reorder {
         pending: BTreeMap::new(),
@@ -278,14 +280,24 @@ pub fn run_units<W, R, P, C>(
         loop {
             let (seq, unit) = {
                 let mut p = planner.lock().unwrap_or_else(PoisonError::into_inner);
-                while p.seq >= consumed.load(Ordering::Acquire) + WINDOW {
+                while p.seq >= consumed.load(Ordering::SeqCst) + WINDOW {
                     if aborted.load(Ordering::Acquire) {
                         return;
+                    }
+                    // Counted, then the window checked again, before waiting: a thread that
+                    // moves the window before the count sees the window moved here; one that
+                    // moves it after sees the count and wakes this one (all `SeqCst`). The
+                    // wait's timeout bounds what a missed wake-up would cost.
+                    waiting.fetch_add(1, Ordering::SeqCst);
+                    if p.seq < consumed.load(Ordering::SeqCst) + WINDOW {
+                        waiting.fetch_sub(1, Ordering::SeqCst);
+                        break;
                     }
                     p = wake
                         .wait_timeout(p, std::time::Duration::from_millis(100))
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;
+                    waiting.fetch_sub(1, Ordering::SeqCst);
                 }
                 if aborted.load(Ordering::Acquire) {
                     return;
@@ -317,9 +329,13 @@ pub fn run_units<W, R, P, C>(
             // fetch_max, not store: another thread may have consumed further and published a
             // larger count since this one read `done`; storing the older value would move
             // the window back and, with every thread then waiting, hang the run.
-            consumed.fetch_max(done, Ordering::AcqRel);
-            let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
-            wake.notify_all();
+            consumed.fetch_max(done, Ordering::SeqCst);
+            // Waking wakes no one most of the time, and costs a system call even then (one
+            // per unit, on a folder of small files one per file): only when someone waits.
+            if waiting.load(Ordering::SeqCst) > 0 {
+                let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
+                wake.notify_all();
+            }
         }
     });
 }
