@@ -115,30 +115,35 @@ open(results, "w").write("".join(json.dumps(r) + "\n" for r in rows))
 EOF
 }
 
+# time_newstrack LABEL TAG SIZE THREADS OUT: newstrack on $corpus as users run it (the
+# incremental state written to the out folder, a fresh one each time, or the state of the
+# last benchmark would be reused); then again into the same folder with nothing changed, as
+# users re-run it (every stored result reused, nothing analysed again, the reports written
+# anew); and with --no-state (reports only). TAG is appended to the tool's name.
+time_newstrack() {
+    local label=$1 tag=$2 size=$3 t=$4 out=$5
+    local variant extra
+    for variant in newstrack "newstrack --no-state"; do
+        echo "== $label: $variant, $t threads" >&2
+        rm -rf "$out"
+        extra=()
+        [ "$variant" = newstrack ] || extra=(--no-state)
+        time_json "$variant$tag" "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" "${extra[@]}" -o "$out" "$corpus"
+        add_counts "$out"
+        if [ "$variant" = newstrack ]; then
+            echo "== $label: newstrack re-run, nothing changed, $t threads" >&2
+            time_json "newstrack re-run$tag" "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" -o "$out" "$corpus"
+            add_counts "$out"
+        fi
+    done
+}
+
 for size in "${SIZES[@]}"; do
     corpus=$BENCH_DIR/corpus-${size}mb.jsonl
     echo "== $size MB: cat" >&2
     time_json "cat > /dev/null" 1 "$size" cat "$corpus"
     for t in $THREADS; do
-        # Twice: as users run it (the incremental state is written to the out folder; a
-        # fresh folder each time, or the state of the last benchmark would be reused), and
-        # with --no-state (reports only).
-        for variant in newstrack "newstrack --no-state"; do
-            echo "== $size MB: $variant, $t threads" >&2
-            out=$BENCH_DIR/report-$size-$t
-            rm -rf "$out"
-            extra=()
-            [ "$variant" = newstrack ] || extra=(--no-state)
-            time_json "$variant" "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" "${extra[@]}" -o "$out" "$corpus"
-            add_counts "$out"
-            if [ "$variant" = newstrack ]; then
-                # And again into the same folder, as users re-run it: every stored result is
-                # reused, nothing is analysed again, and the reports are written anew.
-                echo "== $size MB: newstrack re-run, nothing changed, $t threads" >&2
-                time_json "newstrack re-run" "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" -o "$out" "$corpus"
-                add_counts "$out"
-            fi
-        done
+        time_newstrack "$size MB" "" "$size" "$t" "$BENCH_DIR/report-$size-$t"
         echo "== $size MB: aho-corasick DFA, $t threads" >&2
         time_json "aho-corasick DFA" "$t" "$size" "$AC" --phrases "$PHRASES" --threads "$t" "$corpus"
     done
@@ -181,20 +186,7 @@ EOF
     echo "== $label: cat" >&2
     time_json "cat every file" 1 "$FOLDER_MB" sh -c "find '$corpus' -type f -print0 | xargs -0 cat > /dev/null"
     for t in $THREADS; do
-        for variant in newstrack "newstrack --no-state"; do
-            echo "== $label: $variant, $t threads" >&2
-            out=$BENCH_DIR/report-folder-$t
-            rm -rf "$out"
-            extra=()
-            [ "$variant" = newstrack ] || extra=(--no-state)
-            time_json "$variant, folder" "$t" "$FOLDER_MB" "$NT" run -q -p "$PIPELINE" --threads "$t" "${extra[@]}" -o "$out" "$corpus"
-            add_counts "$out"
-            if [ "$variant" = newstrack ]; then
-                echo "== $label: newstrack re-run, nothing changed, $t threads" >&2
-                time_json "newstrack re-run, folder" "$t" "$FOLDER_MB" "$NT" run -q -p "$PIPELINE" --threads "$t" -o "$out" "$corpus"
-                add_counts "$out"
-            fi
-        done
+        time_newstrack "$label" ", folder" "$FOLDER_MB" "$t" "$BENCH_DIR/report-folder-$t"
     done
 fi
 

@@ -18,3 +18,4 @@ pub mod simd;
 pub mod spill;
 pub mod state;
 pub mod tag;
+pub mod tuning;

@@ -212,11 +212,7 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 }
 
 fn chunk_size() -> usize {
-    std::env::var(CHUNK_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(CHUNK_BYTES)
+    crate::tuning::count_or(CHUNK_ENV, CHUNK_BYTES)
 }
 
 struct Reorder<R, C> {

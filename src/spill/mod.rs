@@ -43,11 +43,7 @@ const STAGING: &str = ".newstrack-spilling-";
 
 /// The in-memory row budget: `NEWSTRACK_SPILL_BYTES` when set to a positive number.
 pub fn spill_limit() -> usize {
-    std::env::var(SPILL_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(SPILL_BYTES)
+    crate::tuning::count_or(SPILL_ENV, SPILL_BYTES)
 }
 
 /// Why temporary files could not be used. Each names the path and says how to fix it. The

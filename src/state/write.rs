@@ -44,13 +44,6 @@ const COMMIT_PARTS: usize = 4096;
 /// commits) and tuning.
 pub const COMMIT_PARTS_ENV: &str = "NEWSTRACK_COMMIT_PARTS";
 
-fn commit_parts() -> usize {
-    std::env::var(COMMIT_PARTS_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(COMMIT_PARTS)
-}
 /// Encoded result bytes written per transaction at most (the analyst rows come on top): a
 /// transaction's pages live in SQLite's cache and WAL until the commit.
 const COMMIT_BYTES: usize = 16 << 20;
@@ -381,7 +374,7 @@ impl Sink {
             writing: None,
             tx_parts: 0,
             tx_bytes: 0,
-            commit_parts: commit_parts(),
+            commit_parts: crate::tuning::count_or(COMMIT_PARTS_ENV, COMMIT_PARTS),
             next_doc,
             documents: Insert::new(
                 "documents(id, path, record, doc, title, date, date_source, \
