@@ -5,9 +5,10 @@
 //! their lines), the reorder window that bounds memory (results are consumed as soon as all
 //! earlier ones are, and no thread runs more than `WINDOW` units ahead of the consumer) and
 //! the per-thread worker state, which lives for the whole run so caches stay warm. There are
-//! no batch barriers: a thread that finishes a unit takes the next one, and whoever completes
-//! the oldest outstanding unit consumes everything that is ready. Knows nothing of articles,
-//! tagging or aggregates: the caller's closures do that.
+//! no batch barriers: a thread that finishes a unit leaves its result and takes the next
+//! one; if no thread is consuming, it first consumes everything that is ready, in order,
+//! while the others go on. Knows nothing of articles, tagging or aggregates: the caller's
+//! closures do that.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -215,10 +216,13 @@ fn chunk_size() -> usize {
     crate::tuning::count_or(CHUNK_ENV, CHUNK_BYTES)
 }
 
-struct Reorder<R, C> {
+/// Results waiting for their turn, and whether a thread is folding them.
+struct Reorder<R> {
     pending: BTreeMap<u64, R>,
+    /// The next result to consume.
     next: u64,
-    consume: C,
+    /// A thread is consuming: the others leave their results here and go on.
+    folding: bool,
     /// `consume` asked to stop.
     stopped: bool,
 }
@@ -254,9 +258,11 @@ pub fn run_units<W, R, P, C>(
     let reorder = Mutex::new(Reorder {
         pending: BTreeMap::new(),
         next: 0,
-        consume,
+        folding: false,
         stopped: false,
     });
+    // Taken only by the thread that folds (`Reorder::folding`), so never waited for.
+    let consume = Mutex::new(consume);
     // Set when a thread dies of a panic (a bug: units catch their own), so the others stop
     // waiting for a result that will never come and the panic reaches the caller; also set
     // when `consume` stops the run.
@@ -306,31 +312,54 @@ pub fn run_units<W, R, P, C>(
                 Unit::File { file } | Unit::Chunk { file, .. } | Unit::Failed { file, .. } => *file,
             };
             let r = process(&mut worker, &files[file], unit);
-            let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
-            q.pending.insert(seq, r);
-            while !q.stopped {
-                let next = q.next;
-                let Some(r) = q.pending.remove(&next) else {
-                    break;
+            {
+                let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
+                q.pending.insert(seq, r);
+                // Another thread is folding: it will find this result, and this thread need
+                // not wait for it (waiting here for the fold cost a folder of small files,
+                // where a unit is a few microseconds of work, a tenth of its run time:
+                // docs/performance.md, session 11).
+                if q.folding || q.stopped {
+                    continue;
+                }
+                q.folding = true;
+            }
+            let mut consume = consume.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                // Checked and given up under the same lock a result is left under, so a
+                // result left just after this thread stops folding finds no one folding.
+                let (r, at) = {
+                    let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
+                    let next = q.next;
+                    match q.pending.remove(&next).filter(|_| !q.stopped) {
+                        Some(r) => (r, next),
+                        None => {
+                            q.folding = false;
+                            break;
+                        }
+                    }
                 };
-                if !(q.consume)(r) {
+                let go_on = (*consume)(r);
+                let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
+                q.next = at + 1;
+                if !go_on {
                     // Stopping is an abort without a panic: every thread returns.
                     q.stopped = true;
+                    q.folding = false;
                     aborted.store(true, Ordering::Release);
                 }
-                q.next += 1;
-            }
-            let done = q.next;
-            drop(q);
-            // fetch_max, not store: another thread may have consumed further and published a
-            // larger count since this one read `done`; storing the older value would move
-            // the window back and, with every thread then waiting, hang the run.
-            consumed.fetch_max(done, Ordering::SeqCst);
-            // Waking wakes no one most of the time, and costs a system call even then (one
-            // per unit, on a folder of small files one per file): only when someone waits.
-            if waiting.load(Ordering::SeqCst) > 0 {
-                let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
-                wake.notify_all();
+                drop(q);
+                consumed.fetch_max(at + 1, Ordering::SeqCst);
+                // Waking wakes no one most of the time, and costs a system call even then
+                // (one per unit, on a folder of small files one per file): only when someone
+                // waits.
+                if waiting.load(Ordering::SeqCst) > 0 {
+                    let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
+                    wake.notify_all();
+                }
+                if !go_on {
+                    break;
+                }
             }
         }
     });
@@ -393,5 +422,54 @@ mod tests {
             let limit = want + WINDOW as usize + threads;
             assert!(processed.load(Ordering::Relaxed) <= limit, "{case}");
         }
+    }
+
+    #[test]
+    fn threads_go_on_while_another_folds() {
+        // The first result's consumer waits until every unit is processed: the other
+        // thread must leave its results and go on rather than wait for the fold (it waited
+        // on the fold's lock before, and this would time out).
+        let n = WINDOW as usize / 2;
+        let files: Vec<InputFile> = (0..n)
+            .map(|i| InputFile {
+                path: format!("x{i}.txt").into(),
+                display: format!("x{i}.txt"),
+            })
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let processed = AtomicUsize::new(0);
+        let mut seen = Vec::new();
+        let mut waited_out = false;
+        run_units(
+            &pool,
+            &files,
+            false,
+            |_: &mut (), _, unit| {
+                processed.fetch_add(1, Ordering::SeqCst);
+                match unit {
+                    Unit::File { file } => file,
+                    _ => usize::MAX,
+                }
+            },
+            |file| {
+                if seen.is_empty() {
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                    while processed.load(Ordering::SeqCst) < n {
+                        if std::time::Instant::now() > deadline {
+                            waited_out = true;
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }
+                seen.push(file);
+                true
+            },
+        );
+        assert!(!waited_out, "the other thread waited for the fold");
+        assert_eq!(seen, (0..n).collect::<Vec<_>>());
     }
 }
