@@ -383,33 +383,43 @@ mod tests {
         }
     }
 
+    fn files(n: usize) -> Vec<InputFile> {
+        (0..n)
+            .map(|i| InputFile {
+                path: format!("x{i}.txt").into(),
+                display: format!("x{i}.txt"),
+            })
+            .collect()
+    }
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    }
+
+    /// The file a whole-file unit is of, counting it as processed.
+    fn index_of(processed: &AtomicUsize, unit: Unit) -> usize {
+        processed.fetch_add(1, Ordering::SeqCst);
+        match unit {
+            Unit::File { file } => file,
+            _ => usize::MAX,
+        }
+    }
+
     #[test]
     fn consume_returning_false_stops_the_run() {
         // (threads, stop after the Nth result; 0 = never)
         for (threads, stop_at) in [(1, 5), (2, 5), (2, 1), (3, 0)] {
-            let files: Vec<InputFile> = (0..2000)
-                .map(|i| InputFile {
-                    path: format!("x{i}.txt").into(),
-                    display: format!("x{i}.txt"),
-                })
-                .collect();
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
+            let files = files(2000);
             let processed = AtomicUsize::new(0);
             let mut seen = Vec::new();
             run_units(
-                &pool,
+                &pool(threads),
                 &files,
                 false,
-                |_: &mut (), _, unit| {
-                    processed.fetch_add(1, Ordering::Relaxed);
-                    match unit {
-                        Unit::File { file } => file,
-                        _ => usize::MAX,
-                    }
-                },
+                |_: &mut (), _, unit| index_of(&processed, unit),
                 |file| {
                     seen.push(file);
                     seen.len() != stop_at
@@ -420,7 +430,7 @@ mod tests {
             assert_eq!(seen, (0..want).collect::<Vec<_>>(), "{case}");
             // No thread starts a unit beyond the window once the consumer has stopped.
             let limit = want + WINDOW as usize + threads;
-            assert!(processed.load(Ordering::Relaxed) <= limit, "{case}");
+            assert!(processed.load(Ordering::SeqCst) <= limit, "{case}");
         }
     }
 
@@ -430,30 +440,14 @@ mod tests {
         // thread must leave its results and go on rather than wait for the fold (it waited
         // on the fold's lock before, and this would time out).
         let n = WINDOW as usize / 2;
-        let files: Vec<InputFile> = (0..n)
-            .map(|i| InputFile {
-                path: format!("x{i}.txt").into(),
-                display: format!("x{i}.txt"),
-            })
-            .collect();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
         let processed = AtomicUsize::new(0);
         let mut seen = Vec::new();
         let mut waited_out = false;
         run_units(
-            &pool,
-            &files,
+            &pool(2),
+            &files(n),
             false,
-            |_: &mut (), _, unit| {
-                processed.fetch_add(1, Ordering::SeqCst);
-                match unit {
-                    Unit::File { file } => file,
-                    _ => usize::MAX,
-                }
-            },
+            |_: &mut (), _, unit| index_of(&processed, unit),
             |file| {
                 if seen.is_empty() {
                     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
