@@ -221,10 +221,9 @@ struct Reorder<R> {
     pending: BTreeMap<u64, R>,
     /// The next result to consume.
     next: u64,
-    /// A thread is consuming: the others leave their results here and go on.
+    /// A thread is consuming (or `consume` asked to stop): the others leave their results
+    /// here and go on.
     folding: bool,
-    /// `consume` asked to stop.
-    stopped: bool,
 }
 
 /// Runs `process` on every unit of `files` across the threads of `pool`, each thread with
@@ -259,7 +258,6 @@ pub fn run_units<W, R, P, C>(
         pending: BTreeMap::new(),
         next: 0,
         folding: false,
-        stopped: false,
     });
     // Taken only by the thread that folds (`Reorder::folding`), so never waited for.
     let consume = Mutex::new(consume);
@@ -319,36 +317,31 @@ pub fn run_units<W, R, P, C>(
                 // not wait for it (waiting here for the fold cost a folder of small files,
                 // where a unit is a few microseconds of work, a tenth of its run time:
                 // docs/performance.md, session 11).
-                if q.folding || q.stopped {
+                if q.folding {
                     continue;
                 }
                 q.folding = true;
             }
             let mut consume = consume.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
-                // Checked and given up under the same lock a result is left under, so a
-                // result left just after this thread stops folding finds no one folding.
+                // Taken, or folding given up, under the same lock a result is left under, so
+                // a result left just after this thread gives up finds no one folding.
                 let (r, at) = {
                     let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
-                    let next = q.next;
-                    match q.pending.remove(&next).filter(|_| !q.stopped) {
-                        Some(r) => (r, next),
-                        None => {
-                            q.folding = false;
-                            break;
-                        }
-                    }
+                    let at = q.next;
+                    let Some(r) = q.pending.remove(&at) else {
+                        q.folding = false;
+                        break;
+                    };
+                    q.next = at + 1;
+                    (r, at)
                 };
                 let go_on = (*consume)(r);
-                let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
-                q.next = at + 1;
                 if !go_on {
-                    // Stopping is an abort without a panic: every thread returns.
-                    q.stopped = true;
-                    q.folding = false;
+                    // Stopping is an abort without a panic: every thread returns, and with
+                    // `folding` left set no result is consumed after this one.
                     aborted.store(true, Ordering::Release);
                 }
-                drop(q);
                 consumed.fetch_max(at + 1, Ordering::SeqCst);
                 // Waking wakes no one most of the time, and costs a system call even then
                 // (one per unit, on a folder of small files one per file): only when someone
@@ -450,14 +443,7 @@ mod tests {
             |_: &mut (), _, unit| index_of(&processed, unit),
             |file| {
                 if seen.is_empty() {
-                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-                    while processed.load(Ordering::SeqCst) < n {
-                        if std::time::Instant::now() > deadline {
-                            waited_out = true;
-                            break;
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(1));
-                    }
+                    waited_out = !wait_for(|| processed.load(Ordering::SeqCst) == n);
                 }
                 seen.push(file);
                 true
@@ -465,5 +451,47 @@ mod tests {
         );
         assert!(!waited_out, "the other thread waited for the fold");
         assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn nothing_is_consumed_after_a_stop_with_results_waiting() {
+        // The first result stops the run once every other one is waiting behind it, but
+        // for the last, whose unit ends only after the stop: its thread, finding results
+        // ready, must not consume them.
+        let n = WINDOW as usize / 2;
+        let processed = AtomicUsize::new(0);
+        let stopped = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        run_units(
+            &pool(2),
+            &files(n),
+            false,
+            |_: &mut (), _, unit| {
+                let i = index_of(&processed, unit);
+                if i == n - 1 {
+                    assert!(wait_for(|| stopped.load(Ordering::SeqCst)));
+                }
+                i
+            },
+            |file| {
+                assert!(wait_for(|| processed.load(Ordering::SeqCst) == n));
+                seen.push(file);
+                stopped.store(true, Ordering::SeqCst);
+                false
+            },
+        );
+        assert_eq!(seen, [0]);
+    }
+
+    /// Waits up to five seconds for `done`; whether it came.
+    fn wait_for(done: impl Fn() -> bool) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !done() {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        true
     }
 }
