@@ -749,7 +749,7 @@ impl ResultCache for Cache<'_> {
             content: part.content.clone(),
         };
         if let Some(w) = st.writer() {
-            w.send(write::Msg::Part(Box::new(msg)));
+            w.send_part(msg);
         }
     }
 

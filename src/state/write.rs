@@ -81,8 +81,7 @@ pub(super) struct PartMsg {
 }
 
 pub(super) enum Msg {
-    Part(Box<PartMsg>),
-    /// Consecutive parts sent as one message (`Writer::send` gathers them).
+    /// Consecutive parts, in order (`Writer::send_part` gathers them).
     Parts(Vec<PartMsg>),
     /// Delete a file's rows (its stored result turned out to be damaged).
     Drop(String),
@@ -171,18 +170,21 @@ impl Writer {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// Queues `msg`, waiting while the queue is full. Parts are gathered and sent together
-    /// (in order: any other message sends the gathered parts first).
-    pub fn send(&mut self, msg: Msg) {
+    /// Gathers the next part, and queues what is gathered once it is large enough.
+    pub fn send_part(&mut self, p: PartMsg) {
         if self.failed() || self.finished {
             return;
         }
-        if let Msg::Part(p) = msg {
-            self.gathered_bytes += p.blob.as_ref().map_or(0, |b| b.0.len()) + p.rows.0.len();
-            self.gathered.push(*p);
-            if self.gathered_bytes >= GATHER_BYTES || self.gathered.len() >= GATHER_PARTS {
-                self.send_gathered();
-            }
+        self.gathered_bytes += p.blob.as_ref().map_or(0, |b| b.0.len()) + p.rows.0.len();
+        self.gathered.push(p);
+        if self.gathered_bytes >= GATHER_BYTES || self.gathered.len() >= GATHER_PARTS {
+            self.send_gathered();
+        }
+    }
+
+    /// Queues `msg` after the parts gathered so far, waiting while the queue is full.
+    pub fn send(&mut self, msg: Msg) {
+        if self.failed() || self.finished {
             return;
         }
         self.send_gathered();
@@ -191,16 +193,9 @@ impl Writer {
 
     fn send_gathered(&mut self) {
         self.gathered_bytes = 0;
-        match self.gathered.len() {
-            0 => {}
-            1 => {
-                let p = self.gathered.pop().expect("one part");
-                self.queue(Msg::Part(Box::new(p)));
-            }
-            _ => {
-                let parts = std::mem::take(&mut self.gathered);
-                self.queue(Msg::Parts(parts));
-            }
+        if !self.gathered.is_empty() {
+            let parts = std::mem::take(&mut self.gathered);
+            self.queue(Msg::Parts(parts));
         }
     }
 
@@ -404,11 +399,6 @@ impl Sink {
             match msg {
                 // After a failure, parts are dropped unread.
                 _ if failure.is_some() && !matches!(msg, Msg::Commit(_) | Msg::Finish(..)) => {}
-                Msg::Part(p) => {
-                    if let Err(e) = self.store_part(*p) {
-                        failure = fail(self, WRITING, e);
-                    }
-                }
                 Msg::Parts(parts) => {
                     for p in parts {
                         if let Err(e) = self.store_part(p) {
