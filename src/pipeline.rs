@@ -227,6 +227,7 @@ fn process_file(
         let opts = ReadOptions {
             boilerplate: &pipeline.boilerplate,
             max_doc_bytes: pipeline.max_doc_bytes,
+            content_hash: keep_details,
         };
         ingest::read_file_with(&file.path, &file.display, &opts)
     }));
@@ -627,6 +628,7 @@ where
                     let read = ReadOptions {
                         boilerplate: &pipeline.boilerplate,
                         max_doc_bytes: pipeline.max_doc_bytes,
+                        content_hash: false,
                     };
                     let outcome = ingest::read_file_with(&f.path, &f.display, &read);
                     let mut out = String::new();

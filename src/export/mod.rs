@@ -227,6 +227,7 @@ fn rows_of_file(
         let read = ingest::ReadOptions {
             boilerplate: &pipeline.boilerplate,
             max_doc_bytes: pipeline.max_doc_bytes,
+            content_hash: false,
         };
         ingest::read_file_with(&file.path, &file.display, &read)
     }));

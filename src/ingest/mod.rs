@@ -122,6 +122,8 @@ pub struct ReadOptions<'a> {
     /// Largest document read: a file (or, for JSONL, a line) over it is not read into memory
     /// and is reported instead.
     pub max_doc_bytes: u64,
+    /// Hash the bytes read (`FileOutcome::content`): only the incremental state needs it.
+    pub content_hash: bool,
 }
 
 /// The input formats newstrack reads, chosen by file extension.
@@ -158,6 +160,7 @@ pub fn read_file(path: &Path, display: &str, boilerplate: &[String]) -> FileOutc
         &ReadOptions {
             boilerplate,
             max_doc_bytes: DEFAULT_MAX_DOC_BYTES,
+            content_hash: true,
         },
     )
 }
@@ -165,6 +168,11 @@ pub fn read_file(path: &Path, display: &str, boilerplate: &[String]) -> FileOutc
 /// Reads and parses one file. Never panics on bad input: problems become `failed`,
 /// `rejected` or `warnings` entries in the outcome. A file that changes while it is read is
 /// parsed as read, with a warning naming it.
+///
+/// The file is opened first and everything else asks the open file: its stat before and
+/// after the read (`fstat`, no path lookup) and its bytes (one `read` when the size holds).
+/// A folder of small files made four `stat`s per file, two of them by path, and a probe
+/// `read` for the end after each file's bytes.
 pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOutcome {
     let mut outcome = FileOutcome {
         path: display.to_string(),
@@ -174,7 +182,14 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         outcome.failed = Some("unsupported file extension".into());
         return outcome;
     };
-    let before = match std::fs::metadata(path) {
+    let file = match open_for_reading(path) {
+        Ok(f) => f,
+        Err(e) => {
+            outcome.failed = Some(read_error(&e));
+            return outcome;
+        }
+    };
+    let before = match file.metadata() {
         Ok(m) => m,
         Err(e) => {
             outcome.failed = Some(read_error(&e));
@@ -186,13 +201,8 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         return outcome;
     }
     if format == Format::JsonLines {
-        match std::fs::File::open(path) {
-            Ok(f) => {
-                let mut r = std::io::BufReader::with_capacity(1 << 16, f);
-                stream_jsonl(&mut r, path, display, opts, &mut outcome);
-            }
-            Err(e) => outcome.failed = Some(read_error(&e)),
-        }
+        let mut r = std::io::BufReader::with_capacity(1 << 16, &file);
+        stream_jsonl(&mut r, path, display, opts, &mut outcome);
     } else if before.len() > opts.max_doc_bytes {
         outcome.failed = Some(format!(
             "file is {}, over the {} document limit; not read (raise --max-doc-bytes or the \
@@ -207,9 +217,9 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         ));
         return outcome;
     } else {
-        match std::fs::read(path) {
+        match read_sized(&file, before.len()) {
             Ok(bytes) => {
-                outcome.content = Some(Content {
+                outcome.content = opts.content_hash.then(|| Content {
                     len: bytes.len() as u64,
                     hash: blake3::hash(&bytes).to_hex().to_string(),
                 });
@@ -226,7 +236,7 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         }
     }
     if outcome.failed.is_none() {
-        if let Ok(after) = std::fs::metadata(path) {
+        if let Ok(after) = file.metadata() {
             if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
                 outcome.warnings.push(
                     "the file changed while it was being read; this run used the bytes as read \
@@ -237,6 +247,36 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         }
     }
     outcome
+}
+
+/// Opens `path` for reading without blocking on what is not a regular file: the walk lists
+/// regular files, but one replaced by a named pipe since would otherwise wait for a writer
+/// forever (the caller then refuses it by its stat).
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    o.open(path)
+}
+
+/// Reads a regular file whose stat just said `size` bytes. Reads up to that size and, when
+/// it is all there, stops without a further `read` to find the end: a file that grew
+/// meanwhile is read as far as its stat said, and the stat after the read reports the change.
+/// One that shrank is read to its end.
+fn read_sized(mut file: &std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(size as usize)
+        .map_err(std::io::Error::other)?;
+    // `Take` answers the end itself once `size` bytes are in, so the usual probe `read`
+    // past the end never reaches the file.
+    (&mut file).take(size).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn read_error(e: &std::io::Error) -> String {
@@ -272,6 +312,10 @@ fn stream_jsonl<R: std::io::BufRead>(
     };
     let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
     if let Some(reason) = clean::looks_binary(&head).filter(|_| !utf16) {
+        outcome.failed = Some(reason.to_string());
+        if !opts.content_hash {
+            return;
+        }
         // Hash it all the same: a stored verdict is reused only for the same bytes.
         let mut hasher = blake3::Hasher::new();
         match std::io::copy(r, &mut hasher) {
@@ -281,12 +325,8 @@ fn stream_jsonl<R: std::io::BufRead>(
                     hash: hasher.finalize().to_hex().to_string(),
                 })
             }
-            Err(e) => {
-                outcome.failed = Some(read_error(&e));
-                return;
-            }
+            Err(e) => outcome.failed = Some(read_error(&e)),
         }
-        outcome.failed = Some(reason.to_string());
         return;
     }
     if utf16 {
@@ -304,7 +344,7 @@ fn stream_jsonl<R: std::io::BufRead>(
             ));
             return;
         }
-        outcome.content = Some(Content {
+        outcome.content = opts.content_hash.then(|| Content {
             len: bytes.len() as u64,
             hash: blake3::hash(&bytes).to_hex().to_string(),
         });
@@ -313,7 +353,7 @@ fn stream_jsonl<R: std::io::BufRead>(
         return;
     }
     let file_date = date::date_from_filename(path);
-    let mut hasher = blake3::Hasher::new();
+    let mut hasher = opts.content_hash.then(blake3::Hasher::new);
     let mut total: u64 = 0;
     let mut lines = json::JsonLines::new(display, file_date, opts.boilerplate);
     let mut line: Vec<u8> = Vec::new();
@@ -344,7 +384,9 @@ fn stream_jsonl<R: std::io::BufRead>(
             line = Vec::new();
         }
         let used = chunk.len() + usize::from(end_of_line);
-        hasher.update(&buf[..used]);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&buf[..used]);
+        }
         total += used as u64;
         r.consume(used);
         if end_of_line {
@@ -358,9 +400,9 @@ fn stream_jsonl<R: std::io::BufRead>(
         finish_line(&mut lines, n, &line, line_len, opts, outcome);
     }
     lines.finish(outcome);
-    outcome.content = Some(Content {
+    outcome.content = hasher.map(|h| Content {
         len: total,
-        hash: hasher.finalize().to_hex().to_string(),
+        hash: h.finalize().to_hex().to_string(),
     });
 }
 
@@ -411,6 +453,7 @@ mod tests {
         let opts = ReadOptions {
             boilerplate: &[],
             max_doc_bytes: limit,
+            content_hash: true,
         };
         read_file_with(&p, "f.jsonl", &opts)
     }
@@ -443,6 +486,97 @@ mod tests {
         }
     }
 
+    /// The content hash is for the state only: asked for, it is the hash of every byte of
+    /// the file, whatever the format and path through the reader; not asked for, it is
+    /// absent and nothing else about the outcome changes.
+    #[test]
+    fn files_are_hashed_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&str, &[u8]); 7] = [
+            ("a.txt", b"Title\n\nChina raised tariffs.\n"),
+            ("a.json", b"{\"title\":\"T\",\"text\":\"China tariffs.\"}"),
+            ("a.jsonl", b"{\"text\":\"China\"}\n{bad\n"),
+            ("b.jsonl", b"PK\x03\x04 zipped, not JSON Lines"),
+            (
+                "c.jsonl",
+                b"\xFF\xFE{\0\"\0t\0e\0x\0t\0\"\0:\0\"\0u\0\"\0}\0\n\0",
+            ),
+            ("a.html", b"<html><body><p>China tariffs.</p></body></html>"),
+            (
+                "a.sgm",
+                b"<REUTERS><TEXT><BODY>China tariffs.</BODY></TEXT></REUTERS>",
+            ),
+        ];
+        for (name, bytes) in cases {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            let read = |content_hash| {
+                let opts = ReadOptions {
+                    boilerplate: &[],
+                    max_doc_bytes: u64::MAX,
+                    content_hash,
+                };
+                read_file_with(&p, name, &opts)
+            };
+            let (with, without) = (read(true), read(false));
+            let c = with.content.clone().expect(name);
+            assert_eq!(
+                (c.len, c.hash),
+                (bytes.len() as u64, blake3::hash(bytes).to_hex().to_string()),
+                "{name}"
+            );
+            assert_eq!(without.content, None, "{name}");
+            assert_eq!(
+                (with.failed, with.articles, with.rejected, with.warnings),
+                (
+                    without.failed,
+                    without.articles,
+                    without.rejected,
+                    without.warnings
+                ),
+                "{name}"
+            );
+        }
+    }
+
+    /// A file is read as far as the stat taken before said, in full when it holds that many
+    /// bytes or fewer (grown or shrunk since, as the stat after the read then reports).
+    #[test]
+    fn reads_stop_at_the_size_the_stat_gave() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        std::fs::write(&p, b"0123456789").unwrap();
+        let f = std::fs::File::open(&p).unwrap();
+        for (size, want) in [
+            (10, &b"0123456789"[..]),
+            (4, b"0123"),
+            (0, b""),
+            (25, b"0123456789"),
+        ] {
+            use std::io::Seek;
+            (&f).rewind().unwrap();
+            assert_eq!(read_sized(&f, size).unwrap(), want, "{size}");
+        }
+    }
+
+    /// A regular file replaced by a named pipe after the walk: refused at once, not waited
+    /// on for a writer that never comes.
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fifo.txt");
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the file.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(read_file(&p, "fifo.txt", &[])).unwrap());
+        let o = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("reading a named pipe must not wait for a writer");
+        assert_eq!(o.failed.as_deref(), Some("no longer a regular file"));
+    }
+
     #[test]
     fn over_limit_lines_are_rejected_and_the_rest_kept() {
         let long = format!("{{\"text\":\"{}\"}}", "x".repeat(300_000));
@@ -468,6 +602,7 @@ mod tests {
             let opts = ReadOptions {
                 boilerplate: &[],
                 max_doc_bytes: 1000,
+                content_hash: true,
             };
             let o = read_file_with(&p, name, &opts);
             let f = o.failed.unwrap_or_default();
@@ -483,6 +618,7 @@ mod tests {
             &ReadOptions {
                 boilerplate: &[],
                 max_doc_bytes: 1000,
+                content_hash: true,
             },
         );
         assert!(o.failed.unwrap().contains("vanished"));

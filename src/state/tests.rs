@@ -173,6 +173,7 @@ fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
     let opts = crate::ingest::ReadOptions {
         boilerplate: &pl.boilerplate,
         max_doc_bytes: pl.max_doc_bytes,
+        content_hash: true,
     };
     let outcome = crate::ingest::read_file_with(&file.path, &file.display, &opts);
     assert!(outcome.articles.len() >= n, "{outcome:?}");
@@ -641,6 +642,7 @@ fn document_rows_read_back_as_written() {
     let opts = crate::ingest::ReadOptions {
         boilerplate: &pl.boilerplate,
         max_doc_bytes: pl.max_doc_bytes,
+        content_hash: true,
     };
     let outcome = crate::ingest::read_file_with(&file.path, &file.display, &opts);
     let mut w = crate::pipeline::Worker::default();
