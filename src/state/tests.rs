@@ -776,3 +776,52 @@ fn gathered_parts_keep_their_place_among_other_messages() {
         assert_eq!(got, want, "{sql}");
     }
 }
+
+#[test]
+fn rows_gathered_across_parts_are_in_before_a_file_is_dropped() {
+    // The analyst rows of gathered parts are inserted together, after the parts. A file
+    // whose last part turns out not reusable (here: not read to its end) is deleted with
+    // every row written of it, including rows still waiting in the same message; the
+    // files before and after it keep theirs.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let pl = pipeline();
+    let a = jsonl(dir.path(), "a.jsonl", 3);
+    let b = jsonl(dir.path(), "b.jsonl", 6);
+    let c = jsonl(dir.path(), "c.jsonl", 3);
+    let mut pa = parts_of(&pl, &a, 1);
+    let mut pb = parts_of(&pl, &b, 2);
+    pb[1].content = None;
+    let mut pc = parts_of(&pl, &c, 1);
+    let files = [a.clone(), b.clone(), c.clone()];
+    let mut st = State::open(&db, &pl, false).unwrap();
+    let mut cache = Cache::new(&mut st);
+    cache.plan(&files);
+    cache.store(&a, &mut pa[0], true);
+    cache.store(&b, &mut pb[0], false);
+    cache.store(&b, &mut pb[1], true);
+    cache.store(&c, &mut pc[0], true);
+    st.commit();
+    let cases = [
+        ("SELECT count(*) FROM files", 2),
+        ("SELECT count(*) FROM parts", 2),
+        ("SELECT count(*) FROM documents", 6),
+        (
+            "SELECT count(*) FROM documents WHERE path = 'in/b.jsonl'",
+            0,
+        ),
+        (
+            "SELECT count(*) FROM mentions WHERE doc NOT IN (SELECT id FROM documents)",
+            0,
+        ),
+        (
+            "SELECT count(*) FROM sentences WHERE doc NOT IN (SELECT id FROM documents)",
+            0,
+        ),
+        // China and tariffs in each of the six documents of a and c.
+        ("SELECT count(*) FROM mentions", 12),
+    ];
+    for (sql, want) in cases {
+        assert_eq!(count(&st, sql), want, "{sql}");
+    }
+}
