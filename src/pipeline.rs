@@ -187,6 +187,7 @@ fn process_unit(
                 );
                 (o, any)
             }));
+            stream::recycle(bytes);
             match read {
                 Ok((outcome, any)) => UnitResult {
                     kind: UnitKind::Chunk { last, any },
