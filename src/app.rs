@@ -11,7 +11,7 @@ use crate::aggregate::Aggregate;
 use crate::analyze::Analysis;
 use crate::cli::{CheckArgs, Cli, Command, RunArgs, TagArgs, TagFormat};
 use crate::config::{self, ConfigErrors, EntityKind, Pipeline};
-use crate::ingest::Article;
+use crate::ingest::{walk, Article};
 use crate::pipeline::{self, PipelineError, RunOptions};
 use crate::report::{self, ReportContext, ReportError};
 use crate::state;
@@ -102,9 +102,18 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         (pipeline::run(&pipeline, &paths, &opts)?, None)
     } else {
         let state_path = a.state.unwrap_or_else(|| out.join("newstrack.db"));
-        let mut st = state::State::open(&state_path, &pipeline, a.full)?;
+        // Walking the inputs and opening the state (its integrity check) need nothing of
+        // each other, and each is a tenth of a re-run over a folder of 100,000 files: done
+        // side by side.
+        let (walked, st) = std::thread::scope(|s| {
+            let walk = s.spawn(|| walk::collect_filtered(&paths, &pipeline.inputs));
+            let st = state::State::open(&state_path, &pipeline, a.full);
+            (walk.join(), st)
+        });
+        let walked = walked.unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let mut st = st?;
         let mut cache = state::Cache::new(&mut st);
-        let agg = pipeline::run_cached(&pipeline, &paths, &opts, Some(&mut cache))?;
+        let agg = pipeline::run_walked(&pipeline, &paths, walked, &opts, Some(&mut cache))?;
         let changes = st.finish(&agg);
         state = Some(st);
         (agg, Some(changes))

@@ -340,9 +340,21 @@ pub fn run_cached(
     pipeline: &Pipeline,
     roots: &[PathBuf],
     opts: &RunOptions,
-    mut cache: Option<&mut dyn ResultCache>,
+    cache: Option<&mut dyn ResultCache>,
 ) -> Result<Aggregate, PipelineError> {
     let walked = walk::collect_filtered(roots, &pipeline.inputs);
+    run_walked(pipeline, roots, walked, opts, cache)
+}
+
+/// [`run_cached`] over what the walk of `roots` found (`walk::collect_filtered` with the
+/// pipeline's filter), so a caller can walk while it does something else.
+pub fn run_walked(
+    pipeline: &Pipeline,
+    roots: &[PathBuf],
+    walked: walk::Collected,
+    opts: &RunOptions,
+    mut cache: Option<&mut dyn ResultCache>,
+) -> Result<Aggregate, PipelineError> {
     let mut agg = Aggregate::new(pipeline.evidence_per_entity);
     let acc = &mut agg.accounting;
     acc.files_seen = (walked.files.len() + walked.skipped.len() + walked.failed.len()) as u64;
