@@ -102,12 +102,15 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         (pipeline::run(&pipeline, &paths, &opts)?, None)
     } else {
         let state_path = a.state.unwrap_or_else(|| out.join("newstrack.db"));
-        // Walking the inputs and opening the state (its integrity check) need nothing of
-        // each other, and each is a tenth of a re-run over a folder of 100,000 files: done
-        // side by side.
+        // Walking the inputs and opening the state (its integrity check, reading what it
+        // knows of its files) need nothing of each other, and each is a tenth or more of a
+        // re-run over a folder of 100,000 files: done side by side.
         let (walked, st) = std::thread::scope(|s| {
             let walk = s.spawn(|| walk::collect_filtered(&paths, &pipeline.inputs));
-            let st = state::State::open(&state_path, &pipeline, a.full);
+            let st = state::State::open(&state_path, &pipeline, a.full).map(|mut st| {
+                st.preload();
+                st
+            });
             (walk.join(), st)
         });
         let walked = walked.unwrap_or_else(|p| std::panic::resume_unwind(p));

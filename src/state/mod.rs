@@ -141,6 +141,8 @@ pub struct State {
     path: PathBuf,
     run_id: i64,
     known: HashMap<String, Known>,
+    /// `known` was read (`preload`).
+    loaded: bool,
     /// Every file of this run (walk display paths): the others in `known` were removed.
     present: HashSet<String>,
     /// Stats of the run's files, taken before they were read.
@@ -372,6 +374,7 @@ impl State {
             path: path.to_path_buf(),
             run_id,
             known: HashMap::default(),
+            loaded: false,
             present: HashSet::default(),
             stats: HashMap::default(),
             writer: None,
@@ -413,6 +416,20 @@ impl State {
             ));
         }
         self.broken = true;
+    }
+
+    /// Reads what the state knows of its files, once: `Cache::plan` needs it, and a caller
+    /// can have it read beforehand, while it walks the inputs (a hundred thousand rows took
+    /// a tenth of a second, on the one thread that runs before planning).
+    pub fn preload(&mut self) {
+        if self.loaded || self.broken {
+            return;
+        }
+        self.loaded = true;
+        if let Err(e) = self.load_known() {
+            self.known.clear();
+            self.fail("reading the state", e);
+        }
     }
 
     fn load_known(&mut self) -> rusqlite::Result<()> {
@@ -609,12 +626,7 @@ impl ResultCache for Cache<'_> {
     fn plan(&mut self, files: &[InputFile]) -> Vec<bool> {
         let st = &mut *self.state;
         st.present = files.iter().map(|f| f.display.clone()).collect();
-        if !st.broken {
-            if let Err(e) = st.load_known() {
-                st.known.clear();
-                st.fail("reading the state", e);
-            }
-        }
+        st.preload();
         // Stat in parallel; hash only files whose stat moved but whose size did not (touched
         // or rewritten with the same length): the content decides.
         let known = &st.known;
