@@ -217,7 +217,7 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         ));
         return outcome;
     } else {
-        match read_sized(&file, before.len()) {
+        match read_sized(&file, before.len(), opts.max_doc_bytes) {
             Ok(bytes) => {
                 outcome.content = opts.content_hash.then(|| Content {
                     len: bytes.len() as u64,
@@ -266,8 +266,10 @@ fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
 /// Reads a regular file whose stat just said `size` bytes. Reads up to that size and, when
 /// it is all there, stops without a further `read` to find the end: a file that grew
 /// meanwhile is read as far as its stat said, and the stat after the read reports the change.
-/// One that shrank is read to its end.
-fn read_sized(mut file: &std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
+/// One that shrank is read to its end. A size of zero is read to its end, up to `limit`
+/// bytes: some file systems (procfs, some network ones) report no size for files that
+/// have content.
+fn read_sized(mut file: &std::fs::File, size: u64, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
     bytes
@@ -275,7 +277,8 @@ fn read_sized(mut file: &std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
         .map_err(std::io::Error::other)?;
     // `Take` answers the end itself once `size` bytes are in, so the usual probe `read`
     // past the end never reaches the file.
-    (&mut file).take(size).read_to_end(&mut bytes)?;
+    let want = if size == 0 { limit } else { size };
+    (&mut file).take(want).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -540,22 +543,24 @@ mod tests {
     }
 
     /// A file is read as far as the stat taken before said, in full when it holds that many
-    /// bytes or fewer (grown or shrunk since, as the stat after the read then reports).
+    /// bytes or fewer (grown or shrunk since, as the stat after the read then reports); a
+    /// file that reports no size is read up to the document limit.
     #[test]
     fn reads_stop_at_the_size_the_stat_gave() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.txt");
         std::fs::write(&p, b"0123456789").unwrap();
         let f = std::fs::File::open(&p).unwrap();
-        for (size, want) in [
-            (10, &b"0123456789"[..]),
-            (4, b"0123"),
-            (0, b""),
-            (25, b"0123456789"),
+        for (size, limit, want) in [
+            (10, 100, &b"0123456789"[..]),
+            (4, 100, b"0123"),
+            (25, 100, b"0123456789"),
+            (0, 100, b"0123456789"),
+            (0, 6, b"012345"),
         ] {
             use std::io::Seek;
             (&f).rewind().unwrap();
-            assert_eq!(read_sized(&f, size).unwrap(), want, "{size}");
+            assert_eq!(read_sized(&f, size, limit).unwrap(), want, "{size} {limit}");
         }
     }
 
