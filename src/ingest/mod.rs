@@ -204,20 +204,14 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         let mut r = std::io::BufReader::with_capacity(1 << 16, &file);
         stream_jsonl(&mut r, path, display, opts, &mut outcome);
     } else if before.len() > opts.max_doc_bytes {
-        outcome.failed = Some(format!(
-            "file is {}, over the {} document limit; not read (raise --max-doc-bytes or the \
-             pipeline's max_doc_bytes to read it{})",
-            json::human_bytes(before.len()),
-            json::human_bytes(opts.max_doc_bytes),
-            if format == Format::Json {
-                ", or split it into a .jsonl file, whose limit applies per line"
-            } else {
-                ""
-            }
-        ));
+        outcome.failed = Some(over_limit(format, before.len(), opts.max_doc_bytes));
         return outcome;
     } else {
         match read_sized(&file, before.len(), opts.max_doc_bytes) {
+            Ok(bytes) if bytes.len() as u64 > opts.max_doc_bytes => {
+                outcome.failed = Some(over_limit(format, bytes.len() as u64, opts.max_doc_bytes));
+                return outcome;
+            }
             Ok(bytes) => {
                 outcome.content = opts.content_hash.then(|| Content {
                     len: bytes.len() as u64,
@@ -249,6 +243,21 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
     outcome
 }
 
+/// Why a whole file of `len` bytes is not read.
+fn over_limit(format: Format, len: u64, limit: u64) -> String {
+    format!(
+        "file is {}, over the {} document limit; not read (raise --max-doc-bytes or the \
+         pipeline's max_doc_bytes to read it{})",
+        json::human_bytes(len),
+        json::human_bytes(limit),
+        if format == Format::Json {
+            ", or split it into a .jsonl file, whose limit applies per line"
+        } else {
+            ""
+        }
+    )
+}
+
 /// Opens `path` for reading without blocking on what is not a regular file: the walk lists
 /// regular files, but one replaced by a named pipe since would otherwise wait for a writer
 /// forever (the caller then refuses it by its stat).
@@ -266,9 +275,9 @@ fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
 /// Reads a regular file whose stat just said `size` bytes. Reads up to that size and, when
 /// it is all there, stops without a further `read` to find the end: a file that grew
 /// meanwhile is read as far as its stat said, and the stat after the read reports the change.
-/// One that shrank is read to its end. A size of zero is read to its end, up to `limit`
-/// bytes: some file systems (procfs, some network ones) report no size for files that
-/// have content.
+/// One that shrank is read to its end. A size of zero is read to its end, or to one byte
+/// past `limit` (the caller then refuses it): some file systems (procfs, some network
+/// ones) report no size for files that have content.
 fn read_sized(mut file: &std::fs::File, size: u64, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
@@ -277,7 +286,11 @@ fn read_sized(mut file: &std::fs::File, size: u64, limit: u64) -> std::io::Resul
         .map_err(std::io::Error::other)?;
     // `Take` answers the end itself once `size` bytes are in, so the usual probe `read`
     // past the end never reaches the file.
-    let want = if size == 0 { limit } else { size };
+    let want = if size == 0 {
+        limit.saturating_add(1)
+    } else {
+        size
+    };
     (&mut file).take(want).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
@@ -544,7 +557,7 @@ mod tests {
 
     /// A file is read as far as the stat taken before said, in full when it holds that many
     /// bytes or fewer (grown or shrunk since, as the stat after the read then reports); a
-    /// file that reports no size is read up to the document limit.
+    /// file that reports no size is read to its end, or one byte past the document limit.
     #[test]
     fn reads_stop_at_the_size_the_stat_gave() {
         let dir = tempfile::tempdir().unwrap();
@@ -556,7 +569,7 @@ mod tests {
             (4, 100, b"0123"),
             (25, 100, b"0123456789"),
             (0, 100, b"0123456789"),
-            (0, 6, b"012345"),
+            (0, 6, b"0123456"),
         ] {
             use std::io::Seek;
             (&f).rewind().unwrap();
