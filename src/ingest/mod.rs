@@ -204,12 +204,13 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
         let mut r = std::io::BufReader::with_capacity(1 << 16, &file);
         stream_jsonl(&mut r, path, display, opts, &mut outcome);
     } else if before.len() > opts.max_doc_bytes {
-        outcome.failed = Some(over_limit(format, before.len(), opts.max_doc_bytes));
+        outcome.failed = Some(over_limit(format, Some(before.len()), opts.max_doc_bytes));
         return outcome;
     } else {
         match read_sized(&file, before.len(), opts.max_doc_bytes) {
             Ok(bytes) if bytes.len() as u64 > opts.max_doc_bytes => {
-                outcome.failed = Some(over_limit(format, bytes.len() as u64, opts.max_doc_bytes));
+                // Only a file whose stat gave no size is read past the limit.
+                outcome.failed = Some(over_limit(format, None, opts.max_doc_bytes));
                 return outcome;
             }
             Ok(bytes) => {
@@ -243,12 +244,12 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
     outcome
 }
 
-/// Why a whole file of `len` bytes is not read.
-fn over_limit(format: Format, len: u64, limit: u64) -> String {
+/// Why a whole file of `len` bytes (unknown when its stat gave no size) is not read.
+fn over_limit(format: Format, len: Option<u64>, limit: u64) -> String {
     format!(
-        "file is {}, over the {} document limit; not read (raise --max-doc-bytes or the \
+        "file is {}over the {} document limit; not read (raise --max-doc-bytes or the \
          pipeline's max_doc_bytes to read it{})",
-        json::human_bytes(len),
+        len.map_or(String::new(), |n| format!("{}, ", json::human_bytes(n))),
         json::human_bytes(limit),
         if format == Format::Json {
             ", or split it into a .jsonl file, whose limit applies per line"
@@ -575,6 +576,36 @@ mod tests {
             (&f).rewind().unwrap();
             assert_eq!(read_sized(&f, size, limit).unwrap(), want, "{size} {limit}");
         }
+    }
+
+    /// A file that reports no size but has content (procfs files do) is read to its end,
+    /// and refused when that end is past the document limit.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_without_a_size_is_read_to_its_end_within_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("status.txt");
+        std::os::unix::fs::symlink("/proc/self/status", &p).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 0);
+        let read = |max_doc_bytes| {
+            let opts = ReadOptions {
+                boilerplate: &[],
+                max_doc_bytes,
+                content_hash: true,
+            };
+            read_file_with(&p, "status.txt", &opts)
+        };
+        let o = read(1 << 20);
+        assert_eq!(o.failed, None);
+        assert!(o.articles[0].text.contains("Name:"), "{:?}", o.articles);
+        assert!(o.content.unwrap().len > 100);
+        let o = read(10);
+        let f = o.failed.unwrap_or_default();
+        assert!(
+            f.starts_with("file is over the 10 bytes document limit"),
+            "{f}"
+        );
+        assert!(o.articles.is_empty());
     }
 
     /// A regular file replaced by a named pipe after the walk: refused at once, not waited
