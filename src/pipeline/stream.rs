@@ -28,6 +28,11 @@ const WINDOW: u64 = 64;
 /// Chunk buffers kept for reuse: one in reading, one per thread analysing, a few spare.
 const SPARE_CHUNKS: usize = 8;
 
+/// Largest chunk buffer kept: one that a long line stretched (up to the document limit,
+/// 20 MB by default) goes back to the system, or eight of them would hold memory for
+/// nothing.
+const SPARE_MAX_BYTES: usize = 4 * CHUNK_BYTES;
+
 /// Chunk buffers given back (`recycle`) once their lines are parsed. A fresh megabyte per
 /// chunk came from the system and went back to it (the allocator returns large blocks
 /// soon after they are freed), a page fault and a zeroed page for every 4 KB read.
@@ -35,6 +40,9 @@ static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 /// Gives a chunk's buffer back for the next chunk to be read into.
 pub fn recycle(mut bytes: Vec<u8>) {
+    if bytes.capacity() > SPARE_MAX_BYTES {
+        return;
+    }
     bytes.clear();
     let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
     if spare.len() < SPARE_CHUNKS {
@@ -464,6 +472,11 @@ mod tests {
         }
         assert!(chunks > 10, "{chunks}");
         assert_eq!(String::from_utf8(got).unwrap(), text);
+        // A buffer a long line stretched is not kept, even with room in the list.
+        SPARE.lock().unwrap().clear();
+        recycle(Vec::with_capacity(SPARE_MAX_BYTES + 1));
+        let spare = SPARE.lock().unwrap();
+        assert!(spare.iter().all(|b| b.capacity() <= SPARE_MAX_BYTES));
     }
 
     #[test]
