@@ -13,6 +13,7 @@ pub mod export;
 pub mod ingest;
 pub mod partial;
 pub mod pipeline;
+pub mod pool;
 pub mod report;
 pub mod simd;
 pub mod spill;

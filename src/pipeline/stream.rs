@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::ingest::{clean, walk::InputFile, Content, Format};
+use crate::pool::BytePool;
 
 /// Chunk size for large JSONL files: small enough that threads share the file evenly and a
 /// chunk's articles stay a few megabytes, large enough that handing out units costs nothing.
@@ -25,35 +26,21 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// Units a thread may run ahead of the oldest unconsumed one.
 const WINDOW: u64 = 64;
 
-/// Chunk buffers kept for reuse: one in reading, one per thread analysing, a few spare.
-const SPARE_CHUNKS: usize = 8;
-
-/// Largest chunk buffer kept: one that a long line stretched (up to the document limit,
-/// 20 MB by default) goes back to the system, or eight of them would hold memory for
-/// nothing.
-const SPARE_MAX_BYTES: usize = 4 * CHUNK_BYTES;
-
-/// Chunk buffers given back (`recycle`) once their lines are parsed. A fresh megabyte per
-/// chunk came from the system and went back to it (the allocator returns large blocks
-/// soon after they are freed), a page fault and a zeroed page for every 4 KB read.
-static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+/// Chunk buffers given back (`recycle`) once their lines are parsed: eight (one in reading,
+/// one per thread analysing, a few spare), none stretched by a long line past four chunks.
+/// A fresh megabyte per chunk came from the system and went back to it (the allocator
+/// returns large blocks soon after they are freed), a page fault and a zeroed page for
+/// every 4 KB read.
+static SPARE: BytePool = BytePool::new(8, 4 * CHUNK_BYTES);
 
 /// Gives a chunk's buffer back for the next chunk to be read into.
-pub fn recycle(mut bytes: Vec<u8>) {
-    if bytes.capacity() > SPARE_MAX_BYTES {
-        return;
-    }
-    bytes.clear();
-    let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
-    if spare.len() < SPARE_CHUNKS {
-        spare.push(bytes);
-    }
+pub fn recycle(bytes: Vec<u8>) {
+    SPARE.give(bytes);
 }
 
 /// An empty buffer for a chunk, holding `carry` (the start of its first line).
 fn chunk_buffer(carry: &[u8]) -> Vec<u8> {
-    let spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner).pop();
-    let mut buf = spare.unwrap_or_default();
+    let mut buf = SPARE.take();
     buf.extend_from_slice(carry);
     buf
 }
@@ -472,11 +459,6 @@ mod tests {
         }
         assert!(chunks > 10, "{chunks}");
         assert_eq!(String::from_utf8(got).unwrap(), text);
-        // A buffer a long line stretched is not kept, even with room in the list.
-        SPARE.lock().unwrap().clear();
-        recycle(Vec::with_capacity(SPARE_MAX_BYTES + 1));
-        let spare = SPARE.lock().unwrap();
-        assert!(spare.iter().all(|b| b.capacity() <= SPARE_MAX_BYTES));
     }
 
     #[test]

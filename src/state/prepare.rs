@@ -12,48 +12,31 @@
 //!
 //! Must not touch: SQL (the writer binds these rows), what the summaries mean.
 
-use std::sync::{Mutex, PoisonError};
-
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::codec;
 use crate::aggregate::DocSummary;
 use crate::analyze::{Analysis, Sentence};
 use crate::ingest::{Article, DateSource};
+use crate::pool::BytePool;
 use crate::tag::Mention;
 
 /// Buffers kept for reuse at most, and the largest kept (a larger one, made for an unusual
 /// part, is freed).
-const POOL_BUFFERS: usize = 12;
-const POOL_MAX_BYTES: usize = 8 << 20;
-
-static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+static POOL: BytePool = BytePool::new(12, 8 << 20);
 
 /// A byte buffer from the pool; it returns there when dropped.
 pub(super) struct Buf(pub Vec<u8>);
 
 impl Buf {
     pub fn take() -> Buf {
-        let v = POOL
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-            .unwrap_or_default();
-        Buf(v)
+        Buf(POOL.take())
     }
 }
 
 impl Drop for Buf {
     fn drop(&mut self) {
-        let mut v = std::mem::take(&mut self.0);
-        if v.capacity() == 0 || v.capacity() > POOL_MAX_BYTES {
-            return;
-        }
-        v.clear();
-        let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-        if pool.len() < POOL_BUFFERS {
-            pool.push(v);
-        }
+        POOL.give(std::mem::take(&mut self.0));
     }
 }
 
