@@ -205,6 +205,19 @@ fn decode_utf16(bytes: &[u8], encoding: Encoding) -> Decoded {
 /// becomes `\n` (old Mac line ends) and a `\r` before `\n` a space; lines that are only
 /// boilerplate (`boilerplate`, given lowercased, or [`BOILERPLATE`]) are blanked, newline kept.
 pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
+    // Most text has no character to replace (checked a vector block at a time): one copy,
+    // instead of a scan that copies runs between characters it must look at.
+    let mut out = if has_replaced_char(text.as_bytes()) {
+        replace_chars(text)
+    } else {
+        text.to_owned()
+    };
+    blank_boilerplate_lines(&mut out, boilerplate);
+    out
+}
+
+/// `text` with the characters [`clean_for_analysis`] replaces replaced, byte length kept.
+fn replace_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -229,7 +242,6 @@ pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
         }
         i += c.len_utf8();
     }
-    blank_boilerplate_lines(&mut out, boilerplate);
     out
 }
 
@@ -355,16 +367,21 @@ fn longest_boilerplate(extra: &[String]) -> usize {
 
 fn blank_boilerplate_lines(clean: &mut String, extra: &[String]) {
     let longest = longest_boilerplate(extra);
-    let mut ranges = Vec::new();
+    let n = clean.len();
     let mut start = 0;
-    for line in clean.split('\n') {
-        if is_boilerplate(line, extra, longest) {
-            ranges.push((start, start + line.len()));
+    loop {
+        let end = memchr::memchr(b'\n', &clean.as_bytes()[start..]).map_or(n, |p| start + p);
+        // Prose lines are settled by `maybe_boilerplate` without a look at their text.
+        if maybe_boilerplate(&clean.as_bytes()[start..end], longest)
+            && is_boilerplate(&clean[start..end], extra, longest)
+        {
+            // A whole line (between newlines, or the text's ends): char boundaries.
+            blank(clean, start, end);
         }
-        start += line.len() + 1;
-    }
-    for (s, e) in ranges {
-        blank(clean, s, e);
+        if end == n {
+            return;
+        }
+        start = end + 1;
     }
 }
 
@@ -635,10 +652,17 @@ pub fn looks_binary(bytes: &[u8]) -> Option<&'static str> {
     if head.is_empty() {
         return None;
     }
-    let control = head
-        .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C)) || b == 0x7F)
-        .count();
+    // Counted in bytes per block of 255 (no overflow), with `&`/`|` instead of branches,
+    // so the count runs in vector lanes of bytes rather than widened to `usize` per byte.
+    let control: usize = head
+        .chunks(255)
+        .map(|block| {
+            block.iter().fold(0u8, |n, &b| {
+                let kept = (b == b'\n') | (b == b'\r') | (b == b'\t') | (b == 0x0C);
+                n + u8::from(((b < 0x20) & !kept) | (b == 0x7F))
+            }) as usize
+        })
+        .sum();
     if control * 10 > head.len() {
         return Some("binary data (too many control bytes)");
     }
@@ -799,6 +823,59 @@ mod tests {
             let extra = vec!["custom footer".to_string()];
             let want = clean_for_analysis(&text, &extra);
             proptest::prop_assert_eq!(cleaned(&text, &extra), (want != text).then_some(want));
+        }
+    }
+
+    /// `clean_for_analysis` as its doc comment defines it, a character and a line at a time.
+    fn clean_by_definition(text: &str, extra: &[String]) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::new();
+        for (k, &c) in chars.iter().enumerate() {
+            match c {
+                '\r' if chars.get(k + 1) == Some(&'\n') => out.push(' '),
+                '\r' => out.push('\n'),
+                '\n' | '\t' => out.push(c),
+                c if c.is_control() || c == '\u{FEFF}' => push_spaces(&mut out, c.len_utf8()),
+                c => out.push(c),
+            }
+        }
+        let lines: Vec<String> = out
+            .split('\n')
+            .map(|line| {
+                let t = line.trim();
+                let listed = BOILERPLATE.iter().any(|b| t.eq_ignore_ascii_case(b))
+                    || extra.iter().any(|b| t.eq_ignore_ascii_case(b.trim()));
+                if !t.is_empty() && listed {
+                    " ".repeat(line.len())
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect();
+        lines.join("\n")
+    }
+
+    proptest::proptest! {
+        /// The fast paths of `clean_for_analysis` (one copy when no character is replaced,
+        /// lines settled by length) give what its definition gives.
+        #[test]
+        fn clean_for_analysis_as_defined(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Word", "prose with spaces, ", "x", " ", "\n", "\t", "\r", "\r\n", "\u{0}",
+                    "\u{1F}", "\u{7F}", "\u{80}", "\u{85}", "\u{9F}", "\u{A0}", "\u{FEFF}",
+                    "\u{FFFD}", "\u{3000}", "É", "😀", "advertisement", "Share This",
+                    "custom footer", "\nprint\n", "\n  tags \n", "!~", "\u{2028}",
+                ]),
+                0..200,
+            )
+        ) {
+            let text: String = parts.concat();
+            let extra = vec!["custom footer".to_string()];
+            proptest::prop_assert_eq!(
+                clean_for_analysis(&text, &extra),
+                clean_by_definition(&text, &extra)
+            );
         }
     }
 
@@ -984,7 +1061,23 @@ mod tests {
         let mut few_nul = b"a normal line of text that goes on for a while\n".repeat(10);
         few_nul[20] = 0;
         few_nul[200] = 0;
+        // Past 10% control bytes: DEL counts, and blocks longer than one byte counter.
+        let dels = b"abcdefg\x7f".repeat(300);
+        // 3,000 text bytes: 333 control bytes are not more than a tenth of all, 334 are.
+        let under = [b"abcdefghij".repeat(300), vec![0x01; 333]].concat();
+        let over = [b"abcdefghij".repeat(300), vec![0x1F; 334]].concat();
+        // Newline, carriage return, tab and form feed are text, however many.
+        let layout = b"\n\r\t\x0c".repeat(2_000);
+        // Only the first 8 KiB are looked at.
+        let late = [b"text ".repeat(1_700), vec![0; 2_000]].concat();
+        let high = vec![0x80u8; 1_000];
         let cases: &[(&[u8], Option<&str>)] = &[
+            (&dels, Some("binary data (too many control bytes)")),
+            (&under, None),
+            (&over, Some("binary data (too many control bytes)")),
+            (&layout, None),
+            (&late, None),
+            (&high, None),
             (b"\x89PNG\r\n\x1a\nxxxx", Some("binary data (PNG image)")),
             (b"PK\x03\x04rest", Some("binary data (ZIP archive)")),
             (b"\x1f\x8b\x08", Some("binary data (gzip archive)")),
