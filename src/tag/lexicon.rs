@@ -29,9 +29,12 @@ pub struct FormIds {
     table: Vec<u32>,
     /// form → some root prefix matches its lowercased form.
     root_prefix: Vec<bool>,
+    /// form → a term can start at it: a root prefix matches, or its stem starts a term.
+    starts: Vec<bool>,
     /// Per word of the current document.
     ids: Vec<u32>,
     prefix: Vec<bool>,
+    word_starts: Vec<bool>,
 }
 
 /// Why a term could not be compiled.
@@ -274,7 +277,8 @@ impl Lexicon {
 
     /// Finds mentions leftmost-longest; `ids` is scratch space for the words' stem ids.
     /// Looks every word's stem up by string: `find_cached` does the same work once per
-    /// distinct form.
+    /// distinct form. Tries a match at every word whose stem any term uses, which
+    /// `find_cached` narrows to the words a term can start at (its tests compare the two).
     pub fn find(&self, a: &Analysis, ids: &mut Vec<u32>, out: &mut Vec<Mention>) {
         ids.clear();
         ids.extend(a.words.iter().map(|w| self.stem_id(a.stem(w))));
@@ -284,7 +288,12 @@ impl Lexicon {
             .iter()
             .map(|w| root.iter().any(|(p, _)| a.lower(w).starts_with(&**p)))
             .collect();
-        self.find_ids(a, ids, &prefix, out);
+        let starts: Vec<bool> = ids
+            .iter()
+            .zip(&prefix)
+            .map(|(&id, &p)| id != NO_ID || p)
+            .collect();
+        self.find_ids(a, ids, &prefix, &starts, out);
     }
 
     /// `find` with the per-form memo `memo` (kept by the caller across documents).
@@ -294,14 +303,17 @@ impl Lexicon {
             memo.generation = a.forms_generation();
             memo.table.clear();
             memo.root_prefix.clear();
+            memo.starts.clear();
         }
         if memo.table.len() < a.forms_len() {
             memo.table.resize(a.forms_len(), UNSEEN);
             memo.root_prefix.resize(a.forms_len(), false);
+            memo.starts.resize(a.forms_len(), false);
         }
         memo.ids.clear();
         memo.prefix.clear();
-        let root = &self.nodes[0].prefixes;
+        memo.word_starts.clear();
+        let root = &self.nodes[0];
         for w in &a.words {
             let f = w.form as usize;
             let mut id = memo.table[f];
@@ -309,27 +321,36 @@ impl Lexicon {
                 id = self.stem_id(a.stem(w));
                 memo.table[f] = id;
                 let lower = a.lower(w);
-                memo.root_prefix[f] = root.iter().any(|(p, _)| lower.starts_with(&**p));
+                let prefix = root.prefixes.iter().any(|(p, _)| lower.starts_with(&**p));
+                memo.root_prefix[f] = prefix;
+                // Half the words whose stem some term uses ("of", "the" in "Bank of
+                // Japan") start none: skipped by the scan instead of a trie lookup each.
+                memo.starts[f] = prefix || root.children.contains_key(&id);
             }
             memo.ids.push(id);
             memo.prefix.push(memo.root_prefix[f]);
+            memo.word_starts.push(memo.starts[f]);
         }
-        self.find_ids(a, &memo.ids, &memo.prefix, out);
+        self.find_ids(a, &memo.ids, &memo.prefix, &memo.word_starts, out);
     }
 
     /// Leftmost-longest matching over stem ids; `root_prefix[i]` says whether a one-word
-    /// prefix term can match word `i` (the other prefixes are tested on the way).
-    fn find_ids(&self, a: &Analysis, ids: &[u32], root_prefix: &[bool], out: &mut Vec<Mention>) {
+    /// prefix term can match word `i` (the other prefixes are tested on the way), and
+    /// `starts[i]` is false only where no term can start (a match is not tried there).
+    fn find_ids(
+        &self,
+        a: &Analysis,
+        ids: &[u32],
+        root_prefix: &[bool],
+        starts: &[bool],
+        out: &mut Vec<Mention>,
+    ) {
         let n = a.words.len();
         let first_out = out.len();
         let mut i = 0;
         while i < n {
             // Most words start no term: passed in one tight scan.
-            match ids[i..]
-                .iter()
-                .zip(&root_prefix[i..])
-                .position(|(&id, &prefix)| id != NO_ID || prefix)
-            {
+            match starts[i..].iter().position(|&s| s) {
                 Some(k) => i += k,
                 None => break,
             }
