@@ -13,9 +13,6 @@ use super::Mention;
 /// Stem id of a word that no term uses.
 pub const NO_ID: u32 = u32::MAX;
 
-/// A form the per-thread table has not looked up yet.
-const UNSEEN: u32 = u32::MAX - 1;
-
 static NEXT_LEXICON: AtomicU64 = AtomicU64::new(1);
 
 /// Per-thread memo of the lexicon's view of each distinct word form of an `Analysis`: its
@@ -25,17 +22,20 @@ static NEXT_LEXICON: AtomicU64 = AtomicU64::new(1);
 pub struct FormIds {
     lexicon: u64,
     generation: u64,
-    /// form → stem id (`NO_ID` when no term uses it), `UNSEEN` until looked up.
-    table: Vec<u32>,
-    /// form → some root prefix matches its lowercased form.
-    root_prefix: Vec<bool>,
-    /// form → a term can start at it: a root prefix matches, or its stem starts a term.
-    starts: Vec<bool>,
-    /// Per word of the current document.
+    /// form → stem id (`NO_ID` when no term uses it; low half) and its `ROOT_PREFIX` and
+    /// `STARTS` flags (high half), `UNSEEN_FORM` until looked up: one load per word.
+    table: Vec<u64>,
+    /// Per word of the current document: stem id, flags.
     ids: Vec<u32>,
-    prefix: Vec<bool>,
-    word_starts: Vec<bool>,
+    flags: Vec<u8>,
 }
+
+/// A `FormIds::table` entry not computed yet.
+const UNSEEN_FORM: u64 = u64::MAX;
+/// Some one-word prefix term (at the trie's root) matches the word.
+const ROOT_PREFIX: u8 = 1;
+/// A term can start at the word: a root prefix matches, or its stem starts a term.
+const STARTS: u8 = 2;
 
 /// Why a term could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -288,12 +288,15 @@ impl Lexicon {
             .iter()
             .map(|w| root.iter().any(|(p, _)| a.lower(w).starts_with(&**p)))
             .collect();
-        let starts: Vec<bool> = ids
+        let flags: Vec<u8> = ids
             .iter()
             .zip(&prefix)
-            .map(|(&id, &p)| id != NO_ID || p)
+            .map(|(&id, &p)| {
+                let start = if id != NO_ID || p { STARTS } else { 0 };
+                start | if p { ROOT_PREFIX } else { 0 }
+            })
             .collect();
-        self.find_ids(a, ids, &prefix, &starts, out);
+        self.find_ids(a, ids, &flags, out);
     }
 
     /// `find` with the per-form memo `memo` (kept by the caller across documents).
@@ -302,55 +305,43 @@ impl Lexicon {
             memo.lexicon = self.id;
             memo.generation = a.forms_generation();
             memo.table.clear();
-            memo.root_prefix.clear();
-            memo.starts.clear();
         }
         if memo.table.len() < a.forms_len() {
-            memo.table.resize(a.forms_len(), UNSEEN);
-            memo.root_prefix.resize(a.forms_len(), false);
-            memo.starts.resize(a.forms_len(), false);
+            memo.table.resize(a.forms_len(), UNSEEN_FORM);
         }
         memo.ids.clear();
-        memo.prefix.clear();
-        memo.word_starts.clear();
+        memo.flags.clear();
         let root = &self.nodes[0];
         for w in &a.words {
             let f = w.form as usize;
-            let mut id = memo.table[f];
-            if id == UNSEEN {
-                id = self.stem_id(a.stem(w));
-                memo.table[f] = id;
+            let mut entry = memo.table[f];
+            if entry == UNSEEN_FORM {
+                let id = self.stem_id(a.stem(w));
                 let lower = a.lower(w);
                 let prefix = root.prefixes.iter().any(|(p, _)| lower.starts_with(&**p));
-                memo.root_prefix[f] = prefix;
                 // Half the words whose stem some term uses ("of", "the" in "Bank of
                 // Japan") start none: skipped by the scan instead of a trie lookup each.
-                memo.starts[f] = prefix || root.children.contains_key(&id);
+                let starts = prefix || root.children.contains_key(&id);
+                let flags = (u8::from(prefix) * ROOT_PREFIX) | (u8::from(starts) * STARTS);
+                entry = u64::from(id) | (u64::from(flags) << 32);
+                memo.table[f] = entry;
             }
-            memo.ids.push(id);
-            memo.prefix.push(memo.root_prefix[f]);
-            memo.word_starts.push(memo.starts[f]);
+            memo.ids.push(entry as u32);
+            memo.flags.push((entry >> 32) as u8);
         }
-        self.find_ids(a, &memo.ids, &memo.prefix, &memo.word_starts, out);
+        self.find_ids(a, &memo.ids, &memo.flags, out);
     }
 
-    /// Leftmost-longest matching over stem ids; `root_prefix[i]` says whether a one-word
-    /// prefix term can match word `i` (the other prefixes are tested on the way), and
-    /// `starts[i]` is false only where no term can start (a match is not tried there).
-    fn find_ids(
-        &self,
-        a: &Analysis,
-        ids: &[u32],
-        root_prefix: &[bool],
-        starts: &[bool],
-        out: &mut Vec<Mention>,
-    ) {
+    /// Leftmost-longest matching over stem ids; `flags[i]` has `ROOT_PREFIX` when a
+    /// one-word prefix term can match word `i` (the other prefixes are tested on the way),
+    /// and lacks `STARTS` only where no term can start (a match is not tried there).
+    fn find_ids(&self, a: &Analysis, ids: &[u32], flags: &[u8], out: &mut Vec<Mention>) {
         let n = a.words.len();
         let first_out = out.len();
         let mut i = 0;
         while i < n {
             // Most words start no term: passed in one tight scan.
-            match starts[i..].iter().position(|&s| s) {
+            match flags[i..].iter().position(|&f| f & STARTS != 0) {
                 Some(k) => i += k,
                 None => break,
             }
@@ -380,7 +371,7 @@ impl Lexicon {
                     break;
                 }
                 let nd = &self.nodes[node];
-                if !nd.prefixes.is_empty() && (node != 0 || root_prefix[j]) {
+                if !nd.prefixes.is_empty() && (node != 0 || flags[j] & ROOT_PREFIX != 0) {
                     let lower = a.lower(&a.words[j]);
                     for (p, term) in &nd.prefixes {
                         if lower.starts_with(&**p) {
