@@ -205,9 +205,14 @@ fn decode_utf16(bytes: &[u8], encoding: Encoding) -> Decoded {
 /// becomes `\n` (old Mac line ends) and a `\r` before `\n` a space; lines that are only
 /// boilerplate (`boilerplate`, given lowercased, or [`BOILERPLATE`]) are blanked, newline kept.
 pub fn clean_for_analysis(text: &str, boilerplate: &[String]) -> String {
-    // Most text has no character to replace (checked a vector block at a time): one copy,
-    // instead of a scan that copies runs between characters it must look at.
-    let mut out = if has_replaced_char(text.as_bytes()) {
+    clean_known(text, boilerplate, has_replaced_char(text.as_bytes()))
+}
+
+/// [`clean_for_analysis`] once whether `text` has a character to replace is known
+/// (`replace`). Most text has none (checked a vector block at a time): one copy, instead of
+/// a scan that copies runs between the characters it must look at.
+fn clean_known(text: &str, boilerplate: &[String], replace: bool) -> String {
+    let mut out = if replace {
         replace_chars(text)
     } else {
         text.to_owned()
@@ -246,22 +251,20 @@ fn replace_chars(text: &str) -> String {
 }
 
 /// [`clean_for_analysis`] when it changes something, `None` when the clean text would equal
-/// `text` (most articles: plain prose without control characters or boilerplate lines), so
-/// the caller keeps one copy of the text instead of two (see `Article::clean_text`).
+/// `text`, so the caller keeps one copy of the text instead of two (see
+/// `Article::clean_text`). It changes something when `text` has a character cleaning
+/// replaces (a control character but newline and tab, which covers `\r`; U+FEFF) or a line
+/// that is only boilerplate; most articles have neither, and finding that out allocates
+/// nothing.
 pub fn cleaned(text: &str, boilerplate: &[String]) -> Option<String> {
-    needs_cleaning(text, boilerplate).then(|| clean_for_analysis(text, boilerplate))
+    let replace = has_replaced_char(text.as_bytes());
+    (replace || has_boilerplate_line(text, boilerplate))
+        .then(|| clean_known(text, boilerplate, replace))
 }
 
 /// `clean` unless it equals `text`: the form `Article::cleaned` stores.
 pub fn if_changed(text: &str, clean: String) -> Option<String> {
     (clean != text).then_some(clean)
-}
-
-/// Whether [`clean_for_analysis`] would change `text`: it has a character that cleaning
-/// replaces (a control character but newline and tab, which covers `\r`; U+FEFF), or a line
-/// that is only boilerplate. No allocation.
-fn needs_cleaning(text: &str, extra: &[String]) -> bool {
-    has_replaced_char(text.as_bytes()) || has_boilerplate_line(text, extra)
 }
 
 /// Whether `bytes` (UTF-8) hold a character [`clean_for_analysis`] replaces.
