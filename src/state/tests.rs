@@ -287,6 +287,75 @@ fn parts_are_stored_and_streamed_back_in_order() {
     assert_eq!(got, want);
 }
 
+#[test]
+fn small_files_gathered_into_one_message_are_stored_row_for_row() {
+    // More one-part files than a multi-row INSERT takes, sent to the writer together, with a
+    // file of three parts among them whose row is completed after its first part's row was
+    // gathered: every `files` and `parts` row is written, in walk order, and reusable.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let pl = pipeline();
+    let lines = |i: usize| 3 + i % 3;
+    let chunked = 70;
+    let files: Vec<InputFile> = (0..150)
+        .map(|i| jsonl(dir.path(), &format!("f{i:03}.jsonl"), lines(i)))
+        .collect();
+    let mut st = State::open(&db, &pl, false).unwrap();
+    let mut cache = Cache::new(&mut st);
+    assert_eq!(cache.plan(&files), vec![false; files.len()]);
+    let mut want_files = Vec::new();
+    let mut want_parts = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let n = if i == chunked { 3 } else { 1 };
+        let mut parts = parts_of(&pl, f, n);
+        for (k, p) in parts.iter_mut().enumerate() {
+            want_parts.push((f.display.clone(), k as i64, p.docs.len() as i64));
+            cache.store(f, p, k + 1 == n);
+        }
+        want_files.push((f.display.clone(), 1, n as i64, lines(i) as i64, 1, true));
+    }
+    cache.flush();
+    st.finish(&Aggregate::new(3));
+    assert_eq!(st.changes().problems, Vec::<String>::new());
+    let got_files: Vec<(String, i64, i64, i64, i64, bool)> = st
+        .conn
+        .prepare(
+            "SELECT path, complete, parts, documents, rejected, length(content_hash) = 64 \
+             FROM files ORDER BY rowid",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(got_files, want_files);
+    let got_parts: Vec<(String, i64, i64)> = st
+        .conn
+        .prepare("SELECT path, part, documents FROM parts ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(got_parts, want_parts);
+    let docs: i64 = want_files.iter().map(|f| f.3).sum();
+    assert_eq!(count(&st, "SELECT count(*) FROM documents"), docs);
+    drop(st);
+
+    let mut st = State::open(&db, &pl, false).unwrap();
+    let mut cache = Cache::new(&mut st);
+    assert_eq!(cache.plan(&files), vec![true; files.len()]);
+}
+
 /// Three files stored whole in parts; then part 1 of the first is damaged and part 0 of the
 /// third deleted. Returns the files, the parts as stored, and the state's path.
 fn stored_then_damaged(dir: &Path) -> (Vec<InputFile>, Vec<Vec<FileResult>>, PathBuf) {
