@@ -468,8 +468,12 @@ mod tests {
         ];
         for root in roots {
             let root = PathBuf::from(root);
-            let c = collect(&[root.clone()]);
-            let want: Vec<String> = c.files.iter().map(|f| display_under(&root, &f.path)).collect();
+            let c = collect(std::slice::from_ref(&root));
+            let want: Vec<String> = c
+                .files
+                .iter()
+                .map(|f| display_under(&root, &f.path))
+                .collect();
             let got: Vec<&str> = c.files.iter().map(|f| f.display.as_str()).collect();
             assert_eq!(got, want, "root {root:?}");
             assert_eq!(got.len(), names.len() + usize::from(cfg!(unix)), "{got:?}");
