@@ -74,6 +74,61 @@ fn age(path: &Path) {
 }
 
 #[test]
+fn fresh_files_are_recorded_with_the_stamp_they_were_read_with() {
+    // The run does not stat a file the state does not know before reading it: what is stored
+    // is the size and mtime its open handle gave, for a file read whole and one read in
+    // chunks alike, and a re-run recognises both by them.
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    let txt = env.write("in/a.txt", article(1, "tariffs"));
+    let mut feed = String::new();
+    for i in 0..200 {
+        feed.push_str(&format!(
+            "{{\"id\":\"f{i}\",\"date\":\"2025-06-01\",\"text\":\"China weighed tariffs, item {i}.\"}}\n"
+        ));
+    }
+    let jsonl = env.write("in/feed.jsonl", feed);
+    age(&txt);
+    age(&jsonl);
+    let chunked = [("NEWSTRACK_CHUNK_BYTES", "1024")];
+    let args = ["run", "-q", "-p", "p.toml", "-o", "out", "in"];
+    let o = env
+        .command(&args, &chunked)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let c = rusqlite::Connection::open(env.path("out/newstrack.db")).unwrap();
+    for (shown, path, whole) in [("in/a.txt", &txt, true), ("in/feed.jsonl", &jsonl, false)] {
+        let m = std::fs::metadata(path).unwrap();
+        let mtime = m
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64;
+        let got: (i64, i64, i64, i64) = c
+            .query_row(
+                "SELECT size, mtime_ns, parts, complete FROM files WHERE path = ?1",
+                [shown],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!((got.0, got.1, got.3), (m.len() as i64, mtime, 1), "{shown}");
+        assert_eq!(got.2 == 1, whole, "{shown}: {} parts", got.2);
+    }
+    drop(c);
+    let o = env
+        .command(&args, &chunked)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let s: Value = serde_json::from_str(&env.read("out/summary.json")).unwrap();
+    assert_eq!(counts(&s["incremental"], "files"), [2, 0, 0, 0], "{s}");
+}
+
+#[test]
 fn added_changed_touched_removed_renamed_and_pipeline_change() {
     let env = TestEnv::new();
     env.write("p.toml", PIPE);

@@ -104,11 +104,35 @@ pub struct FileOutcome {
     pub content: Option<Content>,
 }
 
-/// The bytes a result was computed from: their length and blake3 digest (hex).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The bytes a result was computed from: their length and blake3 digest (hex), and the
+/// file's stamp as its open handle gave it before they were read.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
     pub len: u64,
     pub hash: String,
+    pub stamp: Option<Stamp>,
+}
+
+/// A file's size and modification time (nanoseconds since the epoch, 0 when unknown): what
+/// incremental runs compare to know a file again without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+impl Stamp {
+    pub fn of(m: &std::fs::Metadata) -> Stamp {
+        let mtime_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        Stamp {
+            size: m.len(),
+            mtime_ns,
+        }
+    }
 }
 
 /// Default for [`ReadOptions::max_doc_bytes`]: 20 MB.
@@ -217,6 +241,7 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
                 outcome.content = opts.content_hash.then(|| Content {
                     len: bytes.len() as u64,
                     hash: blake3::hash(&bytes).to_hex().to_string(),
+                    stamp: None,
                 });
                 parse_bytes(
                     format,
@@ -229,6 +254,9 @@ pub fn read_file_with(path: &Path, display: &str, opts: &ReadOptions) -> FileOut
             }
             Err(e) => outcome.failed = Some(read_error(&e)),
         }
+    }
+    if let Some(c) = outcome.content.as_mut() {
+        c.stamp = Some(Stamp::of(&before));
     }
     if outcome.failed.is_none() {
         if let Ok(after) = file.metadata() {
@@ -340,6 +368,7 @@ fn stream_jsonl<R: std::io::BufRead>(
                 outcome.content = Some(Content {
                     len,
                     hash: hasher.finalize().to_hex().to_string(),
+                    stamp: None,
                 })
             }
             Err(e) => outcome.failed = Some(read_error(&e)),
@@ -364,6 +393,7 @@ fn stream_jsonl<R: std::io::BufRead>(
         outcome.content = opts.content_hash.then(|| Content {
             len: bytes.len() as u64,
             hash: blake3::hash(&bytes).to_hex().to_string(),
+            stamp: None,
         });
         let file_date = date::date_from_filename(path);
         json::parse_jsonl(&bytes, display, file_date, opts.boilerplate, outcome);
@@ -420,6 +450,7 @@ fn stream_jsonl<R: std::io::BufRead>(
     outcome.content = hasher.map(|h| Content {
         len: total,
         hash: h.finalize().to_hex().to_string(),
+        stamp: None,
     });
 }
 

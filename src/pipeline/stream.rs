@@ -16,7 +16,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::ingest::{clean, walk::InputFile, Content, Format};
+use crate::ingest::{clean, walk::InputFile, Content, Format, Stamp};
 use crate::pool::BytePool;
 
 /// Chunk size for large JSONL files: small enough that threads share the file evenly and a
@@ -76,6 +76,8 @@ struct OpenFile {
     /// Every byte handed out so far, when the content is asked for.
     hash: Option<blake3::Hasher>,
     len: u64,
+    /// The file's stamp from its handle, before the first byte was read.
+    stamp: Option<Stamp>,
 }
 
 /// Hands out units in input order. Reading happens here, under the planner's lock, a chunk
@@ -113,6 +115,7 @@ impl Planner<'_> {
             // The worker reports the error exactly as for any file.
             return Some(Unit::File { file: idx });
         };
+        let stamp = handle.metadata().ok().map(|m| Stamp::of(&m));
         let mut head = vec![0u8; 8192];
         let n = match read_full(&mut handle, &mut head) {
             Ok(n) => n,
@@ -136,6 +139,7 @@ impl Planner<'_> {
             next_line: 1,
             hash: self.content.then(blake3::Hasher::new),
             len: 0,
+            stamp,
         };
         let (unit, done) = next_chunk(&mut open, self.chunk);
         if !done {
@@ -210,6 +214,7 @@ fn next_chunk(open: &mut OpenFile, chunk: usize) -> (Unit, bool) {
         eof.then(|| Content {
             len: open.len,
             hash: h.finalize().to_hex().to_string(),
+            stamp: open.stamp,
         })
     });
     let unit = Unit::Chunk {

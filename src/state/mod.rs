@@ -108,24 +108,13 @@ struct Known {
     parts: u32,
 }
 
-/// The stat taken before a file is read, kept until its result is stored.
-#[derive(Clone, Copy)]
-struct Stat {
-    size: u64,
-    mtime_ns: i64,
-}
+/// A file's size and modification time: compared with the stored ones to reuse a result,
+/// and stored with a fresh result as its file's handle gave them before it was read
+/// (`Content::stamp`).
+type Stat = crate::ingest::Stamp;
 
 fn stat(path: &Path) -> Option<Stat> {
-    let m = std::fs::metadata(path).ok()?;
-    let mtime_ns = m
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64);
-    Some(Stat {
-        size: m.len(),
-        mtime_ns,
-    })
+    std::fs::metadata(path).ok().map(|m| Stat::of(&m))
 }
 
 fn hash_file(path: &Path) -> Option<String> {
@@ -145,8 +134,6 @@ pub struct State {
     loaded: bool,
     /// Every file of this run (walk display paths): the others in `known` were removed.
     present: HashSet<String>,
-    /// Stats of the run's files, taken before they were read.
-    stats: HashMap<String, Stat>,
     /// The thread that writes this run's results, started at the first write.
     writer: Option<write::Writer>,
     /// The thread that reads the reused files' results ahead of the fold.
@@ -376,7 +363,6 @@ impl State {
             known: HashMap::default(),
             loaded: false,
             present: HashSet::default(),
-            stats: HashMap::default(),
             writer: None,
             prefetch: None,
             entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
@@ -627,21 +613,22 @@ impl ResultCache for Cache<'_> {
         let st = &mut *self.state;
         st.present = files.iter().map(|f| f.display.clone()).collect();
         st.preload();
-        // Stat in parallel; hash only files whose stat moved but whose size did not (touched
-        // or rewritten with the same length): the content decides.
+        // Stat the files the state knows, in parallel; hash only those whose stat moved but
+        // whose size did not (touched or rewritten with the same length): the content
+        // decides. A file it does not know is read in any case, and what is stored of it
+        // takes the stamp its handle gives as it is read (a path stat per file here was a
+        // tenth of a first run over a folder of small files).
         let known = &st.known;
         let probes: Vec<(Option<Stat>, Option<String>)> = files
             .par_iter()
             .map(|f| {
-                let s = stat(&f.path);
-                let rehash = match (s, known.get(&f.display)) {
-                    (Some(s), Some(k)) => {
-                        !k.volatile
-                            && s.size == k.size
-                            && (s.mtime_ns != k.mtime_ns || k.mtime_ns == 0)
-                    }
-                    _ => false,
+                let Some(k) = known.get(&f.display) else {
+                    return (None, None);
                 };
+                let s = stat(&f.path);
+                let rehash = s.is_some_and(|s| {
+                    !k.volatile && s.size == k.size && (s.mtime_ns != k.mtime_ns || k.mtime_ns == 0)
+                });
                 (s, rehash.then(|| hash_file(&f.path)).flatten())
             })
             .collect();
@@ -649,9 +636,6 @@ impl ResultCache for Cache<'_> {
         // The reused files with parts, in walk order: what the reader reads ahead.
         let mut ahead = Vec::new();
         for (f, (s, hash)) in files.iter().zip(probes) {
-            if let Some(s) = s {
-                st.stats.insert(f.display.clone(), s);
-            }
             let k = st.known.get(&f.display);
             let reuse = match (s, k) {
                 (Some(s), Some(k)) if !k.volatile && !st.broken => {
@@ -750,7 +734,7 @@ impl ResultCache for Cache<'_> {
             path: file.display.clone(),
             fs_path: file.path.clone(),
             known,
-            stat: st.stats.get(&file.display).copied(),
+            stat: part.content.as_ref().and_then(|c| c.stamp),
             last,
             blob,
             rows: prepared.rows,

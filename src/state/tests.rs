@@ -189,6 +189,7 @@ fn parts_of(pl: &Pipeline, file: &InputFile, n: usize) -> Vec<FileResult> {
     parts[n - 1].content = Some(crate::ingest::Content {
         len: std::fs::metadata(&file.path).unwrap().len(),
         hash: hash_file(&file.path).unwrap(),
+        stamp: stat(&file.path),
     });
     let per = outcome.articles.len().div_ceil(n);
     for (i, a) in outcome.articles.iter().enumerate() {

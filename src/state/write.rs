@@ -66,7 +66,7 @@ pub(super) struct PartMsg {
     pub fs_path: PathBuf,
     /// The state had rows for the file before this run: they go first.
     pub known: bool,
-    /// The file's stat before it was read.
+    /// The file's stamp as its handle gave it before it was read (`Content::stamp`).
     pub stat: Option<Stat>,
     /// The file's last part.
     pub last: bool,
