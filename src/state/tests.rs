@@ -553,6 +553,42 @@ fn a_reader_stopped_with_its_queue_full_returns() {
 }
 
 #[test]
+fn a_reader_waiting_on_a_full_queue_holds_no_read_transaction() {
+    // Parts are read a batch to a transaction; one held while the reader waits would keep
+    // the writer's checkpoints from emptying the WAL for as long as the fold lags.
+    let dir = tempfile::tempdir().unwrap();
+    let (files, _, db) = stored_then_damaged(dir.path());
+    let list: Vec<(String, u32)> = (0..600)
+        .flat_map(|_| files.iter().skip(1))
+        .map(|f| (f.display.clone(), 2))
+        .collect();
+    let mut p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list).unwrap();
+    let c = Connection::open(&db).unwrap();
+    c.busy_timeout(std::time::Duration::ZERO).unwrap();
+    c.execute("INSERT INTO meta(key, value) VALUES ('probe', 'x')", [])
+        .unwrap();
+    // Busy while the reader is in a batch; once it waits on the queue, never again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut got = (1, 1);
+    while got != (0, 0) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        got = c
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+    }
+    assert_eq!(
+        got,
+        (0, 0),
+        "the reader holds a snapshot (busy, WAL frames)"
+    );
+    // It was waiting, not done: the first file is still to be handed over.
+    assert!(p.is_next(&files[1].display));
+    p.stop();
+}
+
+#[test]
 fn reused_files_are_read_ahead_and_a_damaged_one_stops_the_reader() {
     let dir = tempfile::tempdir().unwrap();
     let (files, stored, db) = stored_then_damaged(dir.path());
