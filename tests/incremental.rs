@@ -90,14 +90,18 @@ fn fresh_files_are_recorded_with_the_stamp_they_were_read_with() {
     let jsonl = env.write("in/feed.jsonl", feed);
     age(&txt);
     age(&jsonl);
-    let chunked = [("NEWSTRACK_CHUNK_BYTES", "1024")];
-    let args = ["run", "-q", "-p", "p.toml", "-o", "out", "in"];
-    let o = env
-        .command(&args, &chunked)
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    assert_code(&o, 0);
+    let run_chunked = || {
+        let o = env
+            .command(
+                &["run", "-q", "-p", "p.toml", "-o", "out", "in"],
+                &[("NEWSTRACK_CHUNK_BYTES", "1024")],
+            )
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        assert_code(&o, 0);
+    };
+    run_chunked();
     let c = rusqlite::Connection::open(env.path("out/newstrack.db")).unwrap();
     for (shown, path, whole) in [("in/a.txt", &txt, true), ("in/feed.jsonl", &jsonl, false)] {
         let m = std::fs::metadata(path).unwrap();
@@ -118,12 +122,7 @@ fn fresh_files_are_recorded_with_the_stamp_they_were_read_with() {
         assert_eq!(got.2 == 1, whole, "{shown}: {} parts", got.2);
     }
     drop(c);
-    let o = env
-        .command(&args, &chunked)
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    assert_code(&o, 0);
+    run_chunked();
     let s: Value = serde_json::from_str(&env.read("out/summary.json")).unwrap();
     assert_eq!(counts(&s["incremental"], "files"), [2, 0, 0, 0], "{s}");
 }
