@@ -11,9 +11,9 @@
 //! complete, the state is not updated for the rest of the run.
 //!
 //! Each part goes straight into the open transaction: its encoded result into `parts`, its
-//! documents into the analyst tables (the rows of the parts of one message gathered, many
-//! per INSERT). Nothing is held back, so the
-//! memory a file costs is that of one part, whatever the file's size. Transactions are
+//! documents into the analyst tables (the rows of one message's parts gathered, many per
+//! INSERT). Nothing is held back past a message, so the memory a file costs is that of one
+//! part, whatever the file's size. Transactions are
 //! committed every `COMMIT_PARTS` parts or `COMMIT_BYTES` bytes, so a commit may fall inside a
 //! file: its `files` row says `complete = 0` until the transaction that holds its last part,
 //! and only complete rows are ever reused. A run killed in between leaves an incomplete row
