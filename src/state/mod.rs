@@ -734,7 +734,6 @@ impl ResultCache for Cache<'_> {
             path: file.display.clone(),
             fs_path: file.path.clone(),
             known,
-            stat: part.content.as_ref().and_then(|c| c.stamp),
             last,
             blob,
             rows: prepared.rows,

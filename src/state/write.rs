@@ -66,8 +66,6 @@ pub(super) struct PartMsg {
     pub fs_path: PathBuf,
     /// The state had rows for the file before this run: they go first.
     pub known: bool,
-    /// The file's stamp as its handle gave it before it was read (`Content::stamp`).
-    pub stat: Option<Stat>,
     /// The file's last part.
     pub last: bool,
     /// `parts.result` (`codec`), or why it could not be encoded.
@@ -756,10 +754,10 @@ impl Sink {
     /// What the `files` row of a file whose last part is `p` says, or `None` when its result
     /// must not be stored (not read, or not to its end; changed while it was read).
     fn file_row(&self, p: &PartMsg, w: &Writing) -> Option<FileRow> {
-        let st = p.stat?;
         // Not read (vanished, unreadable), or not to its end: nothing to reuse; the next run
-        // tries again.
+        // tries again. The stamp is the file's as its handle gave it before it was read.
         let content = p.content.clone()?;
+        let st = content.stamp?;
         // Stored in parts (a large JSONL file read in chunks, hashed as it was read): only
         // if it has not moved since the run began.
         if w.parts > 1 {
