@@ -535,16 +535,22 @@ fn parts_read_ahead_in_batches_come_out_in_order_errors_included() {
     assert!(!p.is_next(b));
 }
 
+/// A reader given far more parts than its queue holds (in batches), none of them taken: it
+/// fills the queue and waits on it. The stored files, the state's path and the reader.
+fn waiting_reader(dir: &Path) -> (Vec<InputFile>, PathBuf, prefetch::Prefetch) {
+    let (files, _, db) = stored_then_damaged(dir);
+    let list: Vec<(String, u32)> = (0..600)
+        .flat_map(|_| files.iter().skip(1))
+        .map(|f| (f.display.clone(), 2))
+        .collect();
+    let p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list).unwrap();
+    (files, db, p)
+}
+
 #[test]
 fn a_reader_stopped_with_its_queue_full_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let (files, _, db) = stored_then_damaged(dir.path());
-    // More parts than the queue holds (in batches), none taken: the reader waits on it.
-    let list: Vec<(String, u32)> = (0..600)
-        .flat_map(|_| files.iter().take(2))
-        .map(|f| (f.display.clone(), 1))
-        .collect();
-    let mut p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list).unwrap();
+    let (_, _, mut p) = waiting_reader(dir.path());
     std::thread::sleep(std::time::Duration::from_millis(50));
     p.stop();
     assert!(!p.is_next("in/a.jsonl"));
@@ -557,12 +563,7 @@ fn a_reader_waiting_on_a_full_queue_holds_no_read_transaction() {
     // Parts are read a batch to a transaction; one held while the reader waits would keep
     // the writer's checkpoints from emptying the WAL for as long as the fold lags.
     let dir = tempfile::tempdir().unwrap();
-    let (files, _, db) = stored_then_damaged(dir.path());
-    let list: Vec<(String, u32)> = (0..600)
-        .flat_map(|_| files.iter().skip(1))
-        .map(|f| (f.display.clone(), 2))
-        .collect();
-    let mut p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list).unwrap();
+    let (files, db, mut p) = waiting_reader(dir.path());
     let c = Connection::open(&db).unwrap();
     c.busy_timeout(std::time::Duration::ZERO).unwrap();
     c.execute("INSERT INTO meta(key, value) VALUES ('probe', 'x')", [])
