@@ -9,10 +9,10 @@
 //! `QUEUE` parts. (A second reader was tried: the fold became the bound, no faster.)
 //!
 //! Each part is read by a statement of its own (a primary-key lookup), the parts of one
-//! batch in one read transaction (`Snapshot`), ended before the batch is sent: the reader
-//! never holds a read transaction open while it waits on the queue, since a long-lived
-//! reader would stop the writer's checkpoints from restarting the WAL, which would then
-//! grow with the run's writes.
+//! batch in one read transaction, ended before the batch is sent: the reader never holds a
+//! read transaction open while it waits on the queue, since a long-lived reader would stop
+//! the writer's checkpoints from restarting the WAL, which would then grow with the run's
+//! writes.
 //!
 //! Owns no decision: what a part means (`codec.rs`), whether a file is reused and what a
 //! failure to read one does to the run (`mod.rs`) are not its business. It reads, decodes
@@ -51,39 +51,6 @@ pub fn read_part(conn: &Connection, path: &str, part: u32) -> Result<FileResult,
     .unwrap_or_else(|| Err(format!("part {part} is missing")))
 }
 
-/// The read transaction the parts of one batch are read in. Each statement on its own
-/// would open and close one (a shared lock taken and released with `fcntl`, the WAL's
-/// index read): a tenth of the reader's time on a folder of small files, where a part is a
-/// few hundred bytes. The transaction ends before the batch is sent, so the reader never
-/// holds one while it waits on the queue.
-struct Snapshot<'c> {
-    conn: &'c Connection,
-    open: bool,
-}
-
-impl<'c> Snapshot<'c> {
-    fn new(conn: &'c Connection) -> Snapshot<'c> {
-        Snapshot { conn, open: false }
-    }
-
-    /// Opens the transaction unless it is open. Should that fail, each statement reads in a
-    /// transaction of its own, as without.
-    fn begin(&mut self) {
-        if !self.open {
-            self.open = self.conn.execute_batch("BEGIN").is_ok();
-        }
-    }
-
-    fn end(&mut self) {
-        if self.open {
-            self.open = false;
-            if self.conn.execute_batch("COMMIT").is_err() {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
-        }
-    }
-}
-
 /// What the reader sends: a file's parts in order, or why the next one could not be read
 /// (the reader then goes on with the next file).
 enum Msg {
@@ -116,10 +83,16 @@ impl Prefetch {
             .spawn(move || {
                 let mut batch = Vec::new();
                 let mut docs = 0;
-                let mut read = Snapshot::new(&conn);
+                // Each statement on its own would open and close a read transaction (a
+                // shared lock taken and released with `fcntl`, the WAL index read): a tenth
+                // of the reader's time on a folder of small files, whose parts are a few
+                // hundred bytes. Should one fail to open, statements read on their own.
+                let mut read: Option<rusqlite::Transaction<'_>> = None;
                 for (path, parts) in list.iter() {
                     for part in 0..*parts {
-                        read.begin();
+                        if read.is_none() {
+                            read = conn.unchecked_transaction().ok();
+                        }
                         let msg = match read_part(&conn, path, part) {
                             Ok(r) => {
                                 docs += r.docs.len();
@@ -131,7 +104,11 @@ impl Prefetch {
                         batch.push(msg);
                         if docs >= GATHER_DOCS || batch.len() >= GATHER_PARTS {
                             docs = 0;
-                            read.end();
+                            // Never wait on the queue inside the transaction.
+                            if let Some(t) = read.take() {
+                                // A commit that fails rolls back when dropped.
+                                let _ = t.commit();
+                            }
                             if tx.send(std::mem::take(&mut batch)).is_err() {
                                 // The fold stopped taking parts: nothing left to do.
                                 return;
@@ -142,7 +119,9 @@ impl Prefetch {
                         }
                     }
                 }
-                read.end();
+                if let Some(t) = read.take() {
+                    let _ = t.commit();
+                }
                 if !batch.is_empty() {
                     let _ = tx.send(batch);
                 }
