@@ -395,11 +395,13 @@ fn kill_9_mid_run_then_rerun_gives_the_full_report() {
     use std::process::{Command, Stdio};
     let env = TestEnv::new();
     env.write("p.toml", PIPE);
-    // Enough files that the run is still going when the first batches are committed.
+    // Enough text that the run is still going when the first batches are committed (a
+    // first run writes 3,000 small files in about a tenth of a second).
+    let filler = "Traders waited for the figures and prices held steady all day.\n".repeat(150);
     for i in 0..3000 {
         env.write(
             &format!("in/d{:02}/2025-06-{:02}-f{i:05}.txt", i % 50, 1 + i % 28),
-            article(i, if i % 3 == 0 { "rare earth" } else { "tariffs" }),
+            article(i, if i % 3 == 0 { "rare earth" } else { "tariffs" }) + &filler,
         );
     }
     let db = env.path("out/newstrack.db");

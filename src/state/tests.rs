@@ -98,6 +98,35 @@ fn untrusted_file_is_moved_aside_and_rebuilt() {
 }
 
 #[test]
+fn a_file_moved_aside_takes_its_sidecars_with_it() {
+    // A WAL or a rollback journal left beside the path would be applied to the new state.
+    let cases: [&[&str]; 4] = [&[], &["-wal", "-shm"], &["-journal"], &["-shm"]];
+    for sidecars in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.db");
+        std::fs::write(&p, b"db").unwrap();
+        for s in sidecars {
+            std::fs::write(dir.path().join(format!("s.db{s}")), s).unwrap();
+        }
+        let bad = move_aside(&p).unwrap();
+        assert_eq!(bad, dir.path().join("s.db.bad"));
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut want = vec!["s.db.bad".to_string()];
+        want.extend(sidecars.iter().map(|s| format!("s.db.bad{s}")));
+        want.sort();
+        assert_eq!(left, want, "{sidecars:?}");
+        for s in sidecars {
+            let moved = std::fs::read(dir.path().join(format!("s.db.bad{s}"))).unwrap();
+            assert_eq!(moved, s.as_bytes(), "{s}");
+        }
+    }
+}
+
+#[test]
 fn settings_change_drops_results() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("s.db");
@@ -359,6 +388,35 @@ fn small_files_gathered_into_one_message_are_stored_row_for_row() {
 
 /// Three files stored whole in parts; then part 1 of the first is damaged and part 0 of the
 /// third deleted. Returns the files, the parts as stored, and the state's path.
+#[test]
+fn a_first_run_writes_through_a_rollback_journal_and_a_re_run_through_the_wal() {
+    // A run from an empty state writes nearly only new pages: once into the file with a
+    // rollback journal, instead of into the WAL and again at the checkpoint. A re-run's
+    // reader needs WAL mode to read beside the writer.
+    let dir = tempfile::tempdir().unwrap();
+    let (files, _, st, db) = stored(dir.path());
+    let mode = |c: &Connection| -> String {
+        c.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(mode(&st.conn), "delete");
+    assert!(st.close().is_empty());
+    // One self-contained file, marked as journaled (header bytes 18-19: 1 rollback, 2 WAL).
+    let sidecars = ["-wal", "-shm", "-journal"].map(|s| format!("{}{s}", db.display()));
+    for side in &sidecars {
+        assert!(!Path::new(side).exists(), "{side}");
+    }
+    assert_eq!(&std::fs::read(&db).unwrap()[18..20], &[1, 1]);
+
+    let mut st = State::open(&db, &pipeline(), false).unwrap();
+    assert_eq!(mode(&st.conn), "wal");
+    let mut cache = Cache::new(&mut st);
+    assert_eq!(cache.plan(&files), vec![true; 3]);
+    st.finish(&Aggregate::new(3));
+    assert!(st.close().is_empty());
+    assert_eq!(&std::fs::read(&db).unwrap()[18..20], &[2, 2]);
+}
+
 fn stored_then_damaged(dir: &Path) -> (Vec<InputFile>, Vec<Vec<FileResult>>, PathBuf) {
     let (files, stored, st, db) = stored(dir);
     st.conn
@@ -543,7 +601,11 @@ fn waiting_reader(dir: &Path) -> (Vec<InputFile>, PathBuf, prefetch::Prefetch) {
         .flat_map(|_| files.iter().skip(1))
         .map(|f| (f.display.clone(), 2))
         .collect();
-    let p = prefetch::Prefetch::spawn(open_conn(&db).unwrap(), list).unwrap();
+    // A re-run's reader starts after the state was opened, which puts it in WAL mode (the
+    // first run left it with a rollback journal).
+    let conn = open_conn(&db).unwrap();
+    assert_eq!(configure(&conn, Journal::Wal).unwrap(), Journal::Wal);
+    let p = prefetch::Prefetch::spawn(conn, list).unwrap();
     (files, db, p)
 }
 

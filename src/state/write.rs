@@ -366,6 +366,9 @@ struct Sink {
     commit_parts: usize,
     /// The id of the next document (ids are given here, so documents go in many at a time).
     next_doc: i64,
+    /// The connection writes through a WAL, to be checkpointed (not with a bulk run's
+    /// rollback journal, which leaves nothing to fold back).
+    wal: bool,
     files: Insert,
     parts: Insert,
     documents: Insert,
@@ -399,6 +402,9 @@ impl Sink {
     fn new(conn: Connection, run: RunInfo) -> rusqlite::Result<Sink> {
         conn.set_prepared_statement_cache_capacity(32);
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        let wal = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?
+            .eq_ignore_ascii_case("wal");
         let next_doc: i64 =
             conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM documents", [], |r| {
                 r.get(0)
@@ -411,6 +417,7 @@ impl Sink {
             tx_bytes: 0,
             commit_parts: crate::tuning::count_or(COMMIT_PARTS_ENV, COMMIT_PARTS),
             next_doc,
+            wal,
             documents: Insert::new(
                 "documents(id, path, record, doc, title, date, date_source, \
                  text_hash)",
@@ -561,8 +568,17 @@ impl Sink {
             schema::create_indexes(&tx)?;
             tx.commit()?;
         }
+        self.checkpoint("TRUNCATE")
+    }
+
+    /// Copies the WAL's committed pages into the database (`mode` as `PRAGMA
+    /// wal_checkpoint` takes it); nothing to do with a rollback journal.
+    fn checkpoint(&self, mode: &str) -> rusqlite::Result<()> {
+        if !self.wal {
+            return Ok(());
+        }
         self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))
     }
 
     /// Deletes a file's rows, in the open transaction (opened if need be).
@@ -715,8 +731,7 @@ impl Sink {
             // What SQLite's automatic checkpoint would do here; it is off on this connection
             // so that the last commits of a run leave theirs to `complete`, after the run
             // is recorded and while the reports are written.
-            self.conn
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            self.checkpoint("PASSIVE")?;
         }
         Ok(())
     }
