@@ -386,8 +386,6 @@ fn small_files_gathered_into_one_message_are_stored_row_for_row() {
     assert_eq!(cache.plan(&files), vec![true; files.len()]);
 }
 
-/// Three files stored whole in parts; then part 1 of the first is damaged and part 0 of the
-/// third deleted. Returns the files, the parts as stored, and the state's path.
 #[test]
 fn a_first_run_writes_through_a_rollback_journal_and_a_re_run_through_the_wal() {
     // A run from an empty state writes nearly only new pages: once into the file with a
@@ -417,6 +415,8 @@ fn a_first_run_writes_through_a_rollback_journal_and_a_re_run_through_the_wal() 
     assert_eq!(&std::fs::read(&db).unwrap()[18..20], &[2, 2]);
 }
 
+/// Three files stored whole in parts; then part 1 of the first is damaged and part 0 of the
+/// third deleted. Returns the files, the parts as stored, and the state's path.
 fn stored_then_damaged(dir: &Path) -> (Vec<InputFile>, Vec<Vec<FileResult>>, PathBuf) {
     let (files, stored, st, db) = stored(dir);
     st.conn
