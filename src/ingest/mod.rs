@@ -9,6 +9,7 @@ pub mod clean;
 pub mod date;
 pub mod html;
 pub mod json;
+pub mod readahead;
 pub mod sgml;
 pub mod text;
 pub mod walk;

@@ -16,7 +16,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::ingest::{clean, walk::InputFile, Content, Format, Stamp};
+use crate::ingest::{clean, readahead, walk::InputFile, Content, Format, Stamp};
 use crate::pool::BytePool;
 
 /// Chunk size for large JSONL files: small enough that threads share the file evenly and a
@@ -301,87 +301,93 @@ pub fn run_units<W, R, P, C>(
             }
         }
     }
-    pool.broadcast(|_| {
-        let _abort = Abort(&aborted, &wake);
-        let mut worker = W::default();
-        loop {
-            let (seq, unit) = {
-                let mut p = planner.lock().unwrap_or_else(PoisonError::into_inner);
-                while p.seq >= consumed.load(Ordering::SeqCst) + WINDOW {
+    // On a cold disk, helpers ask for the next files' pages while the workers read these.
+    readahead::with_readahead(files, |ahead| {
+        pool.broadcast(|_| {
+            let _abort = Abort(&aborted, &wake);
+            let mut worker = W::default();
+            loop {
+                let (seq, unit) = {
+                    let mut p = planner.lock().unwrap_or_else(PoisonError::into_inner);
+                    while p.seq >= consumed.load(Ordering::SeqCst) + WINDOW {
+                        if aborted.load(Ordering::Acquire) {
+                            return;
+                        }
+                        // Counted, then the window checked again, before waiting: a thread that
+                        // moves the window before the count sees the window moved here; one that
+                        // moves it after sees the count and wakes this one (all `SeqCst`). The
+                        // wait's timeout bounds what a missed wake-up would cost.
+                        waiting.fetch_add(1, Ordering::SeqCst);
+                        if p.seq < consumed.load(Ordering::SeqCst) + WINDOW {
+                            waiting.fetch_sub(1, Ordering::SeqCst);
+                            break;
+                        }
+                        p = wake
+                            .wait_timeout(p, std::time::Duration::from_millis(100))
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
+                        waiting.fetch_sub(1, Ordering::SeqCst);
+                    }
                     if aborted.load(Ordering::Acquire) {
                         return;
                     }
-                    // Counted, then the window checked again, before waiting: a thread that
-                    // moves the window before the count sees the window moved here; one that
-                    // moves it after sees the count and wakes this one (all `SeqCst`). The
-                    // wait's timeout bounds what a missed wake-up would cost.
-                    waiting.fetch_add(1, Ordering::SeqCst);
-                    if p.seq < consumed.load(Ordering::SeqCst) + WINDOW {
-                        waiting.fetch_sub(1, Ordering::SeqCst);
+                    let Some(unit) = p.next() else { break };
+                    ahead.reached(p.next_file);
+                    p.seq += 1;
+                    (p.seq - 1, unit)
+                };
+                let file = match &unit {
+                    Unit::File { file } | Unit::Chunk { file, .. } | Unit::Failed { file, .. } => {
+                        *file
+                    }
+                };
+                let r = process(&mut worker, &files[file], unit);
+                {
+                    let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
+                    q.pending.insert(seq, r);
+                    // Another thread is folding: it will find this result, and this thread need
+                    // not wait for it (waiting here for the fold cost a folder of small files,
+                    // where a unit is a few microseconds of work, a tenth of its run time:
+                    // docs/performance.md, session 11).
+                    if q.folding {
+                        continue;
+                    }
+                    q.folding = true;
+                }
+                let mut consume = consume.lock().unwrap_or_else(PoisonError::into_inner);
+                loop {
+                    // Taken, or folding given up, under the same lock a result is left under, so
+                    // a result left just after this thread gives up finds no one folding.
+                    let (r, at) = {
+                        let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
+                        let at = q.next;
+                        let Some(r) = q.pending.remove(&at) else {
+                            q.folding = false;
+                            break;
+                        };
+                        q.next = at + 1;
+                        (r, at)
+                    };
+                    let go_on = (*consume)(r);
+                    if !go_on {
+                        // Stopping is an abort without a panic: every thread returns, and with
+                        // `folding` left set no result is consumed after this one.
+                        aborted.store(true, Ordering::Release);
+                    }
+                    consumed.fetch_max(at + 1, Ordering::SeqCst);
+                    // Waking wakes no one most of the time, and costs a system call even then
+                    // (one per unit, on a folder of small files one per file): only when someone
+                    // waits.
+                    if waiting.load(Ordering::SeqCst) > 0 {
+                        let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
+                        wake.notify_all();
+                    }
+                    if !go_on {
                         break;
                     }
-                    p = wake
-                        .wait_timeout(p, std::time::Duration::from_millis(100))
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                    waiting.fetch_sub(1, Ordering::SeqCst);
-                }
-                if aborted.load(Ordering::Acquire) {
-                    return;
-                }
-                let Some(unit) = p.next() else { break };
-                p.seq += 1;
-                (p.seq - 1, unit)
-            };
-            let file = match &unit {
-                Unit::File { file } | Unit::Chunk { file, .. } | Unit::Failed { file, .. } => *file,
-            };
-            let r = process(&mut worker, &files[file], unit);
-            {
-                let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
-                q.pending.insert(seq, r);
-                // Another thread is folding: it will find this result, and this thread need
-                // not wait for it (waiting here for the fold cost a folder of small files,
-                // where a unit is a few microseconds of work, a tenth of its run time:
-                // docs/performance.md, session 11).
-                if q.folding {
-                    continue;
-                }
-                q.folding = true;
-            }
-            let mut consume = consume.lock().unwrap_or_else(PoisonError::into_inner);
-            loop {
-                // Taken, or folding given up, under the same lock a result is left under, so
-                // a result left just after this thread gives up finds no one folding.
-                let (r, at) = {
-                    let mut q = reorder.lock().unwrap_or_else(PoisonError::into_inner);
-                    let at = q.next;
-                    let Some(r) = q.pending.remove(&at) else {
-                        q.folding = false;
-                        break;
-                    };
-                    q.next = at + 1;
-                    (r, at)
-                };
-                let go_on = (*consume)(r);
-                if !go_on {
-                    // Stopping is an abort without a panic: every thread returns, and with
-                    // `folding` left set no result is consumed after this one.
-                    aborted.store(true, Ordering::Release);
-                }
-                consumed.fetch_max(at + 1, Ordering::SeqCst);
-                // Waking wakes no one most of the time, and costs a system call even then
-                // (one per unit, on a folder of small files one per file): only when someone
-                // waits.
-                if waiting.load(Ordering::SeqCst) > 0 {
-                    let _p = planner.lock().unwrap_or_else(PoisonError::into_inner);
-                    wake.notify_all();
-                }
-                if !go_on {
-                    break;
                 }
             }
-        }
+        });
     });
 }
 
