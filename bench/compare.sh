@@ -9,7 +9,8 @@
 # (spaCy does about 1 MB/s); THREADS (default "1 2"); BENCH_DIR (default bench/data);
 # PIPELINE (default pipelines/trade-1987.toml); FOLDER_MB (default 100, 0 for none): the
 # first that many MB of articles also as a folder of one .txt file per article, the way
-# users drop articles into folders. Not part of .ci/run.
+# users drop articles into folders (warm, and its first run once more with its pages
+# dropped from the cache: "cold"). Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,24 @@ warm() {
     fi
 }
 
+# cold PATH: drops a file's, or every file of a folder's, pages from the page cache
+# (posix_fadvise DONTNEED; no root needed), as for a first run over an archive nobody read
+# lately. Inodes and directories stay cached.
+cold() {
+    python3 - "$1" <<'EOF'
+import os, sys
+paths = [sys.argv[1]] if os.path.isfile(sys.argv[1]) else [
+    os.path.join(r, f) for r, _, fs in os.walk(sys.argv[1]) for f in fs]
+for p in paths:
+    fd = os.open(p, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)
+EOF
+}
+
+# How time_json prepares the corpus before each tool: warm (the default) or cold.
+PREPARE=warm
+
 # time_json TOOL THREADS SIZE CMD...: runs CMD under /usr/bin/time, records wall seconds and
 # peak RSS (plus the tool's own JSON line when it prints one) into $RESULTS.
 time_json() {
@@ -55,8 +74,9 @@ time_json() {
     local out err
     out=$(mktemp) err=$(mktemp)
     # Every tool reads from memory: the host may drop the page cache between runs (a 1 GB
-    # `cat` once read cold in the middle of a run), so the corpus is read again first.
-    warm "$corpus"
+    # `cat` once read cold in the middle of a run), so the corpus is read again first;
+    # rows marked "cold" drop it instead.
+    "$PREPARE" "$corpus"
     /usr/bin/time -f '%e %M %U %S' -o "$err" "$@" > "$out"
     read -r secs rss user sys < "$err"
     "$PY" - "$tool" "$threads" "$size" "$secs" "$rss" "$user" "$sys" "$out" >> "$RESULTS" <<'EOF'
@@ -188,6 +208,17 @@ EOF
     for t in $THREADS; do
         time_newstrack "$label" ", folder" "$FOLDER_MB" "$t" "$BENCH_DIR/report-folder-$t"
     done
+    # The first run again with the articles' pages dropped from the cache (on 2 threads):
+    # the disk's latency, not the CPU, then decides, and newstrack reads ahead of its
+    # workers (src/ingest/readahead.rs).
+    PREPARE=cold
+    echo "== $label, cold: cat" >&2
+    time_json "cat every file, cold" 1 "$FOLDER_MB" sh -c "find '$corpus' -type f -print0 | xargs -0 cat > /dev/null"
+    echo "== $label, cold: newstrack, 2 threads" >&2
+    rm -rf "$BENCH_DIR/report-folder-cold"
+    time_json "newstrack, folder, cold" 2 "$FOLDER_MB" "$NT" run -q -p "$PIPELINE" --threads 2 -o "$BENCH_DIR/report-folder-cold" "$corpus"
+    add_counts "$BENCH_DIR/report-folder-cold"
+    PREPARE=warm
 fi
 
 "$PY" - "$RESULTS" <<'EOF'
