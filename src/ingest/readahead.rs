@@ -97,35 +97,42 @@ pub fn with_readahead<T>(files: &[InputFile], body: impl FnOnce(&Ahead) -> T) ->
         streak: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
     };
-    // A file or two has nothing to read ahead of.
+    // A single file has nothing after it to read ahead.
     if !cfg!(target_os = "linux") || files.len() < 2 {
         return body(&ahead);
     }
     std::thread::scope(|s| {
+        let mut helpers = Vec::with_capacity(HELPERS);
         for k in 0..HELPERS {
             let ahead = &ahead;
             let spawned = std::thread::Builder::new()
                 .name("newstrack-ahead".into())
                 .spawn_scoped(s, move || helper(ahead, files, k));
-            // Without helpers the run only goes at the disk's pace.
-            if spawned.is_err() {
-                break;
+            match spawned {
+                Ok(h) => helpers.push(h.thread().clone()),
+                // Without helpers the run only goes at the disk's pace.
+                Err(_) => break,
             }
         }
-        struct Stop<'a>(&'a AtomicBool);
+        struct Stop<'a>(&'a AtomicBool, Vec<std::thread::Thread>);
         impl Drop for Stop<'_> {
             fn drop(&mut self) {
                 self.0.store(true, Ordering::Relaxed);
+                // Waiting helpers wake now, not at the end of their pause: the scope waits
+                // for them before the run goes on.
+                for t in &self.1 {
+                    t.unpark();
+                }
             }
         }
         // Stopped however `body` ends, a panic included, so the scope can be left.
-        let _stop = Stop(&ahead.stop);
+        let _stop = Stop(&ahead.stop, helpers);
         body(&ahead)
     })
 }
 
 fn helper(ahead: &Ahead, files: &[InputFile], k: usize) {
-    let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
+    let pause = |ms| std::thread::park_timeout(std::time::Duration::from_millis(ms));
     while !ahead.stop.load(Ordering::Relaxed) {
         let cold = ahead.cold.load(Ordering::Relaxed);
         // One helper samples while files are cached; the others wait for a cold file.
