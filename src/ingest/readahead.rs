@@ -53,6 +53,17 @@ impl Ahead {
         self.reached.store(i, Ordering::Relaxed);
     }
 
+    /// Counts a file found cached or not: one uncached file makes the helpers hint at every
+    /// file, `WARM` cached ones in a row make them sample again.
+    fn saw(&self, was_cached: bool) {
+        if !was_cached {
+            self.streak.store(0, Ordering::Relaxed);
+            self.cold.store(true, Ordering::Relaxed);
+        } else if self.streak.fetch_add(1, Ordering::Relaxed) + 1 >= WARM {
+            self.cold.store(false, Ordering::Relaxed);
+        }
+    }
+
     /// Takes the next file to look at.
     fn take(&self, len: usize) -> Next {
         loop {
@@ -151,14 +162,8 @@ fn helper(ahead: &Ahead, files: &[InputFile], k: usize) {
         if !cold && j % SAMPLE != 0 {
             continue;
         }
-        let Some(was_cached) = hint(&files[j].path) else {
-            continue;
-        };
-        if !was_cached {
-            ahead.streak.store(0, Ordering::Relaxed);
-            ahead.cold.store(true, Ordering::Relaxed);
-        } else if ahead.streak.fetch_add(1, Ordering::Relaxed) + 1 >= WARM {
-            ahead.cold.store(false, Ordering::Relaxed);
+        if let Some(was_cached) = hint(&files[j].path) {
+            ahead.saw(was_cached);
         }
     }
 }
@@ -228,6 +233,35 @@ mod tests {
                 assert_eq!(a.claimed.load(Ordering::Relaxed), j + 1);
             }
             assert_eq!(got, want, "{at} {claimed} {len}");
+        }
+    }
+
+    #[test]
+    fn one_uncached_file_turns_hinting_on_and_a_run_of_cached_ones_off() {
+        // (files seen, in order: cached or not) → hinting at every file afterwards
+        let cases: [(Vec<bool>, bool); 6] = [
+            (vec![], false),
+            (vec![true; 1000], false),
+            (vec![false], true),
+            ([vec![false], vec![true; WARM - 1]].concat(), true),
+            ([vec![false], vec![true; WARM]].concat(), false),
+            (
+                [
+                    vec![false],
+                    vec![true; WARM - 1],
+                    vec![false],
+                    vec![true; WARM - 1],
+                ]
+                .concat(),
+                true,
+            ),
+        ];
+        for (seen, want) in cases {
+            let a = ahead(0, 0);
+            for &c in &seen {
+                a.saw(c);
+            }
+            assert_eq!(a.cold.load(Ordering::Relaxed), want, "{} files", seen.len());
         }
     }
 
