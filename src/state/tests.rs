@@ -399,19 +399,34 @@ fn a_first_run_writes_through_a_rollback_journal_and_a_re_run_through_the_wal() 
     };
     assert_eq!(mode(&st.conn), "delete");
     assert!(st.close().is_empty());
-    // One self-contained file, marked as journaled (header bytes 18-19: 1 rollback, 2 WAL).
+    // One self-contained file, back in WAL mode (header bytes 18-19: 1 rollback, 2 WAL).
     let sidecars = ["-wal", "-shm", "-journal"].map(|s| format!("{}{s}", db.display()));
     for side in &sidecars {
         assert!(!Path::new(side).exists(), "{side}");
     }
-    assert_eq!(&std::fs::read(&db).unwrap()[18..20], &[1, 1]);
+    assert_eq!(&std::fs::read(&db).unwrap()[18..20], &[2, 2]);
 
+    // Someone reading the state between runs, a transaction left open, does not hold up the
+    // next run (a switch to WAL at its opening would wait for them).
+    let reader = Connection::open(&db).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let n: i64 = reader
+        .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3);
     let mut st = State::open(&db, &pipeline(), false).unwrap();
     assert_eq!(mode(&st.conn), "wal");
     let mut cache = Cache::new(&mut st);
     assert_eq!(cache.plan(&files), vec![true; 3]);
+    // Nor does its end wait for them to fold the WAL back (busy timeout: 30 s).
+    let t = std::time::Instant::now();
     st.finish(&Aggregate::new(3));
     assert!(st.close().is_empty());
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(10),
+        "the run's end waited for a reader"
+    );
+    drop(reader);
     assert_eq!(&std::fs::read(&db).unwrap()[18..20], &[2, 2]);
 }
 

@@ -568,7 +568,20 @@ impl Sink {
             schema::create_indexes(&tx)?;
             tx.commit()?;
         }
-        self.checkpoint("TRUNCATE")
+        if self.wal {
+            // Whatever can be folded back without waiting: someone reading the state (a
+            // transaction left open in `sqlite3`) would make a TRUNCATE checkpoint wait for
+            // them as long as the busy timeout allows, at the end of every run; the next
+            // run's checkpoints fold back the rest.
+            self.conn.busy_timeout(std::time::Duration::ZERO)?;
+            return self.checkpoint("TRUNCATE");
+        }
+        // A run written through a rollback journal leaves the file in WAL mode, as every
+        // other run does: someone reading it between runs (`sqlite3`, a transaction left
+        // open) would otherwise hold up the next run, whose switch to WAL needs the file to
+        // itself. Nothing is copied; the next run finds it as it expects it.
+        self.conn
+            .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
     }
 
     /// Copies the WAL's committed pages into the database (`mode` as `PRAGMA
