@@ -170,8 +170,9 @@ fn helper(ahead: &Ahead, files: &[InputFile], k: usize) {
 
 /// Whether the head of `path` is in the page cache; when it is not, the kernel is asked to
 /// read it (Linux already starts a read for the read that did not wait; the explicit hint
-/// asks for the whole head, and for it on kernels that do not). `None` when that cannot be told (the file cannot be opened, or the file system
-/// does not answer a read that must not wait).
+/// asks for the whole head, and for it on kernels that do not). `None` when that cannot be
+/// told (the file cannot be opened, or the file system does not answer a read that must not
+/// wait).
 #[cfg(target_os = "linux")]
 fn hint(path: &std::path::Path) -> Option<bool> {
     use std::os::fd::AsRawFd;
