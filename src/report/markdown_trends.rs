@@ -70,13 +70,20 @@ pub fn periods(s: &mut String, view: &View) {
         .collect();
     let gaps = gap_runs(view);
     let n_gaps: usize = gaps.iter().map(|(a, b)| b - a + 1).sum();
+    let n = view.periods.len();
+    let span = if n == 1 {
+        format!("1 {p}, {}", view.periods[0].label)
+    } else {
+        format!(
+            "{n} {p}s from {} to {}",
+            view.periods[0].label,
+            view.periods[n - 1].label
+        )
+    };
     let _ = writeln!(
         s,
-        "{} {p}s from {} to {}, {} with articles. `{}`\n",
-        view.periods.len(),
-        view.periods[0].label,
-        view.periods[view.periods.len() - 1].label,
-        view.periods.len() - n_gaps,
+        "{span}, {} with articles. `{}`\n",
+        n - n_gaps,
         sparkline(&counts)
     );
     if gaps.is_empty() {
@@ -370,5 +377,56 @@ pub fn names(s: &mut String, view: &View, an: &Analytics) {
                 })
                 .collect::<Vec<_>>()
                 .join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::NaiveDate;
+
+    use super::periods;
+    use crate::config::Period;
+    use crate::report::trends::{PeriodRow, View};
+
+    /// The range line of "Articles per week": one week is named, not counted as "1 weeks".
+    #[test]
+    fn the_range_line_names_a_single_period() {
+        let cases: &[(&[u64], &str)] = &[
+            (&[3], "1 week, 2025-W02, 1 with articles."),
+            (
+                &[3, 0, 1],
+                "3 weeks from 2025-W02 to 2025-W04, 2 with articles.",
+            ),
+            (
+                &[2, 5],
+                "2 weeks from 2025-W02 to 2025-W03, 2 with articles.",
+            ),
+        ];
+        let start = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
+        for &(articles, want) in cases {
+            let rows = articles
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| {
+                    let s = start + chrono::Duration::days(7 * i as i64);
+                    PeriodRow {
+                        start: s,
+                        label: Period::Week.label(s),
+                        articles: a,
+                    }
+                })
+                .collect();
+            let view = View {
+                period: Period::Week,
+                periods: rows,
+                series: BTreeMap::new(),
+                ranked: Vec::new(),
+            };
+            let mut s = String::new();
+            periods(&mut s, &view);
+            assert!(s.contains(want), "{articles:?}: {s}");
+        }
     }
 }
