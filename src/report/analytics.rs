@@ -499,7 +499,7 @@ fn events(p: &Pipeline, view: &View, shares: &BTreeMap<u32, Vec<Option<f64>>>) -
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::aggregate::Counts;
     use crate::report::trends::PeriodRow;
@@ -523,7 +523,9 @@ mod tests {
         }
     }
 
-    fn view(articles: &[u64], docs: &[u64]) -> View {
+    /// Weekly periods from 2025-W02 with these articles, and entity 0 with these documents
+    /// (and as many mentions) per week.
+    pub(in crate::report) fn view(articles: &[u64], docs: &[u64]) -> View {
         let start = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
         let periods = articles
             .iter()

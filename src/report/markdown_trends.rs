@@ -382,13 +382,8 @@ pub fn names(s: &mut String, view: &View, an: &Analytics) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use chrono::NaiveDate;
-
     use super::periods;
-    use crate::config::Period;
-    use crate::report::trends::{PeriodRow, View};
+    use crate::report::analytics::tests::view;
 
     /// The range line of "Articles per week": one week is named, not counted as "1 weeks".
     #[test]
@@ -404,28 +399,9 @@ mod tests {
                 "2 weeks from 2025-W02 to 2025-W03, 2 with articles.",
             ),
         ];
-        let start = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
         for &(articles, want) in cases {
-            let rows = articles
-                .iter()
-                .enumerate()
-                .map(|(i, &a)| {
-                    let s = start + chrono::Duration::days(7 * i as i64);
-                    PeriodRow {
-                        start: s,
-                        label: Period::Week.label(s),
-                        articles: a,
-                    }
-                })
-                .collect();
-            let view = View {
-                period: Period::Week,
-                periods: rows,
-                series: BTreeMap::new(),
-                ranked: Vec::new(),
-            };
             let mut s = String::new();
-            periods(&mut s, &view);
+            periods(&mut s, &view(articles, &[]));
             assert!(s.contains(want), "{articles:?}: {s}");
         }
     }
