@@ -326,6 +326,12 @@ fn default_run_writes_reports_for_the_bundled_corpus() {
     let s = summary(&env, "out");
     assert_eq!(s["articles"]["counted"], 1);
     assert_eq!(s["pipeline"]["name"], "rare-earths");
+    // One article, one week: the week is named, never counted as "1 weeks".
+    let md = env.read("out/report.md");
+    assert!(md.contains("1 week, 2025-W24, 1 with articles."), "{md}");
+    let html = env.read("out/report.html");
+    assert!(html.contains("(hash ") && html.contains(", 1 week, articles dated"));
+    assert!(!md.contains("1 weeks") && !html.contains("1 weeks"));
     let o = env.run(&[
         "run",
         "--period",

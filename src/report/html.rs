@@ -772,10 +772,11 @@ pub fn render(cx: &ReportContext, agg: &Aggregate, view: &View, an: &Analytics) 
         title: format!("newstrack report: {}", p.name),
         description: p.description.clone(),
         meta: format!(
-            "Pipeline {} (hash {}), {} {per}s, articles dated {range}. Inputs: {}.",
+            "Pipeline {} (hash {}), {} {per}{}, articles dated {range}. Inputs: {}.",
             p.path.display(),
             p.hash,
             view.periods.len(),
+            if view.periods.len() == 1 { "" } else { "s" },
             cx.inputs.join(", ")
         ),
         facts,
