@@ -40,11 +40,12 @@ const GATHER_PARTS: usize = 64;
 /// Reads part `part` of `path`'s stored result and decodes it.
 pub fn read_part(conn: &Connection, path: &str, part: u32) -> Result<FileResult, String> {
     let mut stmt = conn
-        .prepare_cached("SELECT result FROM parts WHERE path = ?1 AND part = ?2")
+        .prepare_cached("SELECT result, documents FROM parts WHERE path = ?1 AND part = ?2")
         .map_err(|e| e.to_string())?;
     stmt.query_row(rusqlite::params![path, part], |row| {
         let blob = row.get_ref(0)?.as_blob()?;
-        Ok(codec::decode(blob).map_err(|e| e.to_string()))
+        let docs = usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+        Ok(codec::decode(blob, docs).map_err(|e| e.to_string()))
     })
     .optional()
     .map_err(|e| e.to_string())?
