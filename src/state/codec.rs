@@ -114,7 +114,7 @@ const MIN_PACKED_SUMMARY: usize = 8;
 
 /// Decodes a part. `docs_hint` is how many summaries its `parts` row says it holds: the list is
 /// sized once instead of grown summary by summary, which copied every summary about twice
-/// (2.2% of a re-run's instructions). A wrong hint costs time, not correctness.
+/// (1.3% of a re-run's instructions). A wrong hint costs time, not correctness.
 pub fn decode(bytes: &[u8], docs_hint: usize) -> Result<FileResult, CodecError> {
     let short = || CodecError::Short(bytes.len());
     let split = bytes.len().checked_sub(4).ok_or_else(short)?;

@@ -44,7 +44,12 @@ pub fn read_part(conn: &Connection, path: &str, part: u32) -> Result<FileResult,
         .map_err(|e| e.to_string())?;
     stmt.query_row(rusqlite::params![path, part], |row| {
         let blob = row.get_ref(0)?.as_blob()?;
-        let docs = usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+        // Only sizes a list: a count that is not one is ignored, not an error.
+        let docs = row
+            .get::<_, i64>(1)
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
         Ok(codec::decode(blob, docs).map_err(|e| e.to_string()))
     })
     .optional()

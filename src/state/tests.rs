@@ -1009,3 +1009,31 @@ fn rows_gathered_across_parts_are_in_before_a_file_is_dropped() {
         assert_eq!(count(&st, sql), want, "{sql}");
     }
 }
+
+#[test]
+fn a_parts_document_count_only_sizes_its_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, stored, st, db) = stored(dir.path());
+    drop(st);
+    let c = Connection::open(&db).unwrap();
+    // What the `documents` column of the first file's parts is set to: right, short, long,
+    // absurd, not a number.
+    for value in [
+        "documents",
+        "0",
+        "documents + 1",
+        "-5",
+        "9223372036854775807",
+        "'x'",
+    ] {
+        c.execute(
+            &format!("UPDATE parts SET documents = {value} WHERE path = 'in/a.jsonl'"),
+            [],
+        )
+        .unwrap();
+        for (part, want) in stored[0].iter().enumerate() {
+            let got = prefetch::read_part(&c, "in/a.jsonl", part as u32);
+            assert_eq!(got.as_ref(), Ok(want), "documents = {value}, part {part}");
+        }
+    }
+}
