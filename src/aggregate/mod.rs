@@ -113,7 +113,9 @@ impl DocEvidence {
 pub struct DocSummary {
     pub id: String,
     pub path: String,
-    #[serde(with = "compact_date")]
+    /// A day number in the stored parts (postcard), not chrono's text, which a re-run parsed
+    /// back for every document.
+    #[serde(with = "crate::ingest::date::days")]
     pub date: Option<NaiveDate>,
     pub date_source: DateSource,
     pub title: String,
@@ -132,35 +134,6 @@ pub struct DocSummary {
     /// Distinct capitalised names the lexicon does not cover.
     pub names: DocNames,
     pub warnings: Vec<String>,
-}
-
-/// `DocSummary::date` in a binary format (the state's stored parts, in postcard) as a day
-/// number, one varint, where chrono writes a ten-byte string that it parses back field by
-/// field: about 1.4% of a re-run's samples went to that parse. A human-readable format
-/// (JSON) gets chrono's `YYYY-MM-DD` as before.
-mod compact_date {
-    use chrono::{Datelike, NaiveDate};
-    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            d.serialize(s)
-        } else {
-            d.map(|d| d.num_days_from_ce()).serialize(s)
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<NaiveDate>, D::Error> {
-        if de.is_human_readable() {
-            return Option::<NaiveDate>::deserialize(de);
-        }
-        match Option::<i32>::deserialize(de)? {
-            None => Ok(None),
-            Some(n) => NaiveDate::from_num_days_from_ce_opt(n)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom(format!("day number {n} is not a date"))),
-        }
-    }
 }
 
 /// A document listed in the report (undated or duplicate ones).

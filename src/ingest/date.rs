@@ -63,8 +63,9 @@ pub fn iso(d: NaiveDate) -> String {
 }
 
 /// Serde for an `Option<NaiveDate>` as a day number from the common era, for the binary
-/// records this build writes and reads back itself (the state's analyst rows, spilled
-/// document rows): chrono's own serde form is text, a format and a parse per date.
+/// records this build writes and reads back itself (the state's analyst rows and stored
+/// summaries, spilled document rows): chrono's own serde form is text, a format and a parse
+/// per date.
 /// `#[serde(with = "crate::ingest::date::days")]`.
 pub mod days {
     use chrono::{Datelike, NaiveDate};
@@ -686,6 +687,42 @@ mod tests {
             let got = resolve(*meta, *file, text, &mut w);
             assert_eq!(got, (*want, *source), "meta {meta:?}");
             assert_eq!(w, warns.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn days_travel_as_day_numbers_and_a_damaged_one_is_an_error() {
+        use chrono::Datelike;
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Dated {
+            #[serde(with = "super::days")]
+            date: Option<NaiveDate>,
+        }
+        let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        let cases = [
+            None,
+            ymd(1, 1, 1),
+            ymd(1987, 3, 2),
+            ymd(2025, 6, 10),
+            ymd(-44, 3, 15),
+            Some(NaiveDate::MIN),
+            Some(NaiveDate::MAX),
+        ];
+        for date in cases {
+            let d = Dated { date };
+            let bytes = postcard::to_allocvec(&d).unwrap();
+            assert_eq!(
+                postcard::from_bytes::<Dated>(&bytes).unwrap(),
+                d,
+                "{date:?}"
+            );
+            // A tag byte and a varint of the day number, not ten bytes of text.
+            assert!(bytes.len() <= 1 + 4, "{date:?}: {bytes:?}");
+        }
+        for n in [i32::MAX, i32::MIN, NaiveDate::MAX.num_days_from_ce() + 1] {
+            let bytes = postcard::to_allocvec(&Some(n)).unwrap();
+            let e = postcard::from_bytes::<Dated>(&bytes).unwrap_err();
+            assert!(matches!(e, postcard::Error::SerdeDeCustom), "{n}: {e}");
         }
     }
 }
