@@ -122,15 +122,18 @@ rm -f "$BENCH_DIR/base.jsonl"
 echo "== $(wc -l < "$PHRASES") phrases from $PIPELINE" >&2
 
 # add_counts OUT: adds the mentions counted (the sum of trends.csv; every benchmark article
-# is dated) and the records read by the newstrack run that wrote OUT to its result row.
+# is dated), the records read and the size of the state file (if any) of the newstrack run
+# that wrote OUT to its result row.
 add_counts() {
     "$PY" - "$1" "$RESULTS" <<'EOF'
-import csv, json, sys
+import csv, json, os, sys
 out, results = sys.argv[1:]
 rows = [json.loads(l) for l in open(results)]
 s = json.load(open(f"{out}/summary.json"))
 rows[-1]["matches"] = sum(int(r["mentions"]) for r in csv.DictReader(open(f"{out}/trends.csv")))
 rows[-1]["docs"] = s["records"]["read"]
+if os.path.exists(f"{out}/newstrack.db"):
+    rows[-1]["state_mb"] = os.path.getsize(f"{out}/newstrack.db") / 1e6
 open(results, "w").write("".join(json.dumps(r) + "\n" for r in rows))
 EOF
 }
@@ -139,15 +142,15 @@ EOF
 # incremental state written to the out folder, a fresh one each time, or the state of the
 # last benchmark would be reused); then again into the same folder with nothing changed, as
 # users re-run it (every stored result reused, nothing analysed again, the reports written
-# anew); and with --no-state (reports only). TAG is appended to the tool's name.
+# anew); with a state that keeps no analyst tables (`--analyst-tables off`: what re-runs
+# need only); and with --no-state (reports only). TAG is appended to the tool's name.
 time_newstrack() {
     local label=$1 tag=$2 size=$3 t=$4 out=$5
     local variant extra
-    for variant in newstrack "newstrack --no-state"; do
+    for variant in newstrack "newstrack --analyst-tables off" "newstrack --no-state"; do
         echo "== $label: $variant, $t threads" >&2
         rm -rf "$out"
-        extra=()
-        [ "$variant" = newstrack ] || extra=(--no-state)
+        read -r -a extra <<< "${variant#newstrack}"
         time_json "$variant$tag" "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" "${extra[@]}" -o "$out" "$corpus"
         add_counts "$out"
         if [ "$variant" = newstrack ]; then
@@ -246,7 +249,7 @@ for r in rows:
 print()
 for size in sorted({r["size_mb"] for r in rows}):
     ac = {(r["threads"]): r for r in rows if r["tool"] == "aho-corasick DFA" and r["size_mb"] == size}
-    for variant in ("newstrack", "newstrack --no-state"):
+    for variant in ("newstrack", "newstrack --analyst-tables off", "newstrack --no-state"):
         v = {r["threads"]: r for r in rows if r["tool"] == variant and r["size_mb"] == size}
         one, two = v.get(1), v.get(2)
         if one and two:
@@ -270,7 +273,11 @@ for size in sorted({r["size_mb"] for r in rows}):
             f = first[r["threads"]]
             print(f"{size} MB: a re-run with nothing changed, {r['threads']} thread(s): {r['seconds']:.2f} s, "
                   f"{r['seconds'] / f['seconds']:.0%} of the first run's {f['seconds']:.2f} s")
-    for variant in ("newstrack", "newstrack re-run", "newstrack --no-state"):
+    states = [(r["tool"], r["state_mb"]) for r in rows
+              if r["size_mb"] == size and r["threads"] == 2 and "state_mb" in r and "re-run" not in r["tool"]]
+    for tool, mb in states:
+        print(f"{size} MB: state file after {tool}, 2 threads: {mb:,.1f} MB")
+    for variant in ("newstrack", "newstrack re-run", "newstrack --analyst-tables off", "newstrack --no-state"):
         v = {r["threads"]: r for r in rows if r["tool"] == variant and r["size_mb"] == size}
         f = {r["threads"]: r for r in rows if r["tool"] == variant + ", folder" and r["size_mb"] == size}
         for t in sorted(set(v) & set(f)):

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::aggregate::Aggregate;
 use crate::analyze::Analysis;
-use crate::cli::{CheckArgs, Cli, Command, RunArgs, TagArgs, TagFormat};
+use crate::cli::{CheckArgs, Cli, Command, RunArgs, Switch, TagArgs, TagFormat};
 use crate::config::{self, ConfigErrors, EntityKind, Pipeline};
 use crate::ingest::{walk, Article};
 use crate::pipeline::{self, PipelineError, RunOptions};
@@ -102,15 +102,17 @@ fn run(a: RunArgs) -> Result<Outcome, AppError> {
         (pipeline::run(&pipeline, &paths, &opts)?, None)
     } else {
         let state_path = a.state.unwrap_or_else(|| out.join("newstrack.db"));
+        let tables = a.analyst_tables.map(|s| s == Switch::On);
         // Walking the inputs and opening the state (its integrity check, reading what it
         // knows of its files) need nothing of each other, and each is a tenth or more of a
         // re-run over a folder of 100,000 files: done side by side.
         let (walked, st) = std::thread::scope(|s| {
             let walk = s.spawn(|| walk::collect_filtered(&paths, &pipeline.inputs));
-            let st = state::State::open(&state_path, &pipeline, a.full).map(|mut st| {
-                st.preload();
-                st
-            });
+            let st =
+                state::State::open_with(&state_path, &pipeline, a.full, tables).map(|mut st| {
+                    st.preload();
+                    st
+                });
             (walk.join(), st)
         });
         let walked = walked.unwrap_or_else(|p| std::panic::resume_unwind(p));

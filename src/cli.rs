@@ -69,6 +69,12 @@ pub struct RunArgs {
     /// Keep no state: read every file and write no database.
     #[arg(long)]
     pub no_state: bool,
+    /// Whether the state keeps its analyst tables (documents, mentions, sentences) for SQL
+    /// queries. `off` keeps only what re-runs need: a state less than half the size and a
+    /// faster first run (`newstrack export` writes such tables on demand). Turning them on
+    /// again reads every file once more [default: as the state has it; on for a new one].
+    #[arg(long, value_enum, value_name = "on|off", conflicts_with = "no_state")]
+    pub analyst_tables: Option<Switch>,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// Outputs, comma-separated: md (report.md), html (report.html), csv (trends.csv,
@@ -86,6 +92,12 @@ pub struct LimitArgs {
     /// [default: the pipeline's max_doc_bytes, else 20000000].
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_doc_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -110,6 +110,8 @@ pub trait ResultCache: Send {
     /// Streams the stored result of a file `plan` marked (called in walk order) into `fold`,
     /// part by part in order; `fold`'s flag marks the file's last part.
     fn load(&mut self, file: &walk::InputFile, fold: &mut dyn FnMut(FileResult, bool)) -> Loaded;
+    /// Whether fresh parts carry their documents' analyst rows (`Prepared::new`).
+    fn analyst_rows(&self) -> bool;
     /// The next fresh part of a file's result (called in walk order, parts in order);
     /// `last`: the file is complete. Takes `part.prepared`.
     fn store(&mut self, file: &walk::InputFile, part: &mut FileResult, last: bool);
@@ -137,6 +139,15 @@ enum UnitKind {
     Chunk { last: bool, any: bool },
 }
 
+/// What a unit keeps for a result cache beyond its summaries.
+#[derive(Clone, Copy)]
+struct Keep {
+    /// Content hashes and the encoded summaries (what a re-run reuses): there is a cache.
+    details: bool,
+    /// The documents' analyst rows too.
+    rows: bool,
+}
+
 struct UnitResult {
     kind: UnitKind,
     r: FileResult,
@@ -147,12 +158,12 @@ fn process_unit(
     worker: &mut Worker,
     file: &walk::InputFile,
     unit: stream::Unit,
-    keep_details: bool,
+    keep: Keep,
 ) -> UnitResult {
     match unit {
         stream::Unit::File { .. } => UnitResult {
             kind: UnitKind::Whole,
-            r: process_file(pipeline, worker, file, keep_details),
+            r: process_file(pipeline, worker, file, keep),
         },
         stream::Unit::Failed { reason, .. } => UnitResult {
             kind: UnitKind::Whole,
@@ -191,7 +202,7 @@ fn process_unit(
             match read {
                 Ok((outcome, any)) => UnitResult {
                     kind: UnitKind::Chunk { last, any },
-                    r: tag_outcome(pipeline, worker, outcome, keep_details),
+                    r: tag_outcome(pipeline, worker, outcome, keep),
                 },
                 Err(p) => UnitResult {
                     kind: UnitKind::Chunk { last, any: true },
@@ -220,7 +231,7 @@ fn process_file(
     pipeline: &Pipeline,
     worker: &mut Worker,
     file: &walk::InputFile,
-    keep_details: bool,
+    keep: Keep,
 ) -> FileResult {
     // A bug met on one input must cost that input only (house rule 5): a panic in a parser
     // fails the file, a panic in analysis rejects the one article.
@@ -228,12 +239,12 @@ fn process_file(
         let opts = ReadOptions {
             boilerplate: &pipeline.boilerplate,
             max_doc_bytes: pipeline.max_doc_bytes,
-            content_hash: keep_details,
+            content_hash: keep.details,
         };
         ingest::read_file_with(&file.path, &file.display, &opts)
     }));
     match read {
-        Ok(outcome) => tag_outcome(pipeline, worker, outcome, keep_details),
+        Ok(outcome) => tag_outcome(pipeline, worker, outcome, keep),
         Err(p) => FileResult {
             path: file.display.clone(),
             failed: Some(format!(
@@ -250,10 +261,10 @@ fn tag_outcome(
     pipeline: &Pipeline,
     worker: &mut Worker,
     outcome: FileOutcome,
-    keep_details: bool,
+    keep: Keep,
 ) -> FileResult {
     let mut docs = Vec::with_capacity(outcome.articles.len());
-    let mut prepared = keep_details.then(|| Box::new(Prepared::new()));
+    let mut prepared = keep.details.then(|| Box::new(Prepared::new(keep.rows)));
     let mut rejected = outcome.rejected;
     for article in &outcome.articles {
         let done = catch_unwind(AssertUnwindSafe(|| {
@@ -389,7 +400,10 @@ pub fn run_walked(
         .filter(|(i, _)| !reuse[*i])
         .map(|(i, f)| (i, f.clone()))
         .unzip();
-    let keep = cache.is_some();
+    let keep = Keep {
+        details: cache.is_some(),
+        rows: cache.as_deref().is_some_and(|c| c.analyst_rows()),
+    };
     // Per-document rows and the duplicate index go to disk, so memory does not grow with
     // the number of documents.
     let spill_dir = match &opts.spill_dir {
@@ -414,7 +428,7 @@ pub fn run_walked(
     stream::run_units(
         &pool,
         &to_read,
-        keep,
+        keep.details,
         |w: &mut Worker, f, unit| process_unit(pipeline, w, f, unit, keep),
         |u| fold.unit(u),
     );
@@ -533,7 +547,11 @@ impl Fold<'_, '_> {
                 Loaded::Nothing => {
                     // The stored result vanished since `plan`: read the file here after all.
                     let mut w = Worker::default();
-                    let mut r = process_file(self.pipeline, &mut w, file, true);
+                    let keep = Keep {
+                        details: true,
+                        rows: self.cache.as_deref().is_some_and(|c| c.analyst_rows()),
+                    };
+                    let mut r = process_file(self.pipeline, &mut w, file, keep);
                     if let Some(c) = self.cache.as_deref_mut() {
                         c.store(file, &mut r, true);
                     }

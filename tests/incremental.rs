@@ -495,3 +495,174 @@ fn chunked_jsonl_files_are_stored_in_parts_and_reused() {
     );
     check([1, 0, 1, 0]);
 }
+
+/// Rows of the three analyst tables, in a stable order, as text.
+fn analyst_rows(db: &Path) -> [Vec<String>; 3] {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let all = |sql: &str| -> Vec<String> {
+        let mut st = conn.prepare(sql).unwrap();
+        let cols = st.column_count();
+        st.query_map([], |r| {
+            (0..cols)
+                .map(|i| {
+                    r.get::<_, rusqlite::types::Value>(i)
+                        .map(|v| format!("{v:?}"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.join("|"))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    [
+        all(
+            "SELECT id, path, record, doc, title, date, date_source, text_hash, duplicate_of \
+             FROM documents ORDER BY id",
+        ),
+        all("SELECT * FROM mentions ORDER BY doc, start, entity"),
+        all("SELECT * FROM sentences ORDER BY doc, sentence"),
+    ]
+}
+
+fn analyst_tables_setting(db: &Path) -> String {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'analyst_tables'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// `--analyst-tables off` stores no analyst rows and changes no report; the state remembers
+/// the setting; turning the tables on again reads every file and fills them exactly as a
+/// state that always had them; turning them off keeps every stored result.
+#[test]
+fn analyst_tables_off_keeps_reuse_and_on_again_fills_them_as_new() {
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
+    env.write("in/2025-06-03-b.txt", article(2, "rare earth"));
+    // An exact duplicate, so `documents.duplicate_of` has something to mark.
+    env.write("in/2025-06-04-c.txt", article(1, "tariffs"));
+    let lean = env.path("lean/newstrack.db");
+    let o = run(
+        &env,
+        &[
+            "run",
+            "-p",
+            "p.toml",
+            "-o",
+            "lean",
+            "--analyst-tables",
+            "off",
+            "in",
+        ],
+    );
+    assert!(
+        stderr(&o).contains("documents 0 reused, 3 added"),
+        "{}",
+        stderr(&o)
+    );
+    run(
+        &env,
+        &[
+            "run",
+            "-q",
+            "--no-state",
+            "-p",
+            "p.toml",
+            "-o",
+            "bare",
+            "in",
+        ],
+    );
+    for ((name, got), (_, want)) in reports(&env, "lean").iter().zip(reports(&env, "bare")) {
+        assert_same_text(name, &want, got);
+    }
+    assert_eq!(analyst_rows(&lean), <[Vec<String>; 3]>::default());
+    assert_eq!(analyst_tables_setting(&lean), "off");
+
+    // Without the flag the state keeps its setting, and stored results are reused.
+    env.write("in/2025-06-05-d.txt", article(4, "export controls"));
+    let inc = check_against_full(&env, "p.toml", "lean");
+    assert_eq!(counts(&inc, "documents"), [3, 1, 0, 0]);
+    assert_eq!(analyst_rows(&lean), <[Vec<String>; 3]>::default());
+    assert_eq!(analyst_tables_setting(&lean), "off");
+
+    // On again: every file is read, and the rows are those of a state that always had them.
+    let o = run(
+        &env,
+        &[
+            "run",
+            "-p",
+            "p.toml",
+            "-o",
+            "lean",
+            "--analyst-tables",
+            "on",
+            "in",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(err.contains("analyst tables were turned on"), "{err}");
+    assert!(err.contains("documents 0 reused, 4 added"), "{err}");
+    run(&env, &["run", "-q", "-p", "p.toml", "-o", "always", "in"]);
+    let want = analyst_rows(&env.path("always/newstrack.db"));
+    assert_eq!(want.each_ref().map(Vec::len), [4, 21, 11], "{want:?}");
+    assert!(want[0]
+        .iter()
+        .any(|r| r.ends_with("Text(\"in/2025-06-02-a.txt\")")));
+    assert_eq!(analyst_rows(&lean), want);
+    assert_eq!(analyst_tables_setting(&lean), "on");
+    for ((name, got), (_, want)) in reports(&env, "lean").iter().zip(reports(&env, "always")) {
+        assert_same_text(name, &want, got);
+    }
+
+    // Off for a state that has them: emptied, every stored result kept.
+    let o = run(
+        &env,
+        &[
+            "run",
+            "-p",
+            "p.toml",
+            "-o",
+            "always",
+            "--analyst-tables",
+            "off",
+            "in",
+        ],
+    );
+    assert!(
+        stderr(&o).contains("documents 4 reused, 0 added"),
+        "{}",
+        stderr(&o)
+    );
+    let db = env.path("always/newstrack.db");
+    assert_eq!(analyst_rows(&db), <[Vec<String>; 3]>::default());
+    assert_eq!(analyst_tables_setting(&db), "off");
+    // `check_against_full` left a run without a state over all four files there.
+    for ((name, got), (_, want)) in reports(&env, "always")
+        .iter()
+        .zip(reports(&env, "lean-full"))
+    {
+        assert_same_text(name, &want, got);
+    }
+    // With --no-state there is no state to keep tables in.
+    let o = env.run_in(
+        env.dir.path(),
+        &[
+            "run",
+            "-q",
+            "--no-state",
+            "--analyst-tables",
+            "off",
+            "-p",
+            "p.toml",
+            "in",
+        ],
+    );
+    assert_code(&o, 2);
+}

@@ -148,6 +148,8 @@ pub struct State {
     broken: bool,
     /// The run started from an empty state: its secondary indexes are built at the end.
     bulk: bool,
+    /// The state keeps the analyst tables (`--analyst-tables`).
+    tables: bool,
     /// How this run's writes are journaled (a rollback journal for a bulk run).
     journal: Journal,
     /// When this run started (ns since the epoch): a file modified within `RACY_NS` of it
@@ -266,6 +268,20 @@ impl State {
     /// `<path>.bad` and a new state is built; stored results made under another pipeline or
     /// document limit, or all of them with `full`, are dropped. `changes().reset` says why.
     pub fn open(path: &Path, pipeline: &Pipeline, full: bool) -> Result<State, StateError> {
+        State::open_with(path, pipeline, full, None)
+    }
+
+    /// [`State::open`], and whether the state keeps the analyst tables (`documents`,
+    /// `mentions`, `sentences`): `None` keeps what the state has (on for a new one). Turning
+    /// them off empties them and keeps every stored result; turning them on drops the stored
+    /// results, since those files' rows are not there to be reused, and every file is read
+    /// again.
+    pub fn open_with(
+        path: &Path,
+        pipeline: &Pipeline,
+        full: bool,
+        analyst_tables: Option<bool>,
+    ) -> Result<State, StateError> {
         let sql = |source| StateError::Sqlite {
             path: path.to_path_buf(),
             cause: source,
@@ -322,7 +338,23 @@ impl State {
             })
             .optional()
             .map_err(sql)?;
+        // Absent in a state written before the switch existed: it kept the tables.
+        let had_tables = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'analyst_tables'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(sql)?
+            .is_none_or(|v| v != "off");
+        let tables = analyst_tables.unwrap_or(had_tables);
         let tx = conn.transaction().map_err(sql)?;
+        let has_results = tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM files)", [], |r| {
+                r.get::<_, bool>(0)
+            })
+            .map_err(sql)?;
         let drop_results = match (&stored, full) {
             (_, true) => {
                 reset.get_or_insert_with(|| "--full: every file read again".into());
@@ -343,8 +375,20 @@ impl State {
                 });
                 true
             }
+            _ if tables && !had_tables && has_results => {
+                reset.get_or_insert_with(|| {
+                    "the analyst tables were turned on (--analyst-tables on): stored results \
+                     dropped, every file read again to fill them"
+                        .into()
+                });
+                true
+            }
             _ => false,
         };
+        if !tables && had_tables && !drop_results {
+            tx.execute_batch("DELETE FROM sentences; DELETE FROM mentions; DELETE FROM documents;")
+                .map_err(sql)?;
+        }
         if drop_results {
             tx.execute_batch(
                 "DELETE FROM sentences; DELETE FROM mentions; \
@@ -374,12 +418,14 @@ impl State {
         }
         tx.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('settings', ?1), \
-             ('pipeline', ?2), ('pipeline_hash', ?3), ('max_doc_bytes', ?4)",
+             ('pipeline', ?2), ('pipeline_hash', ?3), ('max_doc_bytes', ?4), \
+             ('analyst_tables', ?5)",
             params![
                 key,
                 pipeline.name,
                 pipeline.hash,
-                pipeline.max_doc_bytes.to_string()
+                pipeline.max_doc_bytes.to_string(),
+                if tables { "on" } else { "off" }
             ],
         )
         .map_err(sql)?;
@@ -422,11 +468,17 @@ impl State {
             },
             broken: false,
             bulk,
+            tables,
             journal,
             started_ns: std::time::SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as i64),
         })
+    }
+
+    /// Whether the state keeps the analyst tables (`documents`, `mentions`, `sentences`).
+    pub fn analyst_tables(&self) -> bool {
+        self.tables
     }
 
     /// Where the state lives.
@@ -592,14 +644,19 @@ impl State {
             }
         }
         let c = self.changes.documents;
-        let end = write::RunEnd {
-            gone,
-            duplicates: agg
+        // `documents.duplicate_of` marks them, when the state keeps that table.
+        let duplicates = match self.tables {
+            true => agg
                 .accounting
                 .duplicates
                 .iter()
                 .map(|d| (d.same_as.clone(), d.doc.clone(), d.path.clone()))
                 .collect(),
+            false => Vec::new(),
+        };
+        let end = write::RunEnd {
+            gone,
+            duplicates,
             bulk: self.bulk,
             files: self.present.len() as u64,
             reused: c.reused,
@@ -658,6 +715,10 @@ impl<'a> Cache<'a> {
 }
 
 impl ResultCache for Cache<'_> {
+    fn analyst_rows(&self) -> bool {
+        self.state.tables
+    }
+
     fn plan(&mut self, files: &[InputFile]) -> Vec<bool> {
         let st = &mut *self.state;
         st.present = files.iter().map(|f| f.display.clone()).collect();
@@ -771,7 +832,7 @@ impl ResultCache for Cache<'_> {
             // Every part the pipeline makes with documents comes prepared.
             None => {
                 debug_assert!(part.docs.is_empty(), "{} came unprepared", part.path);
-                let mut p = Prepared::new();
+                let mut p = Prepared::new(st.tables);
                 p.seal(&part.docs);
                 p
             }

@@ -66,29 +66,31 @@ impl std::fmt::Debug for Buf {
 pub struct Prepared {
     /// The summaries, encoded (`codec::encode_docs`), or why they could not be.
     pub(super) docs: Result<Buf, String>,
-    /// One [`RowIn`] per document, in order.
-    pub(super) rows: Buf,
+    /// One [`RowIn`] per document, in order; `None` when the state keeps no analyst tables
+    /// (`--analyst-tables off`).
+    pub(super) rows: Option<Buf>,
     /// Documents added.
     pub(super) count: usize,
 }
 
 impl Default for Prepared {
     fn default() -> Prepared {
-        Prepared::new()
+        Prepared::new(true)
     }
 }
 
 impl Prepared {
-    pub fn new() -> Prepared {
+    /// `rows`: whether the documents' analyst rows are kept.
+    pub fn new(rows: bool) -> Prepared {
         Prepared {
             docs: Err("the part was not sealed".into()),
-            rows: Buf::take(),
+            rows: rows.then(Buf::take),
             count: 0,
         }
     }
 
-    /// Adds a document's rows: `summary` is what `article` was summarised to, from its
-    /// `analysis` and `mentions`.
+    /// Adds a document (and its rows, when kept): `summary` is what `article` was
+    /// summarised to, from its `analysis` and `mentions`.
     pub fn add(
         &mut self,
         article: &Article,
@@ -96,6 +98,10 @@ impl Prepared {
         mentions: &[Mention],
         summary: &DocSummary,
     ) {
+        self.count += 1;
+        let Some(rows) = self.rows.as_mut() else {
+            return;
+        };
         // The sentences that hold a mention (in order, once each), those that exist.
         let mut idx: Vec<u32> = Vec::with_capacity(mentions.len());
         for m in mentions {
@@ -123,10 +129,9 @@ impl Prepared {
                 text: &article.text,
             },
         };
-        let buf = std::mem::take(&mut self.rows.0);
+        let buf = std::mem::take(&mut rows.0);
         // Writing into a Vec fails only when a sequence has no length, which these all have.
-        self.rows.0 = postcard::to_extend(&row, buf).expect("rows of a document encode");
-        self.count += 1;
+        rows.0 = postcard::to_extend(&row, buf).expect("rows of a document encode");
     }
 
     /// Encodes the part's summaries (every document added, in the same order).

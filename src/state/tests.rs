@@ -269,7 +269,7 @@ fn parts_are_stored_and_streamed_back_in_order() {
     let mentions: usize = parts
         .iter()
         .map(|p| p.prepared.as_ref().unwrap())
-        .flat_map(|p| prepare::read_rows(&p.rows.0, p.count).unwrap())
+        .flat_map(|p| prepare::read_rows(&p.rows.as_ref().unwrap().0, p.count).unwrap())
         .map(|d| d.mentions.len())
         .sum();
     let mut st = State::open(&db, &pl, false).unwrap();
@@ -844,10 +844,10 @@ fn document_rows_read_back_as_written() {
     });
     let cases = [(w.mentions.clone(), 2, 1), (odd, 3, 1)];
     for (mentions, n_mentions, n_sentences) in cases {
-        let mut p = Prepared::new();
+        let mut p = Prepared::new(true);
         p.add(a, &w.analysis, &mentions, &d);
         p.add(a, &w.analysis, &[], &d);
-        let rows = prepare::read_rows(&p.rows.0, 2).unwrap();
+        let rows = prepare::read_rows(&p.rows.as_ref().unwrap().0, 2).unwrap();
         let r = &rows[0];
         assert_eq!(
             (r.doc, r.title, r.record),
@@ -869,9 +869,21 @@ fn document_rows_read_back_as_written() {
         assert!(text.contains("China") && text.contains("tariffs"), "{text}");
         assert!(rows[1].mentions.is_empty() && rows[1].sentences.is_empty());
         // Rows of another number of documents are an error, not a misreading.
-        assert!(prepare::read_rows(&p.rows.0, 3).is_err());
-        assert!(prepare::read_rows(&p.rows.0[..p.rows.0.len() - 1], 2).is_err());
+        let bytes = &p.rows.as_ref().unwrap().0;
+        assert!(prepare::read_rows(bytes, 3).is_err());
+        assert!(prepare::read_rows(&bytes[..bytes.len() - 1], 2).is_err());
     }
+    // Without the analyst tables: documents counted, the same summaries sealed, no rows.
+    let [mut with, mut without] = [true, false].map(Prepared::new);
+    for p in [&mut with, &mut without] {
+        p.add(a, &w.analysis, &w.mentions, &d);
+        p.add(a, &w.analysis, &[], &d);
+        p.seal(&[d.clone(), d.clone()]);
+    }
+    assert_eq!((without.count, without.rows.is_none()), (2, true));
+    assert!(with.rows.is_some_and(|r| !r.0.is_empty()));
+    assert!(without.docs.as_ref().is_ok_and(|b| !b.0.is_empty()));
+    assert_eq!(without.docs, with.docs);
 }
 
 #[test]

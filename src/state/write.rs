@@ -70,8 +70,9 @@ pub(super) struct PartMsg {
     pub last: bool,
     /// `parts.result` (`codec`), or why it could not be encoded.
     pub blob: Result<Buf, String>,
-    /// The documents' rows (`prepare::RowIn`), and how many documents they are.
-    pub rows: Buf,
+    /// The documents' rows (`prepare::RowIn`; `None` when the state keeps no analyst
+    /// tables), and how many documents the part holds.
+    pub rows: Option<Buf>,
     pub documents: usize,
     pub rejected: u64,
     pub volatile: bool,
@@ -174,7 +175,8 @@ impl Writer {
         if self.failed() || self.finished {
             return;
         }
-        self.gathered_bytes += p.blob.as_ref().map_or(0, |b| b.0.len()) + p.rows.0.len();
+        self.gathered_bytes +=
+            p.blob.as_ref().map_or(0, |b| b.0.len()) + p.rows.as_ref().map_or(0, |b| b.0.len());
         self.gathered.push(p);
         if self.gathered_bytes >= GATHER_BYTES || self.gathered.len() >= GATHER_PARTS {
             self.send_gathered();
@@ -613,7 +615,10 @@ impl Sink {
     fn store_parts(&mut self, parts: &[PartMsg]) -> rusqlite::Result<()> {
         let rows: Vec<Result<Vec<RowIn<'_>>, String>> = parts
             .iter()
-            .map(|p| read_rows(&p.rows.0, p.documents))
+            .map(|p| match &p.rows {
+                Some(b) => read_rows(&b.0, p.documents),
+                None => Ok(Vec::new()),
+            })
             .collect();
         let mut pending = Pending::default();
         for (p, rows) in parts.iter().zip(&rows) {
@@ -696,7 +701,7 @@ impl Sink {
                 parts: w.parts,
             });
         }
-        self.write_part(path, part, blob, rows, pending);
+        self.write_part(path, part, p.documents, blob, rows, pending);
         if !p.last {
             self.writing = Some(w);
         } else if part > 0 {
@@ -809,17 +814,18 @@ impl Sink {
         })
     }
 
-    /// Gives one part's documents their ids; its encoded result and their rows join
-    /// `pending`.
+    /// Gives one part's documents their ids; its encoded result and their rows (none when
+    /// the state keeps no analyst tables) join `pending`.
     fn write_part<'p>(
         &mut self,
         path: &'p str,
         part: u32,
+        documents: usize,
         blob: &'p [u8],
         rows: &'p [RowIn<'p>],
         pending: &mut Pending<'p>,
     ) {
-        pending.parts.push((path, part, rows.len(), blob));
+        pending.parts.push((path, part, documents, blob));
         let first = self.next_doc;
         self.next_doc += rows.len() as i64;
         pending
