@@ -5,7 +5,8 @@
 //! Owns the state file (opening, trusting or rebuilding it, its schema in `schema.rs`), the
 //! decision whether a stored result is still valid for a file (path + size + mtime, then the
 //! content hash; the pipeline hash and document limit for the whole state), and the
-//! analyst-facing tables (documents, mentions, sentences; `counts` is a view over mentions).
+//! analyst-facing tables (documents, mentions, sentences; `counts` is a view over mentions),
+//! which a state kept with `--analyst-tables off` leaves empty.
 //! Results are stored and loaded in parts (`write.rs`, `codec.rs`), so a large file never
 //! sits in memory whole; worker threads prepare a part (`prepare.rs`), a writer thread of its
 //! own stores it, so the in-order fold never waits on SQLite. Crash safety comes from SQLite
