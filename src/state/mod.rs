@@ -351,11 +351,7 @@ impl State {
             .is_none_or(|v| v != "off");
         let tables = analyst_tables.unwrap_or(had_tables);
         let tx = conn.transaction().map_err(sql)?;
-        let has_results = tx
-            .query_row("SELECT EXISTS (SELECT 1 FROM files)", [], |r| {
-                r.get::<_, bool>(0)
-            })
-            .map_err(sql)?;
+        let has_results = has_files(&tx).map_err(sql)?;
         let drop_results = match (&stored, full) {
             (_, true) => {
                 reset.get_or_insert_with(|| "--full: every file read again".into());
@@ -407,11 +403,7 @@ impl State {
                 write::delete_file(&tx, p).map_err(sql)?;
             }
         }
-        let bulk = !tx
-            .query_row("SELECT EXISTS (SELECT 1 FROM files)", [], |r| {
-                r.get::<_, bool>(0)
-            })
-            .map_err(sql)?;
+        let bulk = !has_files(&tx).map_err(sql)?;
         if bulk {
             schema::drop_indexes(&tx).map_err(sql)?;
         } else {
@@ -475,11 +467,6 @@ impl State {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as i64),
         })
-    }
-
-    /// Whether the state keeps the analyst tables (`documents`, `mentions`, `sentences`).
-    pub fn analyst_tables(&self) -> bool {
-        self.tables
     }
 
     /// Where the state lives.
@@ -690,6 +677,11 @@ impl State {
         }
         self.changes.problems.split_off(before)
     }
+}
+
+/// Whether the state holds any file's result.
+fn has_files(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM files)", [], |r| r.get(0))
 }
 
 fn is_volatile(r: &FileResult) -> bool {
