@@ -547,69 +547,43 @@ fn analyst_tables_off_keeps_reuse_and_on_again_fills_them_as_new() {
     env.write("in/2025-06-03-b.txt", article(2, "rare earth"));
     // An exact duplicate, so `documents.duplicate_of` has something to mark.
     env.write("in/2025-06-04-c.txt", article(1, "tariffs"));
+    // A run into `out` (`--analyst-tables` when given): its stderr.
+    let run_into = |out: &str, tables: Option<&str>| -> String {
+        let mut args = vec!["run", "-p", "p.toml", "-o", out, "in"];
+        if let Some(t) = tables {
+            args.extend(["--analyst-tables", t]);
+        }
+        stderr(&run(&env, &args))
+    };
+    let same_reports = |out: &str, like: &str| {
+        for ((name, got), (_, want)) in reports(&env, out).iter().zip(reports(&env, like)) {
+            assert_same_text(name, &want, got);
+        }
+    };
+    let none = <[Vec<String>; 3]>::default();
     let lean = env.path("lean/newstrack.db");
-    let o = run(
-        &env,
-        &[
-            "run",
-            "-p",
-            "p.toml",
-            "-o",
-            "lean",
-            "--analyst-tables",
-            "off",
-            "in",
-        ],
-    );
-    assert!(
-        stderr(&o).contains("documents 0 reused, 3 added"),
-        "{}",
-        stderr(&o)
-    );
-    run(
-        &env,
-        &[
-            "run",
-            "-q",
-            "--no-state",
-            "-p",
-            "p.toml",
-            "-o",
-            "bare",
-            "in",
-        ],
-    );
-    for ((name, got), (_, want)) in reports(&env, "lean").iter().zip(reports(&env, "bare")) {
-        assert_same_text(name, &want, got);
-    }
-    assert_eq!(analyst_rows(&lean), <[Vec<String>; 3]>::default());
+
+    let err = run_into("lean", Some("off"));
+    assert!(err.contains("documents 0 reused, 3 added"), "{err}");
+    // A state with the tables (its reports are checked against a run without a state
+    // by `check_against_full` below and in the other tests).
+    run_into("tables", None);
+    same_reports("lean", "tables");
+    assert_eq!(analyst_rows(&lean), none);
     assert_eq!(analyst_tables_setting(&lean), "off");
 
     // Without the flag the state keeps its setting, and stored results are reused.
     env.write("in/2025-06-05-d.txt", article(4, "export controls"));
     let inc = check_against_full(&env, "p.toml", "lean");
     assert_eq!(counts(&inc, "documents"), [3, 1, 0, 0]);
-    assert_eq!(analyst_rows(&lean), <[Vec<String>; 3]>::default());
+    assert_eq!(analyst_rows(&lean), none);
     assert_eq!(analyst_tables_setting(&lean), "off");
 
     // On again: every file is read, and the rows are those of a state that always had them.
-    let o = run(
-        &env,
-        &[
-            "run",
-            "-p",
-            "p.toml",
-            "-o",
-            "lean",
-            "--analyst-tables",
-            "on",
-            "in",
-        ],
-    );
-    let err = stderr(&o);
+    let err = run_into("lean", Some("on"));
     assert!(err.contains("analyst tables were turned on"), "{err}");
     assert!(err.contains("documents 0 reused, 4 added"), "{err}");
-    run(&env, &["run", "-q", "-p", "p.toml", "-o", "always", "in"]);
+    run_into("always", None);
     let want = analyst_rows(&env.path("always/newstrack.db"));
     assert_eq!(want.each_ref().map(Vec::len), [4, 21, 11], "{want:?}");
     assert!(want[0]
@@ -617,39 +591,16 @@ fn analyst_tables_off_keeps_reuse_and_on_again_fills_them_as_new() {
         .any(|r| r.ends_with("Text(\"in/2025-06-02-a.txt\")")));
     assert_eq!(analyst_rows(&lean), want);
     assert_eq!(analyst_tables_setting(&lean), "on");
-    for ((name, got), (_, want)) in reports(&env, "lean").iter().zip(reports(&env, "always")) {
-        assert_same_text(name, &want, got);
-    }
+    same_reports("lean", "always");
 
     // Off for a state that has them: emptied, every stored result kept.
-    let o = run(
-        &env,
-        &[
-            "run",
-            "-p",
-            "p.toml",
-            "-o",
-            "always",
-            "--analyst-tables",
-            "off",
-            "in",
-        ],
-    );
-    assert!(
-        stderr(&o).contains("documents 4 reused, 0 added"),
-        "{}",
-        stderr(&o)
-    );
+    let err = run_into("always", Some("off"));
+    assert!(err.contains("documents 4 reused, 0 added"), "{err}");
     let db = env.path("always/newstrack.db");
-    assert_eq!(analyst_rows(&db), <[Vec<String>; 3]>::default());
+    assert_eq!(analyst_rows(&db), none);
     assert_eq!(analyst_tables_setting(&db), "off");
     // `check_against_full` left a run without a state over all four files there.
-    for ((name, got), (_, want)) in reports(&env, "always")
-        .iter()
-        .zip(reports(&env, "lean-full"))
-    {
-        assert_same_text(name, &want, got);
-    }
+    same_reports("always", "lean-full");
     // With --no-state there is no state to keep tables in.
     let o = env.run_in(
         env.dir.path(),
