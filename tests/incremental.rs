@@ -617,3 +617,74 @@ fn analyst_tables_off_keeps_reuse_and_on_again_fills_them_as_new() {
     );
     assert_code(&o, 2);
 }
+
+/// Turning the analyst tables off empties them when the state is opened: damage met there
+/// moves the state aside and builds a new one without them, as damage found by the check at
+/// opening does; the run itself goes on and its report is whole.
+#[test]
+fn damage_met_turning_the_analyst_tables_off_rebuilds_the_state() {
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
+    env.write("in/2025-06-03-b.txt", article(2, "rare earth"));
+    run(&env, &["run", "-q", "-p", "p.toml", "-o", "out", "in"]);
+    let db = env.path("out/newstrack.db");
+    damage_root_page(&db, "mentions");
+    run(
+        &env,
+        &[
+            "run",
+            "-q",
+            "--no-state",
+            "-p",
+            "p.toml",
+            "-o",
+            "full",
+            "in",
+        ],
+    );
+    let o = run(
+        &env,
+        &[
+            "run",
+            "-p",
+            "p.toml",
+            "-o",
+            "out",
+            "--analyst-tables",
+            "off",
+            "in",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(err.contains("damaged") && err.contains("moved to"), "{err}");
+    assert!(env.path("out/newstrack.db.bad").exists());
+    for ((name, got), (_, want)) in reports(&env, "out").iter().zip(reports(&env, "full")) {
+        assert_same_text(name, &want, got);
+    }
+    assert_eq!(analyst_rows(&db), <[Vec<String>; 3]>::default());
+    assert_eq!(analyst_tables_setting(&db), "off");
+    // The new state is whole: the next run reuses both files.
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert_eq!(counts(&inc, "files"), [2, 0, 0, 0], "{inc}");
+}
+
+/// A state written before the setting existed (no `meta.analyst_tables`) kept its tables,
+/// and keeps them.
+#[test]
+fn a_state_without_the_setting_keeps_its_analyst_tables() {
+    let env = TestEnv::new();
+    env.write("p.toml", PIPE);
+    env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
+    run(&env, &["run", "-q", "-p", "p.toml", "-o", "out", "in"]);
+    let db = env.path("out/newstrack.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("DELETE FROM meta WHERE key = 'analyst_tables'", [])
+        .unwrap();
+    env.write("in/2025-06-03-b.txt", article(2, "rare earth"));
+    let inc = check_against_full(&env, "p.toml", "out");
+    assert_eq!(counts(&inc, "files"), [1, 1, 0, 0], "{inc}");
+    assert_eq!(analyst_tables_setting(&db), "on");
+    assert_eq!(analyst_rows(&db)[0].len(), 2);
+}

@@ -296,7 +296,15 @@ impl State {
         let mut reset = None;
         let existed = path.exists();
         let mut conn = open_conn(path).map_err(sql)?;
-        let verdict = schema::examine(&conn, full);
+        let mut verdict = schema::examine(&conn, full);
+        // Turning the analyst tables off empties them first: damage met there (the check at
+        // opening covers them only after a run that did not end cleanly) makes the file
+        // untrusted, as damage found by the check does, rather than failing the run.
+        if verdict == schema::Verdict::Ours && analyst_tables == Some(false) {
+            if let Err(e) = empty_analyst_tables(&mut conn) {
+                verdict = schema::Verdict::Untrusted(format!("a damaged database ({e})"));
+            }
+        }
         match verdict {
             schema::Verdict::Ours => {}
             schema::Verdict::Empty => {
@@ -339,16 +347,7 @@ impl State {
             })
             .optional()
             .map_err(sql)?;
-        // Absent in a state written before the switch existed: it kept the tables.
-        let had_tables = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'analyst_tables'",
-                [],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .map_err(sql)?
-            .is_none_or(|v| v != "off");
+        let had_tables = has_analyst_tables(&conn).map_err(sql)?;
         let tables = analyst_tables.unwrap_or(had_tables);
         let tx = conn.transaction().map_err(sql)?;
         let has_results = has_files(&tx).map_err(sql)?;
@@ -382,10 +381,6 @@ impl State {
             }
             _ => false,
         };
-        if !tables && had_tables && !drop_results {
-            tx.execute_batch("DELETE FROM sentences; DELETE FROM mentions; DELETE FROM documents;")
-                .map_err(sql)?;
-        }
         if drop_results {
             tx.execute_batch(
                 "DELETE FROM sentences; DELETE FROM mentions; \
@@ -677,6 +672,33 @@ impl State {
         }
         self.changes.problems.split_off(before)
     }
+}
+
+/// Whether the state keeps the analyst tables (`meta.analyst_tables`; absent in a state
+/// written before the setting existed, which kept them).
+fn has_analyst_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'analyst_tables'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(v.is_none_or(|v| v != "off"))
+}
+
+/// Empties the analyst tables of a state that keeps them and records that it no longer
+/// does, in one transaction.
+fn empty_analyst_tables(conn: &mut Connection) -> rusqlite::Result<()> {
+    if !has_analyst_tables(conn)? {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "DELETE FROM sentences; DELETE FROM mentions; DELETE FROM documents; \
+         INSERT OR REPLACE INTO meta(key, value) VALUES ('analyst_tables', 'off');",
+    )?;
+    tx.commit()
 }
 
 /// Whether the state holds any file's result.
