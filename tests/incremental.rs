@@ -45,15 +45,20 @@ fn run(env: &TestEnv, args: &[&str]) -> Output {
     o
 }
 
+/// A clean full run without a state over `in` into `out`.
+fn run_without_state(env: &TestEnv, pipe: &str, out: &str) {
+    run(
+        env,
+        &["run", "-q", "--no-state", "-p", pipe, "-o", out, "in"],
+    );
+}
+
 /// Runs incrementally into `out`, then a clean full run without state into `out-full`, and
 /// asserts the reports agree. Returns the incremental run's `incremental` summary.
 fn check_against_full(env: &TestEnv, pipe: &str, out: &str) -> Value {
     run(env, &["run", "-q", "-p", pipe, "-o", out, "in"]);
     let full = format!("{out}-full");
-    run(
-        env,
-        &["run", "-q", "--no-state", "-p", pipe, "-o", &full, "in"],
-    );
+    run_without_state(env, pipe, &full);
     for ((name, got), (_, want)) in reports(env, out).iter().zip(reports(env, &full)) {
         assert_same_text(name, &want, got);
     }
@@ -271,19 +276,7 @@ fn corrupt_and_foreign_states_are_reported_and_rebuilt() {
     let env = TestEnv::new();
     env.write("p.toml", PIPE);
     env.write("in/2025-06-02-a.txt", article(1, "tariffs"));
-    run(
-        &env,
-        &[
-            "run",
-            "-q",
-            "--no-state",
-            "-p",
-            "p.toml",
-            "-o",
-            "full",
-            "in",
-        ],
-    );
+    run_without_state(&env, "p.toml", "full");
     let want = reports(&env, "full");
 
     env.write(
@@ -630,19 +623,7 @@ fn damage_met_turning_the_analyst_tables_off_rebuilds_the_state() {
     run(&env, &["run", "-q", "-p", "p.toml", "-o", "out", "in"]);
     let db = env.path("out/newstrack.db");
     damage_root_page(&db, "mentions");
-    run(
-        &env,
-        &[
-            "run",
-            "-q",
-            "--no-state",
-            "-p",
-            "p.toml",
-            "-o",
-            "full",
-            "in",
-        ],
-    );
+    run_without_state(&env, "p.toml", "full");
     let o = run(
         &env,
         &[
