@@ -299,10 +299,15 @@ impl State {
         let mut verdict = schema::examine(&conn, full);
         // Turning the analyst tables off empties them first: damage met there (the check at
         // opening covers them only after a run that did not end cleanly) makes the file
-        // untrusted, as damage found by the check does, rather than failing the run.
+        // untrusted, as damage found by the check does, rather than failing the run. Any
+        // other failure (busy, disk full) says nothing against the file: opening fails.
         if verdict == schema::Verdict::Ours && analyst_tables == Some(false) {
-            if let Err(e) = empty_analyst_tables(&mut conn) {
-                verdict = schema::Verdict::Untrusted(format!("a damaged database ({e})"));
+            match empty_analyst_tables(&mut conn) {
+                Ok(()) => {}
+                Err(e) if is_damage(&e) => {
+                    verdict = schema::Verdict::Untrusted(format!("a damaged database ({e})"));
+                }
+                Err(e) => return Err(sql(e)),
             }
         }
         match verdict {
@@ -699,6 +704,12 @@ fn empty_analyst_tables(conn: &mut Connection) -> rusqlite::Result<()> {
          INSERT OR REPLACE INTO meta(key, value) VALUES ('analyst_tables', 'off');",
     )?;
     tx.commit()
+}
+
+/// Whether `e` says the file is damaged, rather than busy, full or not writable.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase))
 }
 
 /// Whether the state holds any file's result.

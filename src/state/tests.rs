@@ -1049,3 +1049,22 @@ fn a_parts_document_count_only_sizes_its_list() {
         }
     }
 }
+
+#[test]
+fn only_damage_makes_a_failed_emptying_untrust_the_file() {
+    use rusqlite::ffi;
+    let sqlite = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+    // (error met emptying the analyst tables) → the file is damaged
+    let cases = [
+        (sqlite(ffi::SQLITE_CORRUPT), true),
+        (sqlite(ffi::SQLITE_NOTADB), true),
+        (sqlite(ffi::SQLITE_BUSY), false),
+        (sqlite(ffi::SQLITE_FULL), false),
+        (sqlite(ffi::SQLITE_IOERR), false),
+        (sqlite(ffi::SQLITE_READONLY), false),
+        (rusqlite::Error::QueryReturnedNoRows, false),
+    ];
+    for (e, want) in cases {
+        assert_eq!(is_damage(&e), want, "{e}");
+    }
+}
