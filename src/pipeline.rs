@@ -419,6 +419,7 @@ pub fn run_walked(
         pb: progress_bar(opts.progress, walked.files.len()),
         pipeline,
         cache,
+        keep,
         files: &walked.files,
         read_at: &read_at,
         read_pos: 0,
@@ -471,6 +472,8 @@ struct Fold<'a, 'c> {
     pb: Option<ProgressBar>,
     pipeline: &'a Pipeline,
     cache: Option<&'c mut dyn ResultCache>,
+    /// What the run's units keep for `cache` (a file read in the fold keeps the same).
+    keep: Keep,
     /// Every file in walk order, and the walk index of each file that is read.
     files: &'a [walk::InputFile],
     read_at: &'a [usize],
@@ -547,11 +550,7 @@ impl Fold<'_, '_> {
                 Loaded::Nothing => {
                     // The stored result vanished since `plan`: read the file here after all.
                     let mut w = Worker::default();
-                    let keep = Keep {
-                        details: true,
-                        rows: self.cache.as_deref().is_some_and(|c| c.analyst_rows()),
-                    };
-                    let mut r = process_file(self.pipeline, &mut w, file, keep);
+                    let mut r = process_file(self.pipeline, &mut w, file, self.keep);
                     if let Some(c) = self.cache.as_deref_mut() {
                         c.store(file, &mut r, true);
                     }
