@@ -213,10 +213,9 @@ mod tests {
     use std::path::PathBuf;
     use std::sync::Mutex;
 
-    /// Every file a helper looked at (tested, and asked the kernel to read when it was not
-    /// cached), in this test process (tests running beside each other add theirs: look only
-    /// at your own folder's).
-    /// With what `hint` said of each (cached, not cached, cannot tell).
+    /// Every file a helper looked at in this test process, with what `hint` said of it
+    /// (cached; not cached, and asked for; cannot tell). Tests running beside each other add
+    /// theirs: look only at your own folder's.
     pub(super) static LOOKED: Mutex<Vec<(PathBuf, Option<bool>)>> = Mutex::new(Vec::new());
 
     /// What `hint` said of the files of `dir` the helpers looked at (named `NNNN.txt`), by
