@@ -101,6 +101,11 @@ impl Filter {
     fn skip_reason(&self, rel: &str) -> Option<String> {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         let (names, paths) = &self.exclude;
+        // Most pipelines have no globs: an empty set still prepares its candidate (about
+        // 300 instructions a file, a hundred thousand files a folder).
+        if names.is_empty() && paths.is_empty() && self.include.is_none() {
+            return None;
+        }
         if let Some(i) = names.matches(name).first() {
             return Some(format!(
                 "excluded by the pipeline's exclude glob \"{}\"",
@@ -210,7 +215,13 @@ fn walk_dir(root: &Path, filter: &Filter, out: &mut Collected, linked: &mut bool
         let name = entry.file_name().to_string_lossy();
         folders.truncate(depth);
         let rel = match folders.last() {
-            Some(parent) if !parent.is_empty() => format!("{parent}/{name}"),
+            Some(parent) if !parent.is_empty() => {
+                let mut rel = String::with_capacity(parent.len() + 1 + name.len());
+                rel.push_str(parent);
+                rel.push('/');
+                rel.push_str(&name);
+                rel
+            }
             _ => name.to_string(),
         };
         let display = join_display(&root_display, &rel);
