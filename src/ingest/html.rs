@@ -67,9 +67,10 @@ pub fn parse(
     outcome.warnings.extend(decoded.warnings());
     let doc = Html::parse_document(&decoded.text);
     let root = doc.root_element();
-    let metas = meta_pairs(root);
+    let found = Found::scan(root);
+    let metas = meta_pairs(&found.metas);
 
-    let Some((container, blocks)) = article_blocks(root) else {
+    let Some((container, blocks)) = article_blocks(&found) else {
         outcome.rejected.push(Rejected {
             path: display.to_string(),
             record: None,
@@ -79,8 +80,8 @@ pub fn parse(
     };
 
     let title = meta_value(&metas, &[("property", "og:title")])
-        .or_else(|| first_text(root, "title"))
-        .or_else(|| first_text(root, "h1"))
+        .or_else(|| first_text(&found.titles))
+        .or_else(|| first_text(&found.h1s))
         .unwrap_or_default();
     let text = if title.is_empty() {
         blocks.join("\n\n")
@@ -107,8 +108,9 @@ pub fn parse(
     let (date, date_source) =
         date::resolve(date_meta.as_deref(), file_date, &clean_text, &mut warnings);
 
-    let url = select(root, "link[rel][href]")
-        .into_iter()
+    let url = found
+        .links
+        .iter()
         .find(|l| {
             l.value().attr("rel").is_some_and(|r| {
                 r.split_whitespace()
@@ -148,18 +150,18 @@ fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn first_text(root: ElementRef, css: &str) -> Option<String> {
-    select(root, css)
-        .into_iter()
+fn first_text(elements: &[ElementRef]) -> Option<String> {
+    elements
+        .iter()
         .map(|e| collapse(&e.text().collect::<String>()))
         .find(|t| !t.is_empty())
 }
 
 /// Every `(attribute, lowercased value, content)` of `<meta>` and `[itemprop]` elements, in
 /// document order; `itemprop` elements may carry their value in `datetime` instead.
-fn meta_pairs(root: ElementRef) -> Vec<(&'static str, String, String)> {
+fn meta_pairs(elements: &[ElementRef]) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
-    for el in select(root, "meta, [itemprop]") {
+    for el in elements {
         let v = el.value();
         let Some(content) = v
             .attr("content")
@@ -216,21 +218,64 @@ fn extra_meta(metas: &[(&str, String, String)]) -> BTreeMap<String, Vec<String>>
 
 /// The container and its text blocks: the `<article>` with the most text, else `<main>`,
 /// else `<body>`; `None` when none of them has a block with text.
-fn article_blocks(root: ElementRef) -> Option<(ElementRef, Vec<String>)> {
-    let best_article = select(root, "article")
-        .into_iter()
-        .map(|a| (a, blocks_of(a)))
+fn article_blocks<'a>(found: &Found<'a>) -> Option<(ElementRef<'a>, Vec<String>)> {
+    let best_article = found
+        .articles
+        .iter()
+        .map(|&a| (a, blocks_of(a)))
         .filter(|(_, b)| !b.is_empty())
         .max_by_key(|(_, b)| b.iter().map(String::len).sum::<usize>());
     if best_article.is_some() {
         return best_article;
     }
-    ["main", "body"].into_iter().find_map(|css| {
-        select(root, css)
-            .into_iter()
-            .map(|c| (c, blocks_of(c)))
+    [&found.mains, &found.bodies].into_iter().find_map(|list| {
+        list.iter()
+            .map(|&c| (c, blocks_of(c)))
             .find(|(_, b)| !b.is_empty())
     })
+}
+
+/// The elements the page is read from, each list in document order, found in one walk of
+/// the tree: a CSS selector per list walked the whole tree once each (six walks, most of the
+/// time spent outside parsing a page).
+#[derive(Default)]
+struct Found<'a> {
+    /// `meta, [itemprop]`.
+    metas: Vec<ElementRef<'a>>,
+    articles: Vec<ElementRef<'a>>,
+    titles: Vec<ElementRef<'a>>,
+    h1s: Vec<ElementRef<'a>>,
+    /// `link[rel][href]`.
+    links: Vec<ElementRef<'a>>,
+    mains: Vec<ElementRef<'a>>,
+    bodies: Vec<ElementRef<'a>>,
+}
+
+impl<'a> Found<'a> {
+    fn scan(root: ElementRef<'a>) -> Found<'a> {
+        let mut f = Found::default();
+        for node in root.descendants() {
+            let Some(el) = ElementRef::wrap(node) else {
+                continue;
+            };
+            let v = el.value();
+            let name = v.name();
+            if name == "meta" || v.attr("itemprop").is_some() {
+                f.metas.push(el);
+            }
+            let list = match name {
+                "article" => &mut f.articles,
+                "title" => &mut f.titles,
+                "h1" => &mut f.h1s,
+                "link" if v.attr("rel").is_some() && v.attr("href").is_some() => &mut f.links,
+                "main" => &mut f.mains,
+                "body" => &mut f.bodies,
+                _ => continue,
+            };
+            list.push(el);
+        }
+        f
+    }
 }
 
 /// The text blocks below `container`, in document order. Walks the tree with an explicit
@@ -293,6 +338,40 @@ mod tests {
 
     fn page(head: &str, body: &str) -> String {
         format!("<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>")
+    }
+
+    #[test]
+    fn one_walk_finds_what_the_selectors_found() {
+        let pages = [
+            page(
+                r#"<META NAME="date" CONTENT="2025-01-02"><title>T</title><link rel="canonical">
+                <LINK REL="alternate" HREF="/a"><link href="/b"><span itemprop="author">A</span>"#,
+                r##"<main><ARTICLE><h1>H</h1><h2>sub</h2><article><p>in</p></article></ARTICLE></main>
+                <svg><title>svg title</title><a itemprop="x" href="#">s</a></svg>
+                <div itemprop="datePublished" datetime="2025-01-03"><meta itemprop="y"></div>
+                <main><p>second main</p></main><h1></h1><h1>Second</h1>"##,
+            ),
+            page("", "<p>only a body</p>"),
+            "<title>no html element</title><p>text</p>".to_string(),
+            String::new(),
+        ];
+        for html in &pages {
+            let doc = Html::parse_document(html);
+            let root = doc.root_element();
+            let found = Found::scan(root);
+            let ids = |els: &[ElementRef]| els.iter().map(|e| e.id()).collect::<Vec<_>>();
+            for (css, got) in [
+                ("meta, [itemprop]", &found.metas),
+                ("article", &found.articles),
+                ("title", &found.titles),
+                ("h1", &found.h1s),
+                ("link[rel][href]", &found.links),
+                ("main", &found.mains),
+                ("body", &found.bodies),
+            ] {
+                assert_eq!(ids(got), ids(&select(root, css)), "{css} in {html:?}");
+            }
+        }
     }
 
     #[test]
