@@ -411,14 +411,18 @@ pub fn blank_keep_newlines(clean: &mut String, start: usize, end: usize) {
     {
         return;
     }
-    // Byte for byte: a newline is one byte and never part of a longer character, so every
-    // other byte becoming a space gives each character as many spaces as it had bytes
-    // (a char-by-char rebuild cost tens of instructions a byte, on every front matter).
-    let replacement: String = clean.as_bytes()[start..end]
-        .iter()
-        .map(|&b| if b == b'\n' { '\n' } else { ' ' })
-        .collect();
-    clean.replace_range(start..end, &replacement);
+    // In place, byte for byte: a newline is one byte and never part of a longer character,
+    // so every other byte becoming a space gives each character as many spaces as it had
+    // bytes, and whole characters (the range is on boundaries) become ASCII, so the text stays
+    // UTF-8. Rebuilding the range char by char and splicing it back cost tens of
+    // instructions a byte, on every front matter; checking the result is a fast pass.
+    let mut bytes = std::mem::take(clean).into_bytes();
+    for b in &mut bytes[start..end] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
+    }
+    *clean = String::from_utf8(bytes).expect("whole characters replaced by ASCII");
 }
 
 /// Printable ASCII but the space, and DEL: 0x21..=0x7F.
