@@ -425,6 +425,32 @@ pub fn blank_keep_newlines(clean: &mut String, start: usize, end: usize) {
     *clean = String::from_utf8(bytes).expect("whole characters replaced by ASCII");
 }
 
+/// `s` with whitespace runs collapsed to one space and trimmed.
+pub fn collapse(s: &str) -> String {
+    // Most titles are already in that form: printable ASCII, single spaces between words.
+    let mut after_space = true;
+    let plain = s.bytes().all(|c| {
+        let ok = match c {
+            b'!'..=b'~' => true,
+            b' ' => !after_space,
+            _ => false,
+        };
+        after_space = c == b' ';
+        ok
+    }) && !after_space;
+    if plain {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// Printable ASCII but the space, and DEL: 0x21..=0x7F.
 #[inline]
 fn word_byte(b: u8) -> bool {
@@ -887,6 +913,29 @@ mod tests {
                 is_boilerplate(&line, &extra, longest_boilerplate(&extra)),
                 want
             );
+        }
+    }
+
+    #[test]
+    fn collapse_whitespace() {
+        let cases: &[(&str, &str)] = &[
+            ("", ""),
+            (" ", ""),
+            ("Plain Title", "Plain Title"),
+            ("A", "A"),
+            (" Lead", "Lead"),
+            ("Trail ", "Trail"),
+            ("Two  spaces", "Two spaces"),
+            ("Tab\there", "Tab here"),
+            ("Line\nbreak", "Line break"),
+            ("No\u{A0}break\u{3000}space", "No break space"),
+            ("Caf\u{e9} au lait", "Caf\u{e9} au lait"),
+            ("  many   runs  here  ", "many runs here"),
+        ];
+        for (src, want) in cases {
+            assert_eq!(collapse(src), *want, "{src:?}");
+            let words: Vec<&str> = src.split_whitespace().collect();
+            assert_eq!(collapse(src), words.join(" "), "{src:?}");
         }
     }
 

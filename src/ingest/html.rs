@@ -146,14 +146,10 @@ fn select<'a>(scope: ElementRef<'a>, css: &str) -> Vec<ElementRef<'a>> {
     }
 }
 
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn first_text(elements: &[ElementRef]) -> Option<String> {
     elements
         .iter()
-        .map(|e| collapse(&e.text().collect::<String>()))
+        .map(|e| clean::collapse(&e.text().collect::<String>()))
         .find(|t| !t.is_empty())
 }
 
@@ -166,7 +162,7 @@ fn meta_pairs(elements: &[ElementRef]) -> Vec<(&'static str, String, String)> {
         let Some(content) = v
             .attr("content")
             .or_else(|| v.attr("datetime"))
-            .map(collapse)
+            .map(clean::collapse)
             .filter(|c| !c.is_empty())
         else {
             continue;
@@ -293,7 +289,7 @@ fn blocks_of(container: ElementRef) -> Vec<String> {
                 let name = el.name();
                 if closing {
                     if current == Some(node.id()) {
-                        let block = collapse(&buf);
+                        let block = clean::collapse(&buf);
                         if !block.is_empty() {
                             blocks.push(block);
                         }

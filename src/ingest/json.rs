@@ -540,10 +540,10 @@ fn record(ctx: &Ctx, mut obj: Object, place: Place, outcome: &mut FileOutcome) {
     let cleaned = clean::cleaned(&text, ctx.boilerplate);
     let clean_text = cleaned.as_deref().unwrap_or(&text);
     let title = match first_string(&obj, TITLE_KEYS) {
-        Some(t) => collapse(t),
+        Some(t) => clean::collapse(t),
         None => clean_text
             .lines()
-            .map(collapse)
+            .map(clean::collapse)
             .find(|l| !l.is_empty())
             .unwrap_or_default(),
     };
@@ -569,25 +569,6 @@ fn record(ctx: &Ctx, mut obj: Object, place: Place, outcome: &mut FileOutcome) {
         meta: meta_of(&obj),
         warnings,
     });
-}
-
-/// `s` with whitespace runs collapsed to one space and trimmed.
-fn collapse(s: &str) -> String {
-    // Most titles are already in that form: printable ASCII, single spaces between words.
-    let mut after_space = true;
-    let plain = s.bytes().all(|c| {
-        let ok = match c {
-            b'!'..=b'~' => true,
-            b' ' => !after_space,
-            _ => false,
-        };
-        after_space = c == b' ';
-        ok
-    }) && !after_space;
-    if plain {
-        return s.to_string();
-    }
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -817,29 +798,6 @@ mod tests {
             vec!["line 7: invalid UTF-8 replaced with U+FFFD"]
         );
         assert!(o.failed.is_none());
-    }
-
-    #[test]
-    fn collapse_whitespace() {
-        let cases: &[(&str, &str)] = &[
-            ("", ""),
-            (" ", ""),
-            ("Plain Title", "Plain Title"),
-            ("A", "A"),
-            (" Lead", "Lead"),
-            ("Trail ", "Trail"),
-            ("Two  spaces", "Two spaces"),
-            ("Tab\there", "Tab here"),
-            ("Line\nbreak", "Line break"),
-            ("No\u{A0}break\u{3000}space", "No break space"),
-            ("Caf\u{e9} au lait", "Caf\u{e9} au lait"),
-            ("  many   runs  here  ", "many runs here"),
-        ];
-        for (src, want) in cases {
-            assert_eq!(collapse(src), *want, "{src:?}");
-            let words: Vec<&str> = src.split_whitespace().collect();
-            assert_eq!(collapse(src), words.join(" "), "{src:?}");
-        }
     }
 
     #[test]

@@ -301,13 +301,9 @@ fn entity_char(name: &str) -> Option<char> {
     }
 }
 
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Decoded, whitespace-collapsed text of a raw fragment.
 fn plain(raw: &str) -> String {
-    collapse(&entities(raw, false))
+    clean::collapse(&entities(raw, false))
 }
 
 impl Ctx<'_> {
@@ -456,7 +452,7 @@ impl Ctx<'_> {
             let raw = &s[t.from..t.to];
             let title = entities(raw, false)
                 .lines()
-                .map(collapse)
+                .map(clean::collapse)
                 .find(|l| !l.is_empty())
                 .unwrap_or_default();
             return (raw.to_string(), title);

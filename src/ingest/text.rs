@@ -77,7 +77,7 @@ pub fn parse(
     let source = take("source").filter(|s| !s.is_empty());
     let url = take("url").filter(|s| !s.is_empty());
     let title = fm_title
-        .map(|t| collapse(&t))
+        .map(|t| clean::collapse(&t))
         .unwrap_or_else(|| first_line_title(&clean_text, markdown));
     let (date, date_source) =
         date::resolve(fm_date.as_deref(), file_date, &clean_text, &mut warnings);
@@ -101,10 +101,6 @@ pub fn parse(
 fn is_blank(s: &str) -> bool {
     s.chars()
         .all(|c| c.is_whitespace() || c.is_control() || c == '\u{FEFF}')
-}
-
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 struct FrontMatter {
@@ -190,14 +186,14 @@ fn first_line_title(clean_text: &str, markdown: bool) -> String {
         return String::new();
     };
     if !markdown {
-        return collapse(line);
+        return clean::collapse(line);
     }
     let line = line.trim_start_matches('#').trim_end_matches('#');
     let plain: String = line
         .chars()
         .filter(|c| !matches!(c, '*' | '`' | '[' | ']'))
         .collect();
-    collapse(&plain)
+    clean::collapse(&plain)
 }
 
 /// Ranges of Markdown markup that carry no article words: `<!-- comments -->`, images
