@@ -164,16 +164,25 @@ pub enum Format {
 
 impl Format {
     pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "txt" | "text" => Format::Text,
-            "md" | "markdown" => Format::Markdown,
-            "json" => Format::Json,
-            "jsonl" | "ndjson" => Format::JsonLines,
-            "html" | "htm" => Format::Html,
-            "sgm" | "sgml" => Format::Sgml,
-            _ => return None,
-        })
+        // Asked several times per file (walk, plan, read): no lowercased copy of the name.
+        let ext = path.extension()?.to_str()?;
+        const FORMATS: &[(&str, Format)] = &[
+            ("txt", Format::Text),
+            ("text", Format::Text),
+            ("md", Format::Markdown),
+            ("markdown", Format::Markdown),
+            ("json", Format::Json),
+            ("jsonl", Format::JsonLines),
+            ("ndjson", Format::JsonLines),
+            ("html", Format::Html),
+            ("htm", Format::Html),
+            ("sgm", Format::Sgml),
+            ("sgml", Format::Sgml),
+        ];
+        FORMATS
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(ext))
+            .map(|&(_, f)| f)
     }
 }
 
@@ -494,6 +503,31 @@ pub fn parse_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_by_extension_in_any_case() {
+        let cases: &[(&str, Option<Format>)] = &[
+            ("a.txt", Some(Format::Text)),
+            ("a.TEXT", Some(Format::Text)),
+            ("dir.md/a.Md", Some(Format::Markdown)),
+            ("a.markdown", Some(Format::Markdown)),
+            ("a.json", Some(Format::Json)),
+            ("a.JSONL", Some(Format::JsonLines)),
+            ("a.ndjson", Some(Format::JsonLines)),
+            ("a.html", Some(Format::Html)),
+            ("a.HtM", Some(Format::Html)),
+            ("reut2-000.sgm", Some(Format::Sgml)),
+            ("a.sgml", Some(Format::Sgml)),
+            ("a.txt.gz", None),
+            ("a.jsonlx", None),
+            ("txt", None),
+            (".txt", None),
+            ("a.", None),
+        ];
+        for &(path, want) in cases {
+            assert_eq!(Format::from_path(Path::new(path)), want, "{path}");
+        }
+    }
 
     fn streamed(bytes: &[u8], limit: u64) -> FileOutcome {
         let dir = tempfile::tempdir().unwrap();
