@@ -401,25 +401,29 @@ pub fn blank(clean: &mut String, start: usize, end: usize) {
     clean.replace_range(start..end, &" ".repeat(end - start));
 }
 
-/// Like [`blank`], but keeps newlines so the line structure of the text survives (front
-/// matter, HTML comments in Markdown).
-pub fn blank_keep_newlines(clean: &mut String, start: usize, end: usize) {
-    if start >= end
-        || end > clean.len()
-        || !clean.is_char_boundary(start)
-        || !clean.is_char_boundary(end)
-    {
+/// Like [`blank`] for each of `ranges` in turn, but keeps newlines so the line structure of
+/// the text survives (front matter, the link targets and comments of Markdown).
+pub fn blank_keep_newlines(clean: &mut String, ranges: &[(usize, usize)]) {
+    if ranges.is_empty() {
         return;
     }
     // In place, byte for byte: a newline is one byte and never part of a longer character,
     // so every other byte becoming a space gives each character as many spaces as it had
-    // bytes, and whole characters (the range is on boundaries) become ASCII, so the text stays
-    // UTF-8. Rebuilding the range char by char and splicing it back cost tens of
-    // instructions a byte, on every front matter; checking the result is a fast pass.
+    // bytes, and whole characters become ASCII, so the text stays UTF-8 (checked once, for
+    // all ranges: a Markdown file has one per link). Rebuilding each range char by char and
+    // splicing it back cost tens of instructions a byte.
     let mut bytes = std::mem::take(clean).into_bytes();
-    for b in &mut bytes[start..end] {
-        if *b != b'\n' {
-            *b = b' ';
+    // `str::is_char_boundary` on the bytes as blanked so far.
+    let boundary =
+        |b: &[u8], i: usize| i == b.len() || b.get(i).is_some_and(|&c| (c as i8) >= -0x40);
+    for &(start, end) in ranges {
+        if start >= end || !boundary(&bytes, start) || !boundary(&bytes, end) {
+            continue;
+        }
+        for b in &mut bytes[start..end] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
         }
     }
     *clean = String::from_utf8(bytes).expect("whole characters replaced by ASCII");
@@ -949,12 +953,17 @@ mod tests {
         blank(&mut s, 1, 3);
         assert_eq!(s, "h  llo");
         let mut t = "a\nb\nc".to_string();
-        blank_keep_newlines(&mut t, 0, 4);
+        blank_keep_newlines(&mut t, &[(0, 4)]);
         assert_eq!(t, " \n \nc");
         // Each character becomes as many spaces as it has bytes; newlines stay.
         let mut u = "\u{e9}\n\u{65e5}\r\nz".to_string();
-        blank_keep_newlines(&mut u, 0, 8);
+        blank_keep_newlines(&mut u, &[(0, 8)]);
         assert_eq!(u, "  \n    \nz");
+        // Several ranges: bad ones skipped, the others blanked, a boundary made by an earlier
+        // range counting for a later one.
+        let mut v = "a\u{e9}b\u{e9}c".to_string();
+        blank_keep_newlines(&mut v, &[(2, 3), (5, 9), (1, 3), (2, 4), (6, 7)]);
+        assert_eq!(v, "a   \u{e9} ");
     }
 
     #[test]

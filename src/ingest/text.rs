@@ -46,13 +46,12 @@ pub fn parse(
     let mut clean_text = clean::clean_for_analysis(&text, boilerplate);
     let mut fields = BTreeMap::new();
     if let Some(fm) = &fm {
-        clean::blank_keep_newlines(&mut clean_text, 0, fm.end);
+        clean::blank_keep_newlines(&mut clean_text, &[(0, fm.end)]);
         fields = fm.fields.clone();
     }
     if markdown {
-        for (s, e) in markdown_noise(&clean_text) {
-            clean::blank_keep_newlines(&mut clean_text, s, e);
-        }
+        let noise = markdown_noise(&clean_text);
+        clean::blank_keep_newlines(&mut clean_text, &noise);
     }
     if is_blank(&clean_text) {
         outcome.rejected.push(Rejected {
