@@ -5,58 +5,58 @@
 
 use super::{Analysis, DOTTED};
 
-/// Abbreviations that are practically never the last word of a sentence.
-/// (A `match`, not a list searched in turn: it runs for every word before a full stop, and
-/// the compiled match tests the length first.)
-fn never_final(lower: &str) -> bool {
-    matches!(
-        lower,
-        "mr" | "mrs"
-            | "ms"
-            | "dr"
-            | "prof"
-            | "sen"
-            | "rep"
-            | "gov"
-            | "gen"
-            | "col"
-            | "lt"
-            | "sgt"
-            | "capt"
-            | "rev"
-            | "st"
-            | "mt"
-            | "ft"
-            | "vs"
-            | "jan"
-            | "feb"
-            | "mar"
-            | "apr"
-            | "jun"
-            | "jul"
-            | "aug"
-            | "sep"
-            | "sept"
-            | "oct"
-            | "nov"
-            | "dec"
-            | "fig"
-            | "approx"
-            | "dept"
-            | "est"
-            | "pres"
-            | "gov't"
-    )
+/// A word list as a `match` (it runs for every word before a full stop, and the compiled
+/// match tests the length first, where a list would be searched in turn) and as a constant
+/// the length check below reads.
+macro_rules! word_list {
+    ($(#[$doc:meta])* $name:ident, $list:ident, [$($w:literal),* $(,)?]) => {
+        const $list: &[&str] = &[$($w),*];
+        $(#[$doc])*
+        fn $name(lower: &str) -> bool {
+            matches!(lower, $($w)|*)
+        }
+    };
 }
 
-/// Abbreviations that may end a sentence; followed by a capitalised word they end one only
-/// when that word is a common sentence opener ("...bought Acme Inc. The deal...").
-fn maybe_final(lower: &str) -> bool {
-    matches!(
-        lower,
-        "inc" | "corp" | "co" | "ltd" | "plc" | "bros" | "jr" | "sr" | "llc" | "cos" | "etc" | "al"
-    )
-}
+word_list!(
+    /// Abbreviations that are practically never the last word of a sentence.
+    never_final,
+    NEVER_FINAL,
+    [
+        "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt",
+        "capt", "rev", "st", "mt", "ft", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+        "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "est", "pres", "gov't",
+    ]
+);
+
+word_list!(
+    /// Abbreviations that may end a sentence; followed by a capitalised word they end one
+    /// only when that word is a common sentence opener ("...bought Acme Inc. The deal...").
+    maybe_final,
+    MAYBE_FINAL,
+    [
+        "inc", "corp", "co", "ltd", "plc", "bros", "jr", "sr", "llc", "cos", "etc", "al",
+    ]
+);
+
+/// Longest word on the abbreviation lists, in bytes (`listed_lower` relies on it).
+const LISTED_MAX: usize = 6;
+
+const _: () = {
+    let lists = [NEVER_FINAL, MAYBE_FINAL];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            assert!(
+                lists[l][i].len() <= LISTED_MAX,
+                "an abbreviation is longer than LISTED_MAX"
+            );
+            i += 1;
+        }
+        l += 1;
+    }
+};
 
 const OPENERS: &[&str] = &[
     "the",
@@ -154,6 +154,25 @@ fn is_opener(word: &str) -> bool {
     }
 }
 
+/// The lowercase form of an ASCII `surface`, as far as the abbreviation lists need it: the
+/// form itself when short enough to be on them (written into `buf`), `""` when longer (on
+/// neither list), `None` for other text, whose lowercase form the form table gives. An ASCII
+/// form's lowercase form is its ASCII lowercasing, of the same length, so this is exact; it
+/// spares most sentence ends a read of the form table's side entries and arena, a cache miss
+/// on a large table.
+fn listed_lower<'b>(surface: &str, buf: &'b mut [u8; LISTED_MAX]) -> Option<&'b str> {
+    if !surface.is_ascii() {
+        return None;
+    }
+    let Some(buf) = buf.get_mut(..surface.len()) else {
+        return Some("");
+    };
+    for (d, s) in buf.iter_mut().zip(surface.bytes()) {
+        *d = s.to_ascii_lowercase();
+    }
+    std::str::from_utf8(buf).ok()
+}
+
 /// Does the terminal token at `i` (closers run up to `k`) end a sentence?
 pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bool {
     let t = a.tokens[i];
@@ -185,8 +204,9 @@ pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bo
     if prev.end != t.start && prev.end != t.end {
         return true;
     }
-    let lower = a.lower(prev);
     let surface = a.surface(prev);
+    let mut small = [0u8; LISTED_MAX];
+    let lower = listed_lower(surface, &mut small).unwrap_or_else(|| a.lower(prev));
     if never_final(lower) {
         return false;
     }
@@ -199,4 +219,57 @@ pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bo
         return is_opener(next_text);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{listed_lower, maybe_final, never_final, LISTED_MAX, MAYBE_FINAL, NEVER_FINAL};
+    use crate::analyze::{Analysis, Analyzer, AnalyzerKind};
+    use rust_stemmers::Algorithm;
+
+    /// `listed_lower` stands in for the form table's lowercase form: wherever it answers,
+    /// both lists must say what they say of the real lowercase form. Every listed word as
+    /// written, in capitals, capitalised and one letter longer, plus non-ASCII forms.
+    #[test]
+    fn listed_lower_agrees_with_the_lowercase_form() {
+        let mut surfaces: Vec<String> = vec![
+            "Ünc".into(),
+            "İnc".into(),
+            "Straße".into(),
+            "DR".into(),
+            "x".into(),
+            "approxi".into(),
+            "Sept2".into(),
+        ];
+        for w in NEVER_FINAL.iter().chain(MAYBE_FINAL) {
+            let mut cap = w.to_string();
+            cap[..1].make_ascii_uppercase();
+            surfaces.extend([w.to_string(), w.to_ascii_uppercase(), cap, format!("{w}s")]);
+        }
+        let analyzer = Analyzer::new(AnalyzerKind::Tokenizers, Algorithm::English);
+        let mut a = Analysis::default();
+        let mut answered = 0;
+        for text in &surfaces {
+            analyzer.analyze(text, &mut a);
+            // ("gov't" is three tokens, so two words: each is checked.)
+            for w in &a.words {
+                let (surface, lower) = (a.surface(w), a.lower(w));
+                let mut buf = [0u8; LISTED_MAX];
+                match listed_lower(surface, &mut buf) {
+                    None => assert!(!surface.is_ascii(), "{surface:?}"),
+                    Some(l) => {
+                        answered += 1;
+                        if surface.len() <= LISTED_MAX {
+                            assert_eq!(l, lower, "{surface:?}");
+                        } else {
+                            assert_eq!(l, "", "{surface:?}");
+                        }
+                        assert_eq!(never_final(l), never_final(lower), "{surface:?}");
+                        assert_eq!(maybe_final(l), maybe_final(lower), "{surface:?}");
+                    }
+                }
+            }
+        }
+        assert!(answered > surfaces.len() / 2);
+    }
 }
