@@ -10,7 +10,8 @@
 # PIPELINE (default pipelines/trade-1987.toml); FOLDER_MB (default 100, 0 for none): the
 # first that many MB of articles also as a folder of one .txt file per article, the way
 # users drop articles into folders (warm, and its first run once more with its pages
-# dropped from the cache: "cold"). Not part of .ci/run.
+# dropped from the cache: "cold"); REPEAT (default 1): runs of every timed command, the row
+# keeping the median (on a shared or noisy host, 3 or 5). Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ THREADS=${THREADS:-"1 2"}
 BENCH_DIR=${BENCH_DIR:-bench/data}
 PIPELINE=${PIPELINE:-pipelines/trade-1987.toml}
 FOLDER_MB=${FOLDER_MB:-100}
+REPEAT=${REPEAT:-1}
 VENV=$BENCH_DIR/venv
 RESULTS=$BENCH_DIR/results.jsonl
 mkdir -p "$BENCH_DIR"
@@ -66,33 +68,49 @@ EOF
 # How time_json prepares the corpus before each tool: warm (the default) or cold.
 PREPARE=warm
 
-# time_json TOOL THREADS SIZE CMD...: runs CMD under /usr/bin/time, records wall seconds and
-# peak RSS (plus the tool's own JSON line when it prints one) into $RESULTS.
+# BEFORE_EACH: a command time_json evaluates before each repetition (time_newstrack clears the
+# out folder with it, so that every repetition of a first run is a first run).
+BEFORE_EACH=
+
+# time_json TOOL THREADS SIZE CMD...: runs CMD under /usr/bin/time REPEAT times and records
+# the run with the median wall time (its CPU time and output; the peak RSS is the largest of
+# all runs, the fastest and slowest wall times go along as the spread) into $RESULTS, with
+# the tool's own JSON line when it prints one.
 time_json() {
     local tool=$1 threads=$2 size=$3
     shift 3
-    local out err
-    out=$(mktemp) err=$(mktemp)
-    # Every tool reads from memory: the host may drop the page cache between runs (a 1 GB
-    # `cat` once read cold in the middle of a run), so the corpus is read again first;
-    # rows marked "cold" drop it instead.
-    "$PREPARE" "$corpus"
-    /usr/bin/time -f '%e %M %U %S' -o "$err" "$@" > "$out"
-    read -r secs rss user sys < "$err"
-    "$PY" - "$tool" "$threads" "$size" "$secs" "$rss" "$user" "$sys" "$out" >> "$RESULTS" <<'EOF'
+    local dir i
+    dir=$(mktemp -d)
+    for ((i = 0; i < REPEAT; i++)); do
+        if [ -n "$BEFORE_EACH" ]; then eval "$BEFORE_EACH"; fi
+        # Every tool reads from memory: the host may drop the page cache between runs (a 1 GB
+        # `cat` once read cold in the middle of a run), so the corpus is read again first;
+        # rows marked "cold" drop it instead.
+        "$PREPARE" "$corpus"
+        /usr/bin/time -f '%e %M %U %S' -o "$dir/time.$i" "$@" > "$dir/out.$i"
+    done
+    "$PY" - "$tool" "$threads" "$size" "$dir" "$REPEAT" >> "$RESULTS" <<'EOF'
 import json, sys
-tool, threads, size, secs, rss, user, sys_, out = sys.argv[1:]
-row = {"tool": tool, "threads": int(threads), "size_mb": int(size), "seconds": float(secs),
-       "rss_kb": int(rss), "cpu_seconds": float(user) + float(sys_)}
+tool, threads, size, d, n = sys.argv[1:]
+runs = []
+for i in range(int(n)):
+    secs, rss, user, sys_ = open(f"{d}/time.{i}").read().split()[-4:]
+    runs.append((float(secs), int(rss), float(user) + float(sys_), i))
+by_time = sorted(runs)
+secs, _, cpu, i = by_time[(len(runs) - 1) // 2]
+row = {"tool": tool, "threads": int(threads), "size_mb": int(size), "seconds": secs,
+       "rss_kb": max(r[1] for r in runs), "cpu_seconds": cpu}
+if len(runs) > 1:
+    row.update({"runs": len(runs), "min_seconds": by_time[0][0], "max_seconds": by_time[-1][0]})
 try:
-    last = [l for l in open(out) if l.startswith("{")][-1]
+    last = [l for l in open(f"{d}/out.{i}") if l.startswith("{")][-1]
     own = json.loads(last)
     row.update({k: own[k] for k in ("docs", "text_bytes", "matches", "phrases") if k in own})
 except (IndexError, ValueError):
     pass
 print(json.dumps(row))
 EOF
-    rm -f "$out" "$err"
+    rm -rf "$dir"
 }
 
 for size in "${SIZES[@]}"; do
@@ -149,9 +167,10 @@ time_newstrack() {
     local variant extra
     for variant in newstrack "newstrack --analyst-tables off" "newstrack --no-state"; do
         echo "== $label: $variant, $t threads" >&2
-        rm -rf "$out"
         read -r -a extra <<< "${variant#newstrack}"
+        BEFORE_EACH="rm -rf '$out'"
         time_json "$variant$tag" "$t" "$size" "$NT" run -q -p "$PIPELINE" --threads "$t" "${extra[@]}" -o "$out" "$corpus"
+        BEFORE_EACH=
         add_counts "$out"
         if [ "$variant" = newstrack ]; then
             echo "== $label: newstrack re-run, nothing changed, $t threads" >&2
@@ -218,8 +237,9 @@ EOF
     echo "== $label, cold: cat" >&2
     time_json "cat every file, cold" 1 "$FOLDER_MB" sh -c "find '$corpus' -type f -print0 | xargs -0 cat > /dev/null"
     echo "== $label, cold: newstrack, 2 threads" >&2
-    rm -rf "$BENCH_DIR/report-folder-cold"
+    BEFORE_EACH="rm -rf '$BENCH_DIR/report-folder-cold'"
     time_json "newstrack, folder, cold" 2 "$FOLDER_MB" "$NT" run -q -p "$PIPELINE" --threads 2 -o "$BENCH_DIR/report-folder-cold" "$corpus"
+    BEFORE_EACH=
     add_counts "$BENCH_DIR/report-folder-cold"
     PREPARE=warm
 fi
@@ -232,6 +252,10 @@ best = {}
 for (size, t), r in nt.items():
     if t == 2 or size not in best:
         best[size] = r
+runs = max(r.get("runs", 1) for r in rows)
+if runs > 1:
+    print(f"Each row: the median of {runs} runs (wall seconds, fastest–slowest in brackets; peak RSS: the largest).")
+    print()
 print("| corpus | tool | threads | seconds | MB/s | docs/s | CPU s | MB per CPU s | peak RSS MB | matches | newstrack (2 thr) ÷ tool |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
@@ -244,7 +268,10 @@ for r in rows:
         ratio = f'{(ref["size_mb"] / ref["seconds"]) / mbs:.2f}×'
     cpu = r.get("cpu_seconds", 0.0)
     per_cpu = f'{r["size_mb"] / cpu:,.1f}' if cpu > 0 else ""
-    print(f'| {r["size_mb"]} MB | {r["tool"]} | {r["threads"]} | {r["seconds"]:.2f} | {mbs:,.1f} | {dps} '
+    secs = f'{r["seconds"]:.2f}'
+    if r.get("runs", 1) > 1:
+        secs += f' ({r["min_seconds"]:.2f}–{r["max_seconds"]:.2f})'
+    print(f'| {r["size_mb"]} MB | {r["tool"]} | {r["threads"]} | {secs} | {mbs:,.1f} | {dps} '
           f'| {cpu:.2f} | {per_cpu} | {r["rss_kb"] / 1024:.0f} | {r.get("matches", "")} | {ratio} |')
 print()
 for size in sorted({r["size_mb"] for r in rows}):
@@ -263,7 +290,7 @@ for size in sorted({r["size_mb"] for r in rows}):
     scan = two.get("aho-corasick DFA")
     asks = [(f"{k}× {tool}", k * size / two[tool]["seconds"]) for tool, k in
             (("spaCy PhraseMatcher", 100), ("FlashText", 15)) if tool in two]
-    if scan and asks:
+    if scan and scan["seconds"] and asks:
         mb = size / scan["seconds"]
         print(f"{size} MB: targets in MB/s (2 threads): " + ", ".join(f"{a} = {v:,.0f}" for a, v in asks)
               + f", 75% of the scan = {0.75 * mb:,.0f}, the scan itself = {mb:,.0f}")
