@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::aggregate::{summarize, Aggregate, DocRef, DocSummary, Warning};
+use crate::aggregate::{summarize_unlabelled, Aggregate, DocRef, DocSummary, Warning};
 use crate::analyze::Analysis;
 use crate::config::Pipeline;
 use crate::ingest::{self, json, walk, Article, Content, FileOutcome, ReadOptions, Rejected};
@@ -266,13 +266,17 @@ fn tag_outcome(
     let mut docs = Vec::with_capacity(outcome.articles.len());
     let mut prepared = keep.details.then(|| Box::new(Prepared::new(keep.rows)));
     let mut rejected = outcome.rejected;
-    for article in &outcome.articles {
+    for mut article in outcome.articles {
         let done = catch_unwind(AssertUnwindSafe(|| {
-            worker.tag(pipeline, article);
-            let d = summarize(article, &worker.analysis, &worker.mentions, pipeline);
+            worker.tag(pipeline, &article);
+            let mut d =
+                summarize_unlabelled(&article, &worker.analysis, &worker.mentions, pipeline);
             if let Some(p) = prepared.as_mut() {
-                p.add(article, &worker.analysis, &worker.mentions, &d);
+                p.add(&article, &worker.analysis, &worker.mentions, &d);
             }
+            // Last, so that a panic above still finds the article's path and id for its
+            // report; nothing reads the article after this.
+            d.label_from(&mut article);
             d
         }));
         match done {

@@ -12,7 +12,7 @@ mod names;
 mod summary;
 
 pub use names::{DocName, DocNames, NameExample, NameStats};
-pub use summary::summarize;
+pub use summary::{summarize, summarize_unlabelled};
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

@@ -90,7 +90,8 @@ impl Prepared {
     }
 
     /// Adds a document (and its rows, when kept): `summary` is what `article` was
-    /// summarised to, from its `analysis` and `mentions`.
+    /// summarised to, from its `analysis` and `mentions`, with or without the article's id
+    /// and title (`summarize_unlabelled`): those are read from the article.
     pub fn add(
         &mut self,
         article: &Article,
@@ -117,8 +118,8 @@ impl Prepared {
         idx.dedup();
         let row = RowOut {
             record: article.record,
-            doc: &summary.id,
-            title: &summary.title,
+            doc: &article.id,
+            title: &article.title,
             date: summary.date,
             date_source: summary.date_source,
             hash: summary.hash,
