@@ -14,7 +14,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::{Doc, Merger, Partial, PartialError, PipelineId, SourceCount, FORMAT, VERSION};
-use crate::aggregate::{summarize, Warning};
+use crate::aggregate::{summarize_unlabelled, Warning};
 use crate::config::Pipeline;
 use crate::ingest::json::LineSource;
 use crate::ingest::{date, FileOutcome, Rejected};
@@ -257,11 +257,15 @@ fn process_line(
     out.records = 1;
     out.warnings = parsed.warnings;
     out.rejected = parsed.rejected.pop();
-    if let Some(article) = parsed.articles.pop() {
-        // As in `run`: a bug met on one record rejects that record only.
+    if let Some(mut article) = parsed.articles.pop() {
+        // As in `run`: a bug met on one record rejects that record only, and the article's
+        // labels move into its summary last, once nothing can panic.
         let done = catch_unwind(AssertUnwindSafe(|| {
             worker.tag(pipeline, &article);
-            summarize(&article, &worker.analysis, &worker.mentions, pipeline)
+            let mut d =
+                summarize_unlabelled(&article, &worker.analysis, &worker.mentions, pipeline);
+            d.label_from(&mut article);
+            d
         }));
         match done {
             Ok(d) => out.doc = Some(Doc::from_summary(&opts.source, n, d)),
