@@ -6,7 +6,10 @@
 Prints one line per sample where the process's threads together kept less than three
 quarters of the cores this process may use busy (a stall) or, with --all, every sample; then
 a summary: wall time, CPU time, the mean number of busy cores, and the core-seconds left
-idle (cores x wall - CPU). A total timing says how long a run took; this says
+idle (cores x wall - CPU); then the CPU time of each thread name (threads of one name, such
+as a pool's workers numbered alike, summed) as seconds and as a share of the whole: a thread
+that does its work alone (newstrack's state writer) caps the run at the corpus size divided
+by its seconds, however many cores do the rest. A total timing says how long a run took; this says
 when the cores waited and on which thread, which is how the state writer's checkpoint
 stalls were found (docs/performance.md). Linux only; the command's output is discarded.
 """
@@ -52,6 +55,7 @@ def main():
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen = {}
+    names = {}
     last = start
     while proc.poll() is None:
         time.sleep(args.interval)
@@ -60,6 +64,7 @@ def main():
         for tid, (name, ticks) in sorted(thread_times(proc.pid).items()):
             d = ticks - seen.get(tid, 0)
             seen[tid] = ticks
+            names[tid] = name
             total += d
             if d:
                 cols.append(f"{name}[{tid}]:{100 * d / hz / (now - last):.0f}%")
@@ -76,6 +81,15 @@ def main():
         f"{cpu / wall:.2f} cores busy of {cores}, {cores * wall - cpu:.2f} core-s idle, "
         f"exit {proc.returncode}"
     )
+    # Last sample of each thread: a thread's time after it is sampled last is missed, so
+    # these add up to a little less than the CPU time above.
+    by_name = {}
+    for tid, ticks in seen.items():
+        key = names[tid].rstrip("0123456789")
+        by_name[key] = by_name.get(key, 0) + ticks / hz
+    sampled = sum(by_name.values())
+    for name, secs in sorted(by_name.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<16} {secs:7.2f} CPU-s {100 * secs / max(sampled, 1e-9):5.1f}%")
     return proc.returncode
 
 

@@ -321,6 +321,9 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, PipelineErro
     let n = threads.unwrap_or(0);
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
+        // Named so that `top -H`, `perf` and bench/timeline.py tell the workers from the
+        // state's writer and reader threads.
+        .thread_name(|i| format!("newstrack-w{i}"))
         .build()
         .map_err(|source| PipelineError::ThreadPool {
             threads: n,
@@ -689,4 +692,24 @@ where
     }
     problems.sort();
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_pool;
+
+    /// Every worker of a run's pool carries the name profilers and bench/timeline.py group
+    /// its time by, numbered from 0.
+    #[test]
+    fn workers_are_named() {
+        let pool = thread_pool(Some(2)).unwrap();
+        let mut names: Vec<String> = pool.broadcast(|_| {
+            std::thread::current()
+                .name()
+                .unwrap_or("(unnamed)")
+                .to_owned()
+        });
+        names.sort();
+        assert_eq!(names, ["newstrack-w0", "newstrack-w1"]);
+    }
 }
