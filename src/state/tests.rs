@@ -1068,3 +1068,30 @@ fn only_damage_makes_a_failed_emptying_untrust_the_file() {
         assert_eq!(is_damage(&e), want, "{e}");
     }
 }
+
+/// The bundled SQLite is built as `.cargo/config.toml` asks: without the modules the state
+/// never uses and with the options that spare it work per allocation. Cargo reads that file
+/// only when building from this folder; a build that lost it would still work, only slower
+/// and longer to compile, so this says so instead.
+#[test]
+fn sqlite_is_built_with_the_configured_options() {
+    let c = Connection::open_in_memory().unwrap();
+    let mut st = c.prepare("PRAGMA compile_options").unwrap();
+    let opts: Vec<String> = st
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for want in ["DEFAULT_MEMSTATUS=0", "USE_ALLOCA", "OMIT_SHARED_CACHE"] {
+        assert!(
+            opts.iter().any(|o| o == want),
+            "SQLite built without {want} (see .cargo/config.toml): {opts:?}"
+        );
+    }
+    for unwanted in ["ENABLE_FTS3", "ENABLE_FTS5", "ENABLE_RTREE"] {
+        assert!(
+            !opts.iter().any(|o| o == unwanted),
+            "SQLite built with {unwanted} (see .cargo/config.toml): {opts:?}"
+        );
+    }
+}
