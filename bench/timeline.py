@@ -9,9 +9,10 @@ a summary: wall time, CPU time, the mean number of busy cores, and the core-seco
 idle (cores x wall - CPU); then the CPU time of each thread name (threads of one name, such
 as a pool's workers numbered alike, summed) as seconds and as a share of the whole: a thread
 that does its work alone (newstrack's state writer) caps the run at the corpus size divided
-by its seconds, however many cores do the rest. A total timing says how long a run took; this says
-when the cores waited and on which thread, which is how the state writer's checkpoint
-stalls were found (docs/performance.md). Linux only; the command's output is discarded.
+by its seconds, however many cores do the rest. A total timing says how long a run took;
+this says when the cores waited and on which thread, which is how the state writer's
+checkpoint stalls were found (docs/performance.md). Linux only; the command's output is
+discarded.
 """
 
 import argparse
