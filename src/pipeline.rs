@@ -317,7 +317,9 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "panic".into())
 }
 
-fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, PipelineError> {
+/// The worker pool of a run, a map stage or an export: `threads` workers (all cores when
+/// `None`).
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, PipelineError> {
     let n = threads.unwrap_or(0);
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)

@@ -176,14 +176,7 @@ pub fn export(
         problems: walked.failed.iter().map(as_rejected).collect(),
         ..Default::default()
     };
-    let n = opts.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build()
-        .map_err(|source| PipelineError::ThreadPool {
-            threads: n,
-            cause: source,
-        })?;
+    let pool = crate::pipeline::thread_pool(opts.threads)?;
     let mut first: HashMap<[u8; 16], String> = HashMap::new();
     for batch in walked.files.chunks(BATCH_FILES) {
         let results: Vec<FileRows> = pool.install(|| {

@@ -82,14 +82,7 @@ pub fn map<R: BufRead, W: Write>(
     };
     let file_date = date::date_from_filename(Path::new(&opts.source));
     let lines = LineSource::new(&opts.source, file_date, &pipeline.boilerplate);
-    let n = opts.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build()
-        .map_err(|source| PipelineError::ThreadPool {
-            threads: n,
-            cause: source,
-        })?;
+    let pool = crate::pipeline::thread_pool(opts.threads)?;
     let mut merger = Merger::new(id.clone());
     merger.add_records(&opts.source, 0);
     let mut stats = MapStats::default();
