@@ -172,8 +172,34 @@ fn listed_lower<'b>(surface: &str, buf: &'b mut [u8; LISTED_MAX]) -> Option<&'b 
     std::str::from_utf8(buf).ok()
 }
 
+/// Whether the last two words, joined by an apostrophe, are a listed abbreviation: the
+/// tokeniser splits "gov't" into `gov`, `'` and `t`, so the word before the dot is `t`
+/// (`last_lower`, the last word's lowercase form).
+fn elided_never_final(text: &str, a: &Analysis, last_lower: &str) -> bool {
+    let [.., before, last] = a.words.as_slice() else {
+        return false;
+    };
+    let between = text.get(before.end as usize..last.start as usize);
+    if !matches!(between, Some("'" | "\u{2019}")) {
+        return false;
+    }
+    let mut small = [0u8; LISTED_MAX];
+    let Some(head) = listed_lower(a.surface(before), &mut small) else {
+        return false;
+    };
+    // Longer than any listed word: not listed.
+    if head.len() + 1 + last_lower.len() > LISTED_MAX {
+        return false;
+    }
+    let mut joined = String::with_capacity(LISTED_MAX);
+    joined.push_str(head);
+    joined.push('\'');
+    joined.push_str(last_lower);
+    never_final(&joined)
+}
+
 /// Does the terminal token at `i` (closers run up to `k`) end a sentence?
-pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bool {
+pub(super) fn ends_sentence(text: &str, a: &Analysis, i: usize, k: usize) -> bool {
     let t = a.tokens[i];
     let c = a.token_norm(&t).chars().next().unwrap_or('.');
     // The next word token, skipping opening quotes and brackets.
@@ -206,7 +232,7 @@ pub(super) fn ends_sentence(_text: &str, a: &Analysis, i: usize, k: usize) -> bo
     let surface = a.surface(prev);
     let mut small = [0u8; LISTED_MAX];
     let lower = listed_lower(surface, &mut small).unwrap_or_else(|| a.lower(prev));
-    if never_final(lower) {
+    if never_final(lower) || elided_never_final(text, a, lower) {
         return false;
     }
     // An initial: "J. Smith".
@@ -250,7 +276,8 @@ mod tests {
         let mut answered = 0;
         for text in &surfaces {
             analyzer.analyze(text, &mut a);
-            // ("gov't" is three tokens, so two words: each is checked.)
+            // ("gov't" is three tokens, so two words: each is checked; `elided_never_final`
+            // joins them again.)
             for w in &a.words {
                 let (surface, lower) = (a.surface(w), a.lower(w));
                 let mut buf = [0u8; LISTED_MAX];

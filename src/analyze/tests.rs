@@ -91,6 +91,17 @@ fn sentences() {
     let cases: &[(&str, &[&str])] = &[
         ("One. Two.", &["One.", "Two."]),
         ("Dr. Smith came. He left.", &["Dr. Smith came.", "He left."]),
+        // "gov't" is tokenised gov ' t: the abbreviation is the words joined again.
+        (
+            "Talks with the gov't. Officials met. Done.",
+            &["Talks with the gov't. Officials met.", "Done."],
+        ),
+        (
+            "Talks with the Gov\u{2019}t. Officials met.",
+            &["Talks with the Gov\u{2019}t. Officials met."],
+        ),
+        ("It isn't. Then it is.", &["It isn't.", "Then it is."]),
+        ("A gov 't. Then.", &["A gov 't.", "Then."]),
         (
             "Mr. Baker spoke. He left.",
             &["Mr. Baker spoke.", "He left."],

@@ -47,7 +47,7 @@ pub use write::COMMIT_PARTS_ENV;
 /// Bump when what `FileResult` holds for the same input changes in a way the pipeline hash
 /// does not show (a parser or summary change), or how a part is encoded (`codec.rs`), so
 /// stored results are not reused.
-const RESULTS_VERSION: u32 = 7;
+const RESULTS_VERSION: u32 = 8;
 
 /// Warnings whose truth depends on the day of the run: such results are never reused.
 const VOLATILE_MARKERS: &[&str] = &["lies in the future", "changed while it was being read"];
