@@ -654,13 +654,19 @@ fn hash_with(clean: &str, buf: &mut [u8; HASH_BUF]) -> [u8; 16] {
 
 /// A content hash as 32 lowercase hex digits: its form in the state, partials and exports.
 pub fn hash_hex(h: &[u8; 16]) -> String {
+    hash_hex_bytes(h).map(char::from).into_iter().collect()
+}
+
+/// [`hash_hex`] as ASCII bytes, made without an allocation (the state's writer binds one
+/// per document).
+pub fn hash_hex_bytes(h: &[u8; 16]) -> [u8; 32] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(32);
-    for &b in h {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
+    let mut out = [0u8; 32];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(h) {
+        pair[0] = DIGITS[(b >> 4) as usize];
+        pair[1] = DIGITS[(b & 15) as usize];
     }
-    s
+    out
 }
 
 /// Names the kind of binary data `bytes` hold, if they are not text. Known magic numbers are

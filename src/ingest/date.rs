@@ -29,16 +29,30 @@ pub fn plausible(d: NaiveDate) -> bool {
 /// 0 to 9999: chrono's formatter cost about 800 instructions a date, and `documents.csv` and
 /// the state write one per document.
 pub fn push_iso(d: NaiveDate, out: &mut String) {
+    match iso_bytes(d) {
+        Some(text) => {
+            // Room reserved once; each char is one ASCII byte.
+            out.reserve(text.len());
+            out.extend(text.map(char::from));
+        }
+        None => {
+            use std::fmt::Write;
+            let _ = write!(out, "{d}");
+        }
+    }
+}
+
+/// `d` as `YYYY-MM-DD` ASCII bytes, when its year has four digits (chrono writes other years
+/// with a sign or more digits: [`push_iso`] does).
+pub fn iso_bytes(d: NaiveDate) -> Option<[u8; 10]> {
     use chrono::Datelike;
     let (y, m, day) = (d.year(), d.month(), d.day());
     if !(0..=9999).contains(&y) {
-        use std::fmt::Write;
-        let _ = write!(out, "{d}");
-        return;
+        return None;
     }
     let y = y as u32;
     let digit = |n: u32| b'0' + n as u8;
-    let text = [
+    Some([
         digit(y / 1000),
         digit(y / 100 % 10),
         digit(y / 10 % 10),
@@ -49,10 +63,7 @@ pub fn push_iso(d: NaiveDate, out: &mut String) {
         b'-',
         digit(day / 10),
         digit(day % 10),
-    ];
-    // Room reserved once; each char is one ASCII byte.
-    out.reserve(text.len());
-    out.extend(text.map(char::from));
+    ])
 }
 
 /// `d` written by [`push_iso`].
@@ -481,6 +492,10 @@ mod tests {
             let mut d = NaiveDate::from_ymd_opt(y, 1, 1).unwrap();
             while chrono::Datelike::year(&d) == y {
                 assert_eq!(super::iso(d), d.to_string());
+                match super::iso_bytes(d) {
+                    Some(b) => assert_eq!(&b[..], d.to_string().as_bytes()),
+                    None => assert!(!(0..=9999).contains(&y), "{d}"),
+                }
                 n += 1;
                 d = d.succ_opt().unwrap();
             }

@@ -850,8 +850,8 @@ fn document_rows_read_back_as_written() {
         let rows = prepare::read_rows(&p.rows.as_ref().unwrap().0, 2).unwrap();
         let r = &rows[0];
         assert_eq!(
-            (r.doc, r.title, r.record),
-            (d.id.as_str(), d.title.as_str(), Some(2))
+            (r.doc.0, r.title.0, r.record),
+            (d.id.as_bytes(), d.title.as_bytes(), Some(2))
         );
         assert_eq!(r.date_text().as_deref(), Some("2025-06-02"));
         assert_eq!(r.date_source.as_str(), "metadata");
@@ -865,6 +865,7 @@ fn document_rows_read_back_as_written() {
         }
         assert_eq!(r.sentences.len(), n_sentences, "{:?}", r.sentences);
         let (i, start, end, text) = r.sentences[0];
+        let text = std::str::from_utf8(text.0).unwrap();
         assert_eq!((i, text), (0, &a.text[start as usize..end as usize]));
         assert!(text.contains("China") && text.contains("tariffs"), "{text}");
         assert!(rows[1].mentions.is_empty() && rows[1].sentences.is_empty());

@@ -31,7 +31,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, Statement};
 
-use super::prepare::{read_rows, Buf, MentionIn, RowIn, SentenceIn};
+use super::prepare::{read_rows, Buf, MentionIn, RowIn, SentenceIn, Text};
 use super::{schema, stat, Stat, RACY_NS};
 use crate::ingest::Content;
 
@@ -868,9 +868,17 @@ impl Sink {
             st.raw_bind_parameter(at + 2, d.record.map(|n| n as i64))?;
             st.raw_bind_parameter(at + 3, d.doc)?;
             st.raw_bind_parameter(at + 4, d.title)?;
-            st.raw_bind_parameter(at + 5, d.date_text())?;
+            // Date and hash written on the stack, not in a `String` each.
+            match d.date.map(|day| (day, crate::ingest::date::iso_bytes(day))) {
+                None => st.raw_bind_parameter(at + 5, None::<&str>)?,
+                Some((_, Some(iso))) => st.raw_bind_parameter(at + 5, Text(&iso))?,
+                Some((day, None)) => {
+                    st.raw_bind_parameter(at + 5, crate::ingest::date::iso(day))?
+                }
+            }
             st.raw_bind_parameter(at + 6, d.date_source.as_str())?;
-            st.raw_bind_parameter(at + 7, crate::ingest::clean::hash_hex(&d.hash))
+            let hash = crate::ingest::clean::hash_hex_bytes(&d.hash);
+            st.raw_bind_parameter(at + 7, Text(&hash))
         })?;
         let ids = &self.run.entity_ids;
         let name = |e: u32| ids.get(e as usize).map_or("?", |s| s.as_str());
