@@ -11,7 +11,11 @@
 # first that many MB of articles also as a folder of one .txt file per article, the way
 # users drop articles into folders (warm, and its first run once more with its pages
 # dropped from the cache: "cold"); REPEAT (default 1): runs of every timed command, the row
-# keeping the median (on a shared or noisy host, 3 or 5). Not part of .ci/run.
+# keeping the median (on a shared or noisy host, 3 or 5). Where `taskset` exists, newstrack
+# also runs once per size as users run it on one thread pinned to one core ("one core"):
+# with the state, one worker thread still leaves the state's writer a second core, so
+# "1 → 2 threads" compares 1.2 cores with 2, and "1 core → 2 threads" says how the run
+# scales with cores. Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +37,12 @@ cargo build --release --quiet --bin newstrack --example bench-corpus --example a
 NT=target/release/newstrack
 GEN=target/release/examples/bench-corpus
 AC=target/release/examples/ac-scan
+
+# The first core this shell may run on, for the "one core" rows (none without taskset).
+CORE=
+if command -v taskset > /dev/null; then
+    CORE=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "== installing spaCy and FlashText into $VENV" >&2
@@ -189,6 +199,14 @@ for size in "${SIZES[@]}"; do
         echo "== $size MB: aho-corasick DFA, $t threads" >&2
         time_json "aho-corasick DFA" "$t" "$size" "$AC" --phrases "$PHRASES" --threads "$t" "$corpus"
     done
+    if [ -n "$CORE" ]; then
+        echo "== $size MB: newstrack, 1 thread on core $CORE" >&2
+        out=$BENCH_DIR/report-$size-core
+        BEFORE_EACH="rm -rf '$out'"
+        time_json "newstrack, one core" 1 "$size" taskset -c "$CORE" "$NT" run -q -p "$PIPELINE" --threads 1 -o "$out" "$corpus"
+        BEFORE_EACH=
+        add_counts "$out"
+    fi
     if [ "$size" -le "$PEERS_MAX_MB" ]; then
         for t in $THREADS; do
             echo "== $size MB: FlashText, $t processes" >&2
@@ -281,6 +299,10 @@ for size in sorted({r["size_mb"] for r in rows}):
         one, two = v.get(1), v.get(2)
         if one and two:
             print(f"{size} MB: {variant} 1 → 2 threads: {one['seconds'] / two['seconds']:.2f}×")
+        core = next((r for r in rows if r["tool"] == "newstrack, one core" and r["size_mb"] == size), None)
+        if variant == "newstrack" and core and two:
+            used = f" (1 thread, not pinned, kept {one['cpu_seconds'] / one['seconds']:.2f} cores busy)" if one else ""
+            print(f"{size} MB: {variant} 1 core → 2 threads: {core['seconds'] / two['seconds']:.2f}×{used}")
         if two and 2 in ac:
             print(f"{size} MB: {variant} at {ac[2]['seconds'] / two['seconds']:.0%} of the aho-corasick DFA scan (2 threads)")
     # What the issue's ratio targets ask in MB/s on this machine, beside the scan that only
