@@ -187,15 +187,16 @@ fn elided_never_final(text: &str, a: &Analysis, last_lower: &str) -> bool {
     let Some(head) = listed_lower(a.surface(before), &mut small) else {
         return false;
     };
-    // Longer than any listed word: not listed.
-    if head.len() + 1 + last_lower.len() > LISTED_MAX {
-        return false;
-    }
-    let mut joined = String::with_capacity(LISTED_MAX);
-    joined.push_str(head);
-    joined.push('\'');
-    joined.push_str(last_lower);
-    never_final(&joined)
+    // Joined on the stack, as `listed_lower` does: this runs in the analysis of every text.
+    let n = head.len() + 1 + last_lower.len();
+    let mut joined = [0u8; LISTED_MAX];
+    let Some(dst) = joined.get_mut(..n) else {
+        return false; // longer than any listed word
+    };
+    dst[..head.len()].copy_from_slice(head.as_bytes());
+    dst[head.len()] = b'\'';
+    dst[head.len() + 1..].copy_from_slice(last_lower.as_bytes());
+    std::str::from_utf8(dst).is_ok_and(never_final)
 }
 
 /// Does the terminal token at `i` (closers run up to `k`) end a sentence?

@@ -201,7 +201,8 @@ pub(super) type SentenceIn<'a> = (u32, u32, u32, Text<'a>);
 /// both alike) and bound as SQL text as they are: checking again the UTF-8 of text this
 /// process encoded from `&str` moments before took a quarter of reading the rows back (1% of
 /// the writer's instructions). The buffers never leave the process (`Prepared` to the writer
-/// through a channel), so nothing else writes them.
+/// through a channel), so nothing else writes them. The writer also binds the ASCII dates and
+/// hashes it formats on the stack through it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub(super) struct Text<'a>(#[serde(borrow)] pub &'a [u8]);

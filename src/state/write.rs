@@ -869,12 +869,12 @@ impl Sink {
             st.raw_bind_parameter(at + 3, d.doc)?;
             st.raw_bind_parameter(at + 4, d.title)?;
             // Date and hash written on the stack, not in a `String` each.
-            match d.date.map(|day| (day, crate::ingest::date::iso_bytes(day))) {
+            match d.date {
                 None => st.raw_bind_parameter(at + 5, None::<&str>)?,
-                Some((_, Some(iso))) => st.raw_bind_parameter(at + 5, Text(&iso))?,
-                Some((day, None)) => {
-                    st.raw_bind_parameter(at + 5, crate::ingest::date::iso(day))?
-                }
+                Some(day) => match crate::ingest::date::iso_bytes(day) {
+                    Some(iso) => st.raw_bind_parameter(at + 5, Text(&iso))?,
+                    None => st.raw_bind_parameter(at + 5, crate::ingest::date::iso(day))?,
+                },
             }
             st.raw_bind_parameter(at + 6, d.date_source.as_str())?;
             let hash = crate::ingest::clean::hash_hex_bytes(&d.hash);
