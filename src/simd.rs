@@ -1,5 +1,6 @@
 //! SSE2 byte classes shared by the code that reads text sixteen bytes at a time: the
-//! splitter (`analyze::fast`) and the duplicate hash (`ingest::clean`). Owns only the lane
+//! splitter (`analyze::fast`), the duplicate hash (`ingest::clean`) and the JSON string
+//! reader (`ingest::json::flat`). Owns only the lane
 //! masks; what a class means to each reader, and the byte-at-a-time definitions the vector
 //! code is tested against, stay with the reader. x86_64 only (SSE2 is its baseline); other
 //! targets take the readers' byte-at-a-time paths.
@@ -34,6 +35,27 @@ pub fn ascii_space(v: __m128i) -> __m128i {
         _mm_or_si128(
             between(v, 0x09, 0x0D),
             _mm_cmpeq_epi8(v, _mm_set1_epi8(0x20)),
+        )
+    }
+}
+
+/// The lanes of `v` that end a run of plain JSON string text: `"`, `\\` or a control
+/// character (0x00-0x1F).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn json_special(v: __m128i) -> __m128i {
+    // SAFETY: SSE2 is part of the x86_64 baseline; these touch no memory.
+    unsafe {
+        _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
+            ),
+            // Signed: bytes from 0x80 are negative, so 0x00-0x1F are the lanes in 0..0x20.
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(-1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+            ),
         )
     }
 }

@@ -11,7 +11,10 @@
 //!
 //! Records are read by `json/object.rs` straight from the text, without a `serde_json::Value`
 //! tree but with exactly its view and errors; `json/reference.rs` (tests only) keeps the
-//! `Value` reader and checks the two agree on random and hand-picked records.
+//! `Value` reader and checks the two agree on random and hand-picked records. A JSON Lines
+//! line of the common flat shape (string, integer, boolean and null values) is read by
+//! `json/flat.rs` without serde into the same view; it declines everything else, errors
+//! included, so those still get serde_json's reading and messages.
 //!
 //! Must not touch: the text value itself — it is the article's original text and every offset
 //! refers to it — nor any other record of the file when one record is bad.
@@ -23,6 +26,7 @@ use chrono::{DateTime, NaiveDate};
 
 use super::{clean, date, Article, FileOutcome, Rejected};
 
+mod flat;
 mod object;
 #[cfg(test)]
 mod reference;
@@ -334,7 +338,9 @@ fn parse_jsonl_line(raw: &[u8], n: u64, ctx: &Ctx, outcome: &mut FileOutcome) ->
         return false;
     };
     let place = Place::Line(n);
-    match serde_json::from_str::<Item>(&line) {
+    // The common flat record without serde; anything else (errors included) through it.
+    let item = flat::item(&line).map_or_else(|| serde_json::from_str::<Item>(&line), Ok);
+    match item {
         Ok(Item::Object(obj)) => record(ctx, obj, place, outcome),
         Ok(Item::Other(kind)) => reject(
             outcome,

@@ -47,7 +47,7 @@ pub(super) struct Object<'de> {
 impl<'de> Object<'de> {
     /// Sorts by key and keeps the last value of a repeated key (a `Map` replaces the value
     /// on insert); sorting is stable, so "last" is the last in the text.
-    fn new(mut fields: Vec<(Cow<'de, str>, Val<'de>)>) -> Object<'de> {
+    pub(super) fn new(mut fields: Vec<(Cow<'de, str>, Val<'de>)>) -> Object<'de> {
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         fields.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
