@@ -12,8 +12,8 @@
 //! Records are read by `json/object.rs` straight from the text, without a `serde_json::Value`
 //! tree but with exactly its view and errors; `json/reference.rs` (tests only) keeps the
 //! `Value` reader and checks the two agree on random and hand-picked records. A JSON Lines
-//! line of the common flat shape (string, integer, boolean and null values) is read by
-//! `json/flat.rs` without serde into the same view; it declines everything else, errors
+//! line or `.json` file of the common flat shape (objects of string, integer, boolean and
+//! null values) is read by `json/flat.rs` without serde into the same view; it declines everything else, errors
 //! included, so those still get serde_json's reading and messages.
 //!
 //! Must not touch: the text value itself — it is the article's original text and every offset
@@ -101,7 +101,9 @@ pub fn parse_json(
     let Some(text) = whole_text(bytes, display, outcome) else {
         return;
     };
-    let value: Doc = match serde_json::from_str(&text) {
+    // Arrays of flat records without serde; anything else (errors included) through it.
+    let value = flat::doc(&text).map_or_else(|| serde_json::from_str::<Doc>(&text), Ok);
+    let value = match value {
         Ok(v) => v,
         Err(e) => {
             outcome.failed = Some(whole_error(&e));

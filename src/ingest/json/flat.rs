@@ -1,13 +1,14 @@
-//! The common JSON Lines record read without serde: one flat object whose values are
-//! strings, plain integers, booleans or null (`{"id":"a1","date":"2025-06-10","text":"…"}`).
+//! The common JSON record read without serde: one flat object whose values are strings,
+//! plain integers, booleans or null (`{"id":"a1","date":"2025-06-10","text":"…"}`), as a
+//! JSON Lines line, or as a `.json` file of one such object or an array of them.
 //!
-//! Owns: recognising that shape and reading it into exactly the [`Item`] serde_json's path
-//! (`object.rs`) gives — the same keys and values, strings without escapes borrowed, numbers
-//! as the same `Number`. Anything else, valid or not (nested arrays or objects, fractions,
-//! exponents, integers of 19 digits or more, `-0`, surrogate escapes, raw control
-//! characters, any syntax error), is declined with `None` and read by serde_json, so every
-//! error message, column and edge case stays serde_json's. Must not touch what a field means
-//! (`json.rs`).
+//! Owns: recognising that shape and reading it into exactly the [`Item`] or [`Doc`]
+//! serde_json's path (`object.rs`) gives — the same keys and values, strings without escapes
+//! borrowed, numbers as the same `Number`. Anything else, valid or not (nested arrays or
+//! objects, fractions, exponents, integers of 19 digits or more, `-0`, surrogate escapes,
+//! raw control characters, any syntax error), is declined with `None` and read by
+//! serde_json, so every error message, column and edge case stays serde_json's. Must not
+//! touch what a field means (`json.rs`).
 //!
 //! Why: serde_json copies a string with escapes into a scratch buffer run by run and the
 //! visitor then copies it again into a `String`; a wire article's text has an escaped
@@ -18,47 +19,75 @@ use std::borrow::Cow;
 
 use serde_json::Number;
 
-use super::object::{Item, Object, Val};
+use super::object::{Doc, Item, Object, Val};
 
 /// The record on `line` if it has the flat shape above, else `None` (then ask serde_json).
 pub(super) fn item(line: &str) -> Option<Item<'_>> {
-    let b = line.as_bytes();
-    let mut i = skip_ws(b, 0);
+    let (obj, end) = object(line, skip_ws(line.as_bytes(), 0))?;
+    whole(line, end).then_some(Item::Object(obj))
+}
+
+/// A whole `.json` file if it is one flat object or an array of them (the other items an
+/// array may hold are declined), else `None` (then ask serde_json).
+pub(super) fn doc(text: &str) -> Option<Doc<'_>> {
+    let b = text.as_bytes();
+    let i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        let (obj, end) = object(text, i)?;
+        return whole(text, end).then_some(Doc::Object(obj));
+    }
+    let mut items = Vec::new();
+    let mut i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return whole(text, i + 1).then_some(Doc::Array(items));
+    }
+    loop {
+        let (obj, end) = object(text, i)?;
+        items.push(Item::Object(obj));
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b']') => return whole(text, i + 1).then_some(Doc::Array(items)),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether only whitespace follows `i`: serde_json refuses trailing characters.
+fn whole(text: &str, i: usize) -> bool {
+    skip_ws(text.as_bytes(), i) == text.len()
+}
+
+/// The flat object starting at `i`, and the index after its closing brace.
+fn object(text: &str, mut i: usize) -> Option<(Object<'_>, usize)> {
+    let b = text.as_bytes();
     if b.get(i) != Some(&b'{') {
         return None;
     }
     i = skip_ws(b, i + 1);
     let mut fields = Vec::with_capacity(8);
     if b.get(i) == Some(&b'}') {
-        i += 1;
-    } else {
-        loop {
-            if b.get(i) != Some(&b'"') {
-                return None;
-            }
-            let (key, next) = string(line, i + 1)?;
-            i = skip_ws(b, next);
-            if b.get(i) != Some(&b':') {
-                return None;
-            }
-            i = skip_ws(b, i + 1);
-            let (value, next) = value(line, i)?;
-            fields.push((key, value));
-            i = skip_ws(b, next);
-            match b.get(i) {
-                Some(b',') => i = skip_ws(b, i + 1),
-                Some(b'}') => {
-                    i += 1;
-                    break;
-                }
-                _ => return None,
-            }
+        return Some((Object::new(fields), i + 1));
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (key, next) = string(text, i + 1)?;
+        i = skip_ws(b, next);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let (value, next) = value(text, i)?;
+        fields.push((key, value));
+        i = skip_ws(b, next);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return Some((Object::new(fields), i + 1)),
+            _ => return None,
         }
     }
-    if skip_ws(b, i) != b.len() {
-        return None;
-    }
-    Some(Item::Object(Object::new(fields)))
 }
 
 /// JSON's whitespace, as serde_json skips it.
@@ -129,8 +158,7 @@ fn string(line: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
     if b[at] == b'"' {
         return Some((Cow::Borrowed(&line[start..at]), at + 1));
     }
-    // Never longer than the rest of the line: an escape stands for fewer bytes than it takes.
-    let mut out = String::with_capacity(b.len() - start);
+    let mut out = String::with_capacity(capacity(b, start));
     let mut run = start;
     let mut at = at;
     loop {
@@ -146,6 +174,28 @@ fn string(line: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
         run = at + 1 + len;
         at = special(b, run)?;
     }
+}
+
+/// What to reserve for the string with escapes whose text starts at `start`: never more
+/// than it takes, since an escape stands for fewer bytes than it is written with. That is
+/// the rest of a JSON Lines line; in a larger input (a `.json` file) the closing quote is
+/// found first, or every string would reserve the rest of the file (the whole array's
+/// articles, each kept with its text).
+fn capacity(b: &[u8], start: usize) -> usize {
+    const LINE: usize = 64 << 10;
+    let rest = b.len() - start;
+    if rest <= LINE {
+        return rest;
+    }
+    let mut i = start;
+    while let Some(at) = special(b, i) {
+        if b[at] != b'\\' {
+            return at - start;
+        }
+        // The escaped byte may be a quote: step over it.
+        i = at + 2;
+    }
+    rest
 }
 
 /// The character of the escape whose letter is at `i`, and the escape's length after the
@@ -363,6 +413,95 @@ mod tests {
             let (got, want) = (got.unwrap(), want.unwrap());
             prop_assert!(same(&got, &want), "{:?}: {:?} != {:?}", line, got, want);
         }
+
+        /// A `.json` file of flat records, alone or in an array, likewise.
+        #[test]
+        fn flat_files_are_read_and_read_as_serde_reads_them(
+            lines in prop::collection::vec(flat_line(), 0..4),
+            array in any::<bool>(),
+        ) {
+            let src = if array || lines.len() != 1 {
+                format!("[{}]", lines.join(",\n"))
+            } else {
+                lines[0].clone()
+            };
+            let want = serde_json::from_str::<Doc>(&src);
+            prop_assert!(want.is_ok(), "serde_json refuses {:?}", src);
+            let got = doc(&src);
+            prop_assert!(got.is_some(), "declined {:?}", src);
+            let (got, want) = (got.unwrap(), want.unwrap());
+            prop_assert!(same_doc(&got, &want), "{:?}: {:?} != {:?}", src, got, want);
+        }
+    }
+
+    fn same_doc(a: &Doc, b: &Doc) -> bool {
+        match (a, b) {
+            (Doc::Object(a), Doc::Object(b)) => a == b,
+            (Doc::Array(a), Doc::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
+            }
+            (Doc::Other(a), Doc::Other(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn flat_files_read_as_serde_reads_them_and_the_rest_is_declined() {
+        let cases: &[(&str, bool)] = &[
+            ("{\"text\":\"one\\ntwo\"}\n", true),
+            ("[{\"text\":\"a\",\"id\":1},\r\n {\"text\":\"b\"}]", true),
+            ("[]", true),
+            (" [ ] ", true),
+            ("[{}]", true),
+            ("[{\"text\":\"a\"},1]", false),
+            ("[{\"text\":\"a\"},\"s\"]", false),
+            ("[{\"text\":\"a\"},[]]", false),
+            ("[{\"text\":\"a\"},]", false),
+            ("[{\"text\":\"a\"}] x", false),
+            ("[{\"text\":\"a\"}", false),
+            ("[{\"text\":\"a\"}{\"text\":\"b\"}]", false),
+            ("[{\"tags\":[\"a\"]}]", false),
+            ("{\"text\":\"a\"}{}", false),
+            ("\"s\"", false),
+            ("[", false),
+            ("", false),
+        ];
+        for &(src, fast) in cases {
+            let got = doc(src);
+            assert_eq!(got.is_some(), fast, "{src}");
+            if let Some(got) = got {
+                let want = serde_json::from_str::<Doc>(src).expect(src);
+                assert!(same_doc(&got, &want), "{src}: {got:?} != {want:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_in_a_large_file_reserve_only_their_own_length() {
+        let filler = "x".repeat(70 << 10);
+        // (string text after its opening quote and what follows it, reserved bytes)
+        let cases: Vec<(String, usize)> = vec![
+            (format!("a\\nb\",\"{filler}\""), 4),
+            (format!("q\\\"q\\\\\",\"{filler}\""), 6),
+            (format!("\\u00e9\",\"{filler}\""), 6),
+            ("a\\nb\",\"short\"".to_string(), 13),
+            (format!("a\\nb{filler}"), filler.len() + 4),
+        ];
+        for (text, want) in &cases {
+            assert_eq!(capacity(text.as_bytes(), 0), *want, "{}", &text[..12]);
+        }
+        let src = format!("[{{\"text\":\"one\\ntwo\",\"pad\":\"{filler}\"}}]");
+        let Some(Doc::Array(items)) = doc(&src) else {
+            panic!("declined")
+        };
+        let Item::Object(o) = &items[0] else {
+            panic!("not an object")
+        };
+        let Some(Val::Str(Cow::Owned(text))) = o.get("text") else {
+            panic!("no owned text")
+        };
+        assert_eq!(text, "one\ntwo");
+        assert!(text.capacity() < 16, "{}", text.capacity());
     }
 
     #[test]
