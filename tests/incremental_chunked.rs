@@ -221,9 +221,12 @@ fn kill_9_while_a_chunked_file_is_stored_then_rerun_gives_the_full_report() {
     let env = TestEnv::new();
     env.write("p.toml", PIPE);
     // A small file before the big one, so a committed, complete file sits beside the
-    // incomplete one when the run is killed.
-    env.write("in/a-small.jsonl", lines(90_000, 90_010));
-    let n = 40_000;
+    // incomplete one when the run is killed. Its ids follow the big file's, its lines the
+    // same pattern of kinds as 90,000.. had (the kinds repeat every 11 x 97 lines).
+    env.write("in/a-small.jsonl", lines(100_670, 100_680));
+    // Large enough that a release build is still writing it when the loop below looks
+    // (40,000 lines stopped being enough once JSON records were read without serde).
+    let n = 100_000;
     env.write("in/b-big.jsonl", lines(0, n));
     let db_path = env.path("out/newstrack.db");
     let journal = env.path("out/newstrack.db-journal");
@@ -258,7 +261,7 @@ fn kill_9_while_a_chunked_file_is_stored_then_rerun_gives_the_full_report() {
         if (parts >= 128 && journal.exists()) || child.try_wait().unwrap().is_some() {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
     let killed = child.try_wait().unwrap().is_none();
     // SIGKILL: no destructor, no flush, no chance to tidy up.
