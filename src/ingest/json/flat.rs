@@ -266,6 +266,32 @@ mod tests {
         serde_json::from_str::<Item>(src).ok()
     }
 
+    fn doc_by_serde(src: &str) -> Option<Doc<'_>> {
+        serde_json::from_str::<Doc>(src).ok()
+    }
+
+    /// `fast` (this reader) takes `src` exactly when `taken`, and what it reads then equals
+    /// what `slow` (serde_json's path) reads.
+    fn agrees<'a, T: std::fmt::Debug>(
+        src: &'a str,
+        taken: bool,
+        fast: impl Fn(&'a str) -> Option<T>,
+        slow: impl Fn(&'a str) -> Option<T>,
+        same: impl Fn(&T, &T) -> bool,
+    ) -> Result<(), String> {
+        match (fast(src), taken) {
+            (None, false) => Ok(()),
+            (Some(got), true) => match slow(src) {
+                Some(want) if same(&got, &want) => Ok(()),
+                want => Err(format!("{src:?}: {got:?} != {want:?}")),
+            },
+            (got, _) => Err(format!(
+                "{src:?}: taken {}, expected {taken}",
+                got.is_some()
+            )),
+        }
+    }
+
     fn same(a: &Item, b: &Item) -> bool {
         match (a, b) {
             (Item::Object(a), Item::Object(b)) => a == b,
@@ -328,13 +354,8 @@ mod tests {
             ("", false),
             ("{", false),
         ];
-        for &(src, fast) in cases {
-            let got = item(src);
-            assert_eq!(got.is_some(), fast, "{src}");
-            if let Some(got) = got {
-                let want = by_serde(src).expect(src);
-                assert!(same(&got, &want), "{src}: {got:?} != {want:?}");
-            }
+        for &(src, taken) in cases {
+            agrees(src, taken, item, by_serde, same).unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
@@ -406,12 +427,8 @@ mod tests {
         /// (`json/reference.rs` checks whole records, declined and broken lines included.)
         #[test]
         fn flat_lines_are_read_and_read_as_serde_reads_them(line in flat_line()) {
-            let want = by_serde(&line);
-            prop_assert!(want.is_some(), "serde_json refuses {:?}", line);
-            let got = item(&line);
-            prop_assert!(got.is_some(), "declined {:?}", line);
-            let (got, want) = (got.unwrap(), want.unwrap());
-            prop_assert!(same(&got, &want), "{:?}: {:?} != {:?}", line, got, want);
+            prop_assert!(by_serde(&line).is_some(), "serde_json refuses {:?}", line);
+            agrees(&line, true, item, by_serde, same).map_err(TestCaseError::fail)?;
         }
 
         /// A `.json` file of flat records, alone or in an array, likewise.
@@ -425,12 +442,8 @@ mod tests {
             } else {
                 lines[0].clone()
             };
-            let want = serde_json::from_str::<Doc>(&src);
-            prop_assert!(want.is_ok(), "serde_json refuses {:?}", src);
-            let got = doc(&src);
-            prop_assert!(got.is_some(), "declined {:?}", src);
-            let (got, want) = (got.unwrap(), want.unwrap());
-            prop_assert!(same_doc(&got, &want), "{:?}: {:?} != {:?}", src, got, want);
+            prop_assert!(doc_by_serde(&src).is_some(), "serde_json refuses {:?}", src);
+            agrees(&src, true, doc, doc_by_serde, same_doc).map_err(TestCaseError::fail)?;
         }
     }
 
@@ -466,13 +479,8 @@ mod tests {
             ("[", false),
             ("", false),
         ];
-        for &(src, fast) in cases {
-            let got = doc(src);
-            assert_eq!(got.is_some(), fast, "{src}");
-            if let Some(got) = got {
-                let want = serde_json::from_str::<Doc>(src).expect(src);
-                assert!(same_doc(&got, &want), "{src}: {got:?} != {want:?}");
-            }
+        for &(src, taken) in cases {
+            agrees(src, taken, doc, doc_by_serde, same_doc).unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
