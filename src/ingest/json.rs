@@ -13,8 +13,9 @@
 //! tree but with exactly its view and errors; `json/reference.rs` (tests only) keeps the
 //! `Value` reader and checks the two agree on random and hand-picked records. A JSON Lines
 //! line or `.json` file of the common flat shape (objects of string, integer, boolean and
-//! null values) is read by `json/flat.rs` without serde into the same view; it declines
-//! everything else, errors included, so those still get serde_json's reading and messages.
+//! null values and arrays of those) is read by `json/flat.rs` without serde into the same
+//! view; it declines everything else, errors included, so those still get serde_json's
+//! reading and messages.
 //!
 //! Must not touch: the text value itself — it is the article's original text and every offset
 //! refers to it — nor any other record of the file when one record is bad.

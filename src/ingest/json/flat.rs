@@ -1,11 +1,12 @@
 //! The common JSON record read without serde: one flat object whose values are strings,
-//! plain integers, booleans or null (`{"id":"a1","date":"2025-06-10","text":"…"}`), as a
-//! JSON Lines line, or as a `.json` file of one such object or an array of them.
+//! plain integers, booleans, null or arrays of those
+//! (`{"id":"a1","date":"2025-06-10","text":"…","tags":["trade"]}`), as a JSON Lines line,
+//! or as a `.json` file of one such object or an array of them.
 //!
 //! Owns: recognising that shape and reading it into exactly the [`Item`] or [`Doc`]
 //! serde_json's path (`object.rs`) gives — the same keys and values, strings without escapes
-//! borrowed, numbers as the same `Number`. Anything else, valid or not (nested arrays or
-//! objects, fractions, exponents, integers of 19 digits or more, `-0`, surrogate escapes,
+//! borrowed, numbers as the same `Number`. Anything else, valid or not (objects as values,
+//! arrays in arrays, fractions, exponents, integers of 19 digits or more, `-0`, surrogate escapes,
 //! raw control characters, any syntax error), is declined with `None` and read by
 //! serde_json, so every error message, column and edge case stays serde_json's. Must not
 //! touch what a field means (`json.rs`).
@@ -107,7 +108,36 @@ fn value(line: &str, i: usize) -> Option<(Val<'_>, usize)> {
         b'f' => literal(b, i, b"false"),
         b'n' => literal(b, i, b"null"),
         b'-' | b'0'..=b'9' => integer(b, i),
+        b'[' => array(line, i + 1),
         _ => None,
+    }
+}
+
+/// An array of the scalars above (tags, authors), its text starting after `[`: its strings
+/// kept in order, the rest dropped, as `object.rs` keeps them. Nested arrays and objects
+/// are declined. Without arrays a line with tags after its text had the text unescaped
+/// here, then read again by serde_json.
+fn array(line: &str, mut i: usize) -> Option<(Val<'_>, usize)> {
+    let b = line.as_bytes();
+    let mut strs = Vec::new();
+    i = skip_ws(b, i);
+    if b.get(i) == Some(&b']') {
+        return Some((Val::Strs(strs), i + 1));
+    }
+    loop {
+        if let b'[' | b'{' = *b.get(i)? {
+            return None;
+        }
+        let (v, next) = value(line, i)?;
+        if let Val::Str(s) = v {
+            strs.push(s);
+        }
+        i = skip_ws(b, next);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b']') => return Some((Val::Strs(strs), i + 1)),
+            _ => return None,
+        }
     }
 }
 
@@ -320,7 +350,18 @@ mod tests {
                 true,
             ),
             (r#"{"a\u0062":"key with an escape","":"empty key"}"#, true),
-            (r#"{"text":"x","tags":["a","b"]}"#, false),
+            (r#"{"text":"x","tags":["a","b"]}"#, true),
+            (
+                r#"{"k":[ "a" , 1 ,true,null, "b\n" ],"e":[ ],"z":[]}"#,
+                true,
+            ),
+            (r#"{"k":[["n"]]}"#, false),
+            (r#"{"k":[{"a":"b"}]}"#, false),
+            (r#"{"k":[1.5]}"#, false),
+            (r#"{"k":["a",]}"#, false),
+            (r#"{"k":[,]}"#, false),
+            (r#"{"k":["a""#, false),
+            (r#"{"k":["a" "b"]}"#, false),
             (r#"{"text":"x","o":{"k":"v"}}"#, false),
             (r#"{"n":1.5}"#, false),
             (r#"{"n":1e3}"#, false),
@@ -403,8 +444,14 @@ mod tests {
 
     /// A line of the flat shape, with whitespace anywhere JSON allows it.
     fn flat_line() -> impl Strategy<Value = String> {
-        let value =
-            prop_oneof![3 => text(), 1 => prop::sample::select(SCALARS).prop_map(String::from)];
+        let scalar =
+            || prop_oneof![3 => text(), 1 => prop::sample::select(SCALARS).prop_map(String::from)];
+        let array = (
+            prop::collection::vec(scalar(), 0..4),
+            prop::sample::select(SPACE),
+        )
+            .prop_map(|(v, ws)| format!("[{ws}{}{ws}]", v.join(&format!("{ws},{ws}"))));
+        let value = prop_oneof![4 => scalar(), 1 => array];
         let ws = || prop::sample::select(SPACE);
         (
             prop::collection::vec((text(), value, ws(), ws(), ws(), ws()), 0..6),
@@ -473,7 +520,8 @@ mod tests {
             ("[{\"text\":\"a\"}] x", false),
             ("[{\"text\":\"a\"}", false),
             ("[{\"text\":\"a\"}{\"text\":\"b\"}]", false),
-            ("[{\"tags\":[\"a\"]}]", false),
+            ("[{\"tags\":[\"a\"]}]", true),
+            ("[{\"tags\":[[\"a\"]]}]", false),
             ("{\"text\":\"a\"}{}", false),
             ("\"s\"", false),
             ("[", false),
