@@ -1,9 +1,9 @@
 //! SSE2 byte classes shared by the code that reads text sixteen bytes at a time: the
 //! splitter (`analyze::fast`), the duplicate hash (`ingest::clean`) and the JSON string
-//! reader (`ingest::json::flat`). Owns only the lane
-//! masks; what a class means to each reader, and the byte-at-a-time definitions the vector
-//! code is tested against, stay with the reader. x86_64 only (SSE2 is its baseline); other
-//! targets take the readers' byte-at-a-time paths.
+//! reader (`ingest::json::flat`). Owns only the lane masks; what a class means to each
+//! reader, and the byte-at-a-time definitions the vector code is tested against, stay with
+//! the reader. x86_64 only (SSE2 is its baseline); other targets take the readers'
+//! byte-at-a-time paths.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
@@ -11,7 +11,7 @@ use std::arch::x86_64::{
     _mm_set1_epi8,
 };
 
-/// The lanes of `v` holding a byte in `lo..=hi`, for bounds within `0x01..=0x7E`. The
+/// The lanes of `v` holding a byte in `lo..=hi`, for bounds within `0x00..=0x7E`. The
 /// compares are signed: bytes from 0x80 are negative and fall outside every such range.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -51,11 +51,7 @@ pub fn json_special(v: __m128i) -> __m128i {
                 _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
                 _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
             ),
-            // Signed: bytes from 0x80 are negative, so 0x00-0x1F are the lanes in 0..0x20.
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(-1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-            ),
+            between(v, 0x00, 0x1F),
         )
     }
 }
