@@ -140,8 +140,6 @@ pub struct State {
     writer: Option<write::Writer>,
     /// The thread that reads the reused files' results ahead of the fold.
     prefetch: Option<prefetch::Prefetch>,
-    /// The pipeline's entity ids, by index (mentions and counts name them).
-    entity_ids: Vec<String>,
     /// Files whose stored result was reused but whose stat moved (touched, same content).
     restat: Vec<(String, Stat)>,
     changes: Changes,
@@ -388,7 +386,7 @@ impl State {
         };
         if drop_results {
             tx.execute_batch(
-                "DELETE FROM sentences; DELETE FROM mentions; \
+                "DELETE FROM sentences; DELETE FROM mention_rows; \
                  DELETE FROM documents; DELETE FROM parts; DELETE FROM files;",
             )
             .map_err(sql)?;
@@ -452,7 +450,6 @@ impl State {
             present: HashSet::default(),
             writer: None,
             prefetch: None,
-            entity_ids: pipeline.entities.iter().map(|e| e.id.clone()).collect(),
             restat: Vec::new(),
             changes: Changes {
                 state: path.display().to_string(),
@@ -581,7 +578,6 @@ impl State {
                         write::RunInfo {
                             run_id: self.run_id,
                             started_ns: self.started_ns,
-                            entity_ids: self.entity_ids.clone(),
                             restat: std::mem::take(&mut self.restat),
                         },
                     )
@@ -700,7 +696,7 @@ fn empty_analyst_tables(conn: &mut Connection) -> rusqlite::Result<()> {
     }
     let tx = conn.transaction()?;
     tx.execute_batch(
-        "DELETE FROM sentences; DELETE FROM mentions; DELETE FROM documents; \
+        "DELETE FROM sentences; DELETE FROM mention_rows; DELETE FROM documents; \
          INSERT OR REPLACE INTO meta(key, value) VALUES ('analyst_tables', 'off');",
     )?;
     tx.commit()

@@ -488,9 +488,9 @@ fn stored(dir: &Path) -> (Vec<InputFile>, Vec<Vec<FileResult>>, State, PathBuf) 
 fn the_integrity_check_covers_the_analyst_tables_after_an_unclean_end_only() {
     // (damaged table, last run finished, `--full`, trusted?)
     let cases = [
-        ("mentions", true, false, true),
-        ("mentions", true, true, false),
-        ("mentions", false, false, false),
+        ("mention_rows", true, false, true),
+        ("mention_rows", true, true, false),
+        ("mention_rows", false, false, false),
         ("sentences", true, false, true),
         ("sentences", false, false, false),
         ("parts", true, false, false),

@@ -120,7 +120,6 @@ pub(super) struct Failure {
 pub(super) struct RunInfo {
     pub run_id: i64,
     pub started_ns: i64,
-    pub entity_ids: Vec<String>,
     /// Stats of reused files that moved (touched, same content), applied in its first
     /// transaction.
     pub restat: Vec<(String, Stat)>,
@@ -388,7 +387,7 @@ struct FileRow {
 /// Deletes a file's rows from every table.
 pub(super) fn delete_file(conn: &Connection, path: &str) -> rusqlite::Result<()> {
     const SQL: [&str; 5] = [
-        "DELETE FROM mentions WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
+        "DELETE FROM mention_rows WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
         "DELETE FROM sentences WHERE doc IN (SELECT id FROM documents WHERE path = ?1)",
         "DELETE FROM documents WHERE path = ?1",
         "DELETE FROM parts WHERE path = ?1",
@@ -431,7 +430,7 @@ impl Sink {
                 11,
             ),
             parts: Insert::new("parts(path, part, documents, result)", 4),
-            mentions: Insert::new("mentions(doc, entity, start, \"end\", sentence)", 5),
+            mentions: Insert::new("mention_rows(doc, entity, start, \"end\", sentence)", 5),
             sentences: Insert::new("sentences(doc, sentence, start, \"end\", text)", 5),
         })
     }
@@ -880,8 +879,6 @@ impl Sink {
             let hash = crate::ingest::clean::hash_hex_bytes(&d.hash);
             st.raw_bind_parameter(at + 7, Text(&hash))
         })?;
-        let ids = &self.run.entity_ids;
-        let name = |e: u32| ids.get(e as usize).map_or("?", |s| s.as_str());
         let mentions: Vec<(i64, &MentionIn)> = docs
             .iter()
             .flat_map(|&(id, _, d)| d.mentions.iter().map(move |m| (id, m)))
@@ -891,7 +888,7 @@ impl Sink {
             &mentions,
             |st, at, &(id, &(e, start, end, sentence))| {
                 st.raw_bind_parameter(at, id)?;
-                st.raw_bind_parameter(at + 1, name(e))?;
+                st.raw_bind_parameter(at + 1, e as i64)?;
                 st.raw_bind_parameter(at + 2, start as i64)?;
                 st.raw_bind_parameter(at + 3, end as i64)?;
                 st.raw_bind_parameter(at + 4, sentence as i64)
