@@ -244,18 +244,10 @@ fn kill_9_while_a_chunked_file_is_stored_then_rerun_gives_the_full_report() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     let mut parts = 0;
     while std::time::Instant::now() < deadline {
-        if db_path.exists() {
-            if let Ok(c) = rusqlite::Connection::open(&db_path) {
-                parts = c
-                    .query_row(
-                        "SELECT count(*) FROM parts p JOIN files f ON f.path = p.path \
-                         WHERE f.complete = 0",
-                        [],
-                        |r| r.get(0),
-                    )
-                    .unwrap_or(0);
-            }
-        }
+        parts = common::count_now(
+            &db_path,
+            "SELECT count(*) FROM parts p JOIN files f ON f.path = p.path WHERE f.complete = 0",
+        );
         // A first run writes with a rollback journal, which is there while a transaction is
         // open: killed then, the run leaves a hot journal the next run must roll back.
         if (parts >= 128 && journal.exists()) || child.try_wait().unwrap().is_some() {

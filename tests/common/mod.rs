@@ -154,3 +154,20 @@ kind = "person"
 group = "united-states"
 terms = ["Scott Bessent", "Bessent"]
 "#;
+
+/// `sql`'s single integer from the state at `db` while a run may be writing it, or 0 when
+/// the file is not there yet or the writer holds its lock. Without a busy wait: rusqlite's
+/// (5 s) sleeps longer at each retry, and the writer of a first run (rollback journal) holds
+/// its lock for most of the run, so a waiting reader could miss every gap until the run was
+/// over; kill tests poll this every few milliseconds instead.
+pub fn count_now(db: &Path, sql: &str) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    rusqlite::Connection::open(db)
+        .and_then(|c| {
+            c.busy_timeout(std::time::Duration::ZERO)?;
+            c.query_row(sql, [], |r| r.get(0))
+        })
+        .unwrap_or(0)
+}
