@@ -755,7 +755,23 @@ fn a_file_left_incomplete_is_dropped_when_the_state_is_opened() {
 #[test]
 fn a_write_failure_stops_the_writer_and_is_reported() {
     type Break = fn(&Path, &mut FileResult);
-    let cases: [(&str, Break, &str); 2] = [
+    let cases: [(&str, Break, &str); 3] = [
+        (
+            "something else numbers documents",
+            |db, _| {
+                // SQLite numbers the writer's documents after this one; their mention and
+                // sentence rows would name other documents.
+                let c = Connection::open(db).unwrap();
+                c.execute_batch(
+                    "CREATE TRIGGER skew AFTER INSERT ON parts BEGIN \
+                     INSERT INTO documents(id, path, doc, title, date_source, text_hash) \
+                     VALUES ((SELECT coalesce(max(id), 0) + 1000 FROM documents), 'x', 'x', 'x', 'none', 'x'); \
+                     END;",
+                )
+                .unwrap();
+            },
+            "the table was changed during the run",
+        ),
         (
             "SQLite refuses a row",
             |db, _| {

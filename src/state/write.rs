@@ -365,7 +365,9 @@ struct Sink {
     tx_bytes: usize,
     /// Parts that end a transaction (`COMMIT_PARTS`).
     commit_parts: usize,
-    /// The id of the next document (ids are given here, so documents go in many at a time).
+    /// The id SQLite gives the next document row (`max(id) + 1`), known here so that its
+    /// mention and sentence rows can name it before it is inserted; kept in step after every
+    /// delete (see `delete_rows`).
     next_doc: i64,
     /// The connection writes through a WAL, to be checkpointed (not with a bulk run's
     /// rollback journal, which leaves nothing to fold back).
@@ -382,6 +384,14 @@ struct FileRow {
     size: u64,
     mtime_ns: i64,
     hash: String,
+}
+
+/// The id SQLite gives the next row of `documents`: one more than the largest (the table
+/// has no AUTOINCREMENT).
+fn next_doc_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM documents", [], |r| {
+        r.get(0)
+    })
 }
 
 /// Deletes a file's rows from every table.
@@ -406,10 +416,7 @@ impl Sink {
         let wal = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?
             .eq_ignore_ascii_case("wal");
-        let next_doc: i64 =
-            conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM documents", [], |r| {
-                r.get(0)
-            })?;
+        let next_doc = next_doc_id(&conn)?;
         Ok(Sink {
             conn,
             run,
@@ -419,10 +426,14 @@ impl Sink {
             commit_parts: crate::tuning::count_or(COMMIT_PARTS_ENV, COMMIT_PARTS),
             next_doc,
             wal,
+            // Without `id`: SQLite numbers the rows (`max(id) + 1`, which `next_doc` follows).
+            // A multi-row INSERT that gives an INTEGER PRIMARY KEY may fail half-way on its
+            // integer check, so SQLite kept a statement journal for every one of them: 1.4 GB
+            // of temporary-file writes in a first run over 1 GB (docs/performance.md,
+            // session 25).
             documents: Insert::new(
-                "documents(id, path, record, doc, title, date, date_source, \
-                 text_hash)",
-                8,
+                "documents(path, record, doc, title, date, date_source, text_hash)",
+                7,
             ),
             files: Insert::new(
                 "files(path, complete, size, mtime_ns, content_hash, failed, documents, \
@@ -603,7 +614,15 @@ impl Sink {
         if self.writing.as_ref().is_some_and(|w| w.path == path) {
             self.writing = None;
         }
-        delete_file(&self.conn, path)
+        self.delete_rows(path)
+    }
+
+    /// Deletes a file's rows, then follows SQLite's numbering: deleted documents that held
+    /// the largest ids give their ids to the next ones inserted.
+    fn delete_rows(&mut self, path: &str) -> rusqlite::Result<()> {
+        delete_file(&self.conn, path)?;
+        self.next_doc = next_doc_id(&self.conn)?;
+        Ok(())
     }
 
     /// Writes consecutive parts. Their rows are inserted together, so that the rows of small
@@ -650,13 +669,13 @@ impl Sink {
                 // incomplete rows must not stay behind for the rest of the run.
                 if let Some(s) = stale {
                     self.insert_rows(pending)?;
-                    delete_file(&self.conn, &s.path)?;
+                    self.delete_rows(&s.path)?;
                 }
                 // A new result replaces the old one, parts and documents too. Only a file
                 // the state knew has rows (incomplete ones went when the state was opened).
                 if p.known {
                     self.insert_rows(pending)?;
-                    delete_file(&self.conn, path)?;
+                    self.delete_rows(path)?;
                 }
                 Writing {
                     path: path.to_string(),
@@ -730,7 +749,7 @@ impl Sink {
                 // read to its end): drop what was written of it.
                 None => {
                     self.insert_rows(pending)?;
-                    delete_file(&self.conn, path)?
+                    self.delete_rows(path)?
                 }
             }
         }
@@ -861,24 +880,38 @@ impl Sink {
                 st.raw_bind_parameter(at + 3, blob)
             })?;
         let docs = &pending.docs[..];
-        self.documents.rows(conn, docs, |st, at, &(id, path, d)| {
-            st.raw_bind_parameter(at, id)?;
-            st.raw_bind_parameter(at + 1, path)?;
-            st.raw_bind_parameter(at + 2, d.record.map(|n| n as i64))?;
-            st.raw_bind_parameter(at + 3, d.doc)?;
-            st.raw_bind_parameter(at + 4, d.title)?;
+        self.documents.rows(conn, docs, |st, at, &(_, path, d)| {
+            st.raw_bind_parameter(at, path)?;
+            st.raw_bind_parameter(at + 1, d.record.map(|n| n as i64))?;
+            st.raw_bind_parameter(at + 2, d.doc)?;
+            st.raw_bind_parameter(at + 3, d.title)?;
             // Date and hash written on the stack, not in a `String` each.
             match d.date {
-                None => st.raw_bind_parameter(at + 5, None::<&str>)?,
+                None => st.raw_bind_parameter(at + 4, None::<&str>)?,
                 Some(day) => match crate::ingest::date::iso_bytes(day) {
-                    Some(iso) => st.raw_bind_parameter(at + 5, Text(&iso))?,
-                    None => st.raw_bind_parameter(at + 5, crate::ingest::date::iso(day))?,
+                    Some(iso) => st.raw_bind_parameter(at + 4, Text(&iso))?,
+                    None => st.raw_bind_parameter(at + 4, crate::ingest::date::iso(day))?,
                 },
             }
-            st.raw_bind_parameter(at + 6, d.date_source.as_str())?;
+            st.raw_bind_parameter(at + 5, d.date_source.as_str())?;
             let hash = crate::ingest::clean::hash_hex_bytes(&d.hash);
-            st.raw_bind_parameter(at + 7, Text(&hash))
+            st.raw_bind_parameter(at + 6, Text(&hash))
         })?;
+        // The mention and sentence rows below name the documents by the ids given in
+        // `write_part`; SQLite gave its own. They agree unless something else wrote to the
+        // table, and then no row may name the wrong document.
+        if let Some(&(last, _, _)) = docs.last() {
+            let got = conn.last_insert_rowid();
+            if got != last {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+                    Some(format!(
+                        "documents were numbered up to {got} where {last} was expected: \
+                         the table was changed during the run"
+                    )),
+                ));
+            }
+        }
         let mentions: Vec<(i64, &MentionIn)> = docs
             .iter()
             .flat_map(|&(id, _, d)| d.mentions.iter().map(move |m| (id, m)))
