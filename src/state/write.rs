@@ -316,7 +316,8 @@ impl Insert {
             one: format!("INSERT INTO {into} VALUES {row}"),
             // OR FAIL: a statement of many rows that may stop half-way would otherwise keep
             // a journal of its own to undo its first rows (SQLite's statement journal); a
-            // failure rolls back the whole transaction anyway.
+            // failure rolls back the whole transaction anyway. A given INTEGER PRIMARY KEY
+            // brings the journal back whatever the OR (see `documents` in `Sink::new`).
             many: format!(
                 "INSERT OR FAIL INTO {into} VALUES {}",
                 vec![row; BATCH].join(", ")
@@ -832,8 +833,9 @@ impl Sink {
         })
     }
 
-    /// Gives one part's documents their ids; its encoded result and their rows (none when
-    /// the state keeps no analyst tables) join `pending`.
+    /// Gives one part's documents the ids SQLite will number them with (`next_doc`), for
+    /// their mention and sentence rows; its encoded result and their rows (none when the
+    /// state keeps no analyst tables) join `pending`.
     fn write_part<'p>(
         &mut self,
         path: &'p str,

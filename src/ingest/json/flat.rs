@@ -6,8 +6,8 @@
 //! Owns: recognising that shape and reading it into exactly the [`Item`] or [`Doc`]
 //! serde_json's path (`object.rs`) gives — the same keys and values, strings without escapes
 //! borrowed, numbers as the same `Number`. Anything else, valid or not (objects as values,
-//! arrays in arrays, fractions, exponents, integers of 19 digits or more, `-0`, surrogate escapes,
-//! raw control characters, any syntax error), is declined with `None` and read by
+//! arrays in arrays, fractions, exponents, integers of 19 digits or more, `-0`, surrogate
+//! escapes, raw control characters, any syntax error), is declined with `None` and read by
 //! serde_json, so every error message, column and edge case stays serde_json's. Must not
 //! touch what a field means (`json.rs`).
 //!
